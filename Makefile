@@ -1,0 +1,85 @@
+# PairDB build. GNU Make; no configure step.
+#
+#   make              build build/pairdb-server (and the unit-test binary)
+#   make run          install missing Debian packages, build, start the server
+#                     on 127.0.0.1:6379 with data in ./data
+#   make test         install test tools, build, run every test; closes with
+#                     "N passed, N failed"
+#   make SANITIZE=address,undefined test    the same under ASan/UBSan (build-san/)
+#   make fuzz         build the libFuzzer targets (clang)
+#   make format       clang-format every source file in place
+
+CC ?= cc
+SANITIZE ?=
+OPT ?= -O2
+ifeq ($(SANITIZE),)
+BUILD := build
+SANFLAGS :=
+else
+BUILD := build-san
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+OPT := -O1
+endif
+
+WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
+CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SANFLAGS) -Isrc -MMD -MP
+LDFLAGS := $(SANFLAGS)
+LDLIBS := -lpthread -lm
+
+SERVER_SRC := $(wildcard src/ds/*.c src/proto/*.c src/server/*.c src/types/*.c)
+SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
+# Everything but main() goes into the library the unit tests link against.
+LIB_OBJ := $(filter-out $(BUILD)/src/server/main.o,$(SERVER_OBJ))
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_LIB_SRC := $(filter-out src/server/main.c,$(SERVER_SRC))
+
+.PHONY: all run test deps deps-test fuzz clean format bench
+all: $(BUILD)/pairdb-server $(BUILD)/unit-tests
+
+$(BUILD)/pairdb-server: $(SERVER_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libpairdb-core.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libpairdb-core.a
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(BUILD)/libpairdb-core.a $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+
+# libFuzzer targets: clang, instrumented, every library source compiled in.
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
+	@mkdir -p build-fuzz
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+	    -Wall -Wextra -Werror -Wno-missing-field-initializers -o $@ $^ -lpthread -lm
+fuzz: $(FUZZ_BIN)
+
+deps:
+	scripts/deps.sh build
+
+deps-test:
+	scripts/deps.sh test
+
+run: deps
+	$(MAKE) $(BUILD)/pairdb-server
+	scripts/run.sh $(BUILD)/pairdb-server
+
+test: deps-test
+	$(MAKE) all fuzz
+	tests/run.sh $(BUILD)
+
+bench: all
+	bench/bench.sh quick
+
+format:
+	clang-format -i $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(SERVER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)

@@ -1,0 +1,20 @@
+/*
+ * builtins.c - the list of built-in command families.
+ *
+ * Adding a command family means adding its register call here; nothing
+ * else in the server needs to know it exists.
+ */
+#include "server/command.h"
+#include "server/config.h"
+#include "server/families.h"
+#include "types/types.h"
+
+void command_register_builtins(void) {
+    command_register_table_commands();
+    conn_register();
+    info_register();
+    server_cmds_register();
+    config_register_commands();
+    string_register();
+    key_register();
+}

@@ -1,0 +1,504 @@
+/*
+ * command.c - the command table and the COMMAND command (see command.h).
+ *
+ * Top-level commands are indexed by a case-insensitive dict; subcommands
+ * are few per container and found by a linear scan.
+ */
+#include "server/command.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#include "ds/dict.h"
+#include "ds/glob.h"
+#include "ds/mem.h"
+#include "server/handler.h"
+#include "server/log.h"
+
+typedef struct command_node {
+    dict_node node;
+    command *cmd;
+} command_node;
+
+static const char *command_node_key(const dict_node *n, size_t *len) {
+    const command_node *cn = (const command_node *)n;
+    *len = strlen(cn->cmd->name);
+    return cn->cmd->name;
+}
+
+static const dict_ops command_dict_ops = {.key = command_node_key, .nocase = 1};
+static dict commands;
+static int commands_ready;
+
+static const char *const flag_names[CMD_FLAG_COUNT] = {
+    "write",   "readonly",     "denyoom",      "admin",     "pubsub",           "noscript",
+    "blocking", "loading",     "stale",        "skip_monitor", "skip_slowlog",  "fast",
+    "no_auth", "may_replicate", "no_mandatory_keys", "protected", "no_multi",   "allow_busy",
+    "movablekeys",
+};
+
+const char *const acl_category_names[ACL_CATEGORY_COUNT] = {
+    "keyspace", "read",  "write",     "set",      "sortedset",  "list",      "hash",
+    "string",   "bitmap", "hyperloglog", "geo",   "stream",     "pubsub",    "admin",
+    "fast",     "slow",  "blocking",  "dangerous", "connection", "transaction", "scripting",
+};
+
+/* Redis derives some categories from flags; so do we, so tables stay short. */
+static void finish_command(command *cmd, command *parent) {
+    cmd->parent = parent;
+    if (parent) {
+        size_t n = strlen(parent->name) + strlen(cmd->name) + 2;
+        cmd->fullname = mem_alloc(n);
+        snprintf(cmd->fullname, n, "%s|%s", parent->name, cmd->name);
+    } else {
+        cmd->fullname = mem_strdup(cmd->name);
+    }
+    if (cmd->flags & CMD_WRITE) cmd->acl |= ACL_WRITE;
+    if (cmd->flags & CMD_READONLY) cmd->acl |= ACL_READ;
+    if (cmd->flags & CMD_ADMIN) cmd->acl |= ACL_ADMIN | ACL_DANGEROUS;
+    if (cmd->flags & CMD_PUBSUB) cmd->acl |= ACL_PUBSUB;
+    if (cmd->flags & CMD_FAST) cmd->acl |= ACL_FAST;
+    if (cmd->flags & CMD_BLOCKING) cmd->acl |= ACL_BLOCKING;
+    if (!(cmd->acl & ACL_FAST)) cmd->acl |= ACL_SLOW;
+    if (cmd->getkeys) cmd->flags |= CMD_MOVABLE_KEYS;
+    if (cmd->subcommands)
+        for (command *s = cmd->subcommands; s->name; s++) finish_command(s, cmd);
+}
+
+void command_register(command *cmds) {
+    if (!commands_ready) {
+        dict_init(&commands, &command_dict_ops);
+        commands_ready = 1;
+    }
+    for (command *cmd = cmds; cmd->name; cmd++) {
+        size_t len = strlen(cmd->name);
+        if (dict_find(&commands, cmd->name, len, dict_hash_nocase(cmd->name, len))) {
+            fprintf(stderr, "duplicate command '%s' in the command table\n", cmd->name);
+            abort();
+        }
+        finish_command(cmd, NULL);
+        command_node *n = mem_alloc(sizeof *n);
+        n->node.next = NULL;
+        n->cmd = cmd;
+        dict_insert(&commands, &n->node, dict_hash_nocase(cmd->name, len));
+    }
+}
+
+command *command_lookup(const char *name, size_t len) {
+    if (!commands_ready) return NULL;
+    command_node *n = (command_node *)dict_find(&commands, name, len, dict_hash_nocase(name, len));
+    return n ? n->cmd : NULL;
+}
+
+static command *find_sub(command *parent, const char *name, size_t len) {
+    for (command *s = parent->subcommands; s->name; s++)
+        if (strlen(s->name) == len && strncasecmp(s->name, name, len) == 0) return s;
+    return NULL;
+}
+
+command *command_lookup_argv(int argc, const resp_arg *argv, int *unknown_sub) {
+    *unknown_sub = 0;
+    command *cmd = command_lookup(argv[0].ptr, argv[0].len);
+    if (!cmd || !cmd->subcommands || argc < 2) return cmd;
+    command *sub = find_sub(cmd, argv[1].ptr, argv[1].len);
+    if (sub) return sub;
+    *unknown_sub = 1;
+    return cmd;
+}
+
+int command_keys(const command *cmd, int argc, const resp_arg *argv, int *keys, int max) {
+    if (cmd->getkeys) return cmd->getkeys(argc, argv, keys, max);
+    if (cmd->first_key <= 0) return 0;
+    int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
+    int step = cmd->key_step > 0 ? cmd->key_step : 1;
+    int n = 0;
+    for (int i = cmd->first_key; i <= last && i < argc && n < max; i += step) keys[n++] = i;
+    return n;
+}
+
+void command_foreach(void (*fn)(command *cmd, void *arg), void *arg) {
+    dict_iter it;
+    dict_iter_init(&commands, &it);
+    dict_node *n;
+    while ((n = dict_iter_next(&it))) fn(((command_node *)n)->cmd, arg);
+    dict_iter_done(&it);
+}
+
+size_t command_count(void) {
+    return dict_size(&commands);
+}
+
+static void reset_one(command *cmd, void *arg) {
+    (void)arg;
+    cmd->calls = cmd->usec = cmd->rejected_calls = cmd->failed_calls = 0;
+    if (cmd->subcommands)
+        for (command *s = cmd->subcommands; s->name; s++) reset_one(s, NULL);
+}
+
+void command_reset_stats(void) {
+    command_foreach(reset_one, NULL);
+}
+
+static void free_names(command *cmd) {
+    mem_free(cmd->fullname);
+    cmd->fullname = NULL;
+    if (cmd->subcommands)
+        for (command *s = cmd->subcommands; s->name; s++) free_names(s);
+}
+
+static void free_node(dict_node *n, void *arg) {
+    (void)arg;
+    free_names(((command_node *)n)->cmd);
+    mem_free(n);
+}
+
+void command_free_all(void) {
+    if (!commands_ready) return;
+    dict_clear(&commands, free_node, NULL);
+    commands_ready = 0;
+}
+
+/* ---------------------------------------------------------------------
+ * COMMAND
+ * ------------------------------------------------------------------- */
+
+static void reply_key_specs(client *c, const command *cmd) {
+    if (cmd->first_key <= 0 || cmd->getkeys) {
+        reply_empty_array(c);
+        return;
+    }
+    reply_array(c, 1);
+    reply_map(c, 3);
+    reply_bulk_cstr(c, "flags");
+    if (cmd->flags & CMD_WRITE) {
+        reply_set(c, 2);
+        reply_status(c, "RW");
+        reply_status(c, "update");
+    } else {
+        reply_set(c, 2);
+        reply_status(c, "RO");
+        reply_status(c, "access");
+    }
+    reply_bulk_cstr(c, "begin_search");
+    reply_map(c, 2);
+    reply_bulk_cstr(c, "type");
+    reply_bulk_cstr(c, "index");
+    reply_bulk_cstr(c, "spec");
+    reply_map(c, 1);
+    reply_bulk_cstr(c, "index");
+    reply_int(c, cmd->first_key);
+    reply_bulk_cstr(c, "find_keys");
+    reply_map(c, 2);
+    reply_bulk_cstr(c, "type");
+    reply_bulk_cstr(c, "range");
+    reply_bulk_cstr(c, "spec");
+    reply_map(c, 3);
+    reply_bulk_cstr(c, "lastkey");
+    reply_int(c, cmd->last_key < 0 ? cmd->last_key : cmd->last_key - cmd->first_key);
+    reply_bulk_cstr(c, "keystep");
+    reply_int(c, cmd->key_step);
+    reply_bulk_cstr(c, "limit");
+    reply_int(c, 0);
+}
+
+static void reply_command_info(client *c, const command *cmd) {
+    reply_array(c, 10);
+    reply_bulk_cstr(c, cmd->fullname);
+    reply_int(c, cmd->arity);
+    int nflags = 0;
+    for (int i = 0; i < CMD_FLAG_COUNT; i++) nflags += (cmd->flags >> i) & 1;
+    reply_set(c, nflags);
+    for (int i = 0; i < CMD_FLAG_COUNT; i++)
+        if (cmd->flags & (1u << i)) reply_status(c, flag_names[i]);
+    reply_int(c, cmd->first_key);
+    reply_int(c, cmd->last_key);
+    reply_int(c, cmd->key_step);
+    int ncat = 0;
+    for (int i = 0; i < ACL_CATEGORY_COUNT; i++) ncat += (cmd->acl >> i) & 1;
+    reply_set(c, ncat);
+    for (int i = 0; i < ACL_CATEGORY_COUNT; i++) {
+        if (!(cmd->acl & (1u << i))) continue;
+        char buf[32];
+        snprintf(buf, sizeof buf, "@%s", acl_category_names[i]);
+        reply_status(c, buf);
+    }
+    reply_empty_array(c); /* tips */
+    reply_key_specs(c, cmd);
+    long nsub = 0;
+    if (cmd->subcommands)
+        for (command *s = cmd->subcommands; s->name; s++) nsub++;
+    reply_array(c, nsub);
+    for (long i = 0; i < nsub; i++) reply_command_info(c, &cmd->subcommands[i]);
+}
+
+static void reply_command_docs(client *c, const command *cmd) {
+    long nsub = 0;
+    if (cmd->subcommands)
+        for (command *s = cmd->subcommands; s->name; s++) nsub++;
+    int fields = (cmd->summary != NULL) + (cmd->since != NULL) + 1 + (cmd->complexity != NULL) +
+                 (nsub > 0);
+    reply_map(c, fields);
+    if (cmd->summary) {
+        reply_bulk_cstr(c, "summary");
+        reply_bulk_cstr(c, cmd->summary);
+    }
+    if (cmd->since) {
+        reply_bulk_cstr(c, "since");
+        reply_bulk_cstr(c, cmd->since);
+    }
+    reply_bulk_cstr(c, "group");
+    reply_bulk_cstr(c, cmd->group ? cmd->group : "generic");
+    if (cmd->complexity) {
+        reply_bulk_cstr(c, "complexity");
+        reply_bulk_cstr(c, cmd->complexity);
+    }
+    if (nsub) {
+        reply_bulk_cstr(c, "subcommands");
+        reply_map(c, nsub);
+        for (long i = 0; i < nsub; i++) {
+            reply_bulk_cstr(c, cmd->subcommands[i].fullname);
+            reply_command_docs(c, &cmd->subcommands[i]);
+        }
+    }
+}
+
+/* Finds "name" or "container|sub". */
+static command *lookup_fullname(const char *name, size_t len) {
+    const char *bar = memchr(name, '|', len);
+    if (!bar) return command_lookup(name, len);
+    command *parent = command_lookup(name, (size_t)(bar - name));
+    if (!parent || !parent->subcommands) return NULL;
+    return find_sub(parent, bar + 1, len - (size_t)(bar - name) - 1);
+}
+
+struct collect {
+    command **cmds;
+    size_t n, cap;
+};
+
+static void collect_one(command *cmd, void *arg) {
+    struct collect *col = arg;
+    if (col->n == col->cap) {
+        col->cap = col->cap ? col->cap * 2 : 256;
+        col->cmds = mem_realloc(col->cmds, col->cap * sizeof(command *));
+    }
+    col->cmds[col->n++] = cmd;
+}
+
+static void command_command(client *c) {
+    struct collect col = {0};
+    command_foreach(collect_one, &col);
+    reply_array(c, (long)col.n);
+    for (size_t i = 0; i < col.n; i++) reply_command_info(c, col.cmds[i]);
+    mem_free(col.cmds);
+}
+
+static void command_count_command(client *c) {
+    reply_int(c, (long long)command_count());
+}
+
+static void command_info_command(client *c) {
+    if (c->argc == 2) {
+        command_command(c);
+        return;
+    }
+    reply_array(c, c->argc - 2);
+    for (int i = 2; i < c->argc; i++) {
+        command *cmd = lookup_fullname(c->argv[i].ptr, c->argv[i].len);
+        if (cmd)
+            reply_command_info(c, cmd);
+        else
+            reply_null_array(c);
+    }
+}
+
+static void command_docs_command(client *c) {
+    if (c->argc == 2) {
+        struct collect col = {0};
+        command_foreach(collect_one, &col);
+        reply_map(c, (long)col.n);
+        for (size_t i = 0; i < col.n; i++) {
+            reply_bulk_cstr(c, col.cmds[i]->fullname);
+            reply_command_docs(c, col.cmds[i]);
+        }
+        mem_free(col.cmds);
+        return;
+    }
+    /* Unknown names are left out, as Redis does. */
+    reply_deferred d = reply_defer(c);
+    long n = 0;
+    for (int i = 2; i < c->argc; i++) {
+        command *cmd = lookup_fullname(c->argv[i].ptr, c->argv[i].len);
+        if (!cmd) continue;
+        reply_bulk_cstr(c, cmd->fullname);
+        reply_command_docs(c, cmd);
+        n++;
+    }
+    reply_defer_map(c, d, n);
+}
+
+static int acl_category_index(const resp_arg *a) {
+    for (int i = 0; i < ACL_CATEGORY_COUNT; i++)
+        if (arg_is(a, acl_category_names[i])) return i;
+    return -1;
+}
+
+static void command_list_command(client *c) {
+    int filter = 0, cat = -1;
+    const resp_arg *pattern = NULL;
+    if (c->argc == 5 && arg_is(&c->argv[2], "filterby")) {
+        if (arg_is(&c->argv[3], "module")) {
+            filter = 1;
+        } else if (arg_is(&c->argv[3], "aclcat")) {
+            filter = 2;
+            cat = acl_category_index(&c->argv[4]);
+        } else if (arg_is(&c->argv[3], "pattern")) {
+            filter = 3;
+            pattern = &c->argv[4];
+        } else {
+            reply_error_syntax(c);
+            return;
+        }
+    } else if (c->argc != 2) {
+        reply_error_syntax(c);
+        return;
+    }
+    struct collect col = {0};
+    command_foreach(collect_one, &col);
+    reply_deferred d = reply_defer(c);
+    long n = 0;
+    for (size_t i = 0; i < col.n; i++) {
+        command *list[1 + 64];
+        int m = 0;
+        list[m++] = col.cmds[i];
+        if (col.cmds[i]->subcommands)
+            for (command *s = col.cmds[i]->subcommands; s->name && m < 65; s++) list[m++] = s;
+        for (int j = 0; j < m; j++) {
+            command *cmd = list[j];
+            if (filter == 1) continue; /* no modules */
+            if (filter == 2 && (cat < 0 || !(cmd->acl & (1u << cat)))) continue;
+            if (filter == 3 && !glob_match(pattern->ptr, pattern->len, cmd->fullname,
+                                           strlen(cmd->fullname), 1))
+                continue;
+            reply_bulk_cstr(c, cmd->fullname);
+            n++;
+        }
+    }
+    reply_defer_array(c, d, n);
+    mem_free(col.cmds);
+}
+
+static void command_getkeys_generic(client *c, int with_flags) {
+    int unknown_sub = 0;
+    command *cmd = command_lookup_argv(c->argc - 2, c->argv + 2, &unknown_sub);
+    if (!cmd || unknown_sub) {
+        reply_error(c, "ERR Invalid command specified");
+        return;
+    }
+    int argc = c->argc - 2;
+    if (cmd->arity > 0 ? argc != cmd->arity : argc < -cmd->arity) {
+        reply_error(c, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    int keys[256];
+    int n = command_keys(cmd, argc, c->argv + 2, keys, 256);
+    if (n < 0) {
+        reply_error(c, "ERR Invalid arguments specified for command");
+        return;
+    }
+    if (n == 0) {
+        reply_error(c, "ERR The command has no key arguments");
+        return;
+    }
+    reply_array(c, n);
+    for (int i = 0; i < n; i++) {
+        if (with_flags) {
+            reply_array(c, 2);
+            reply_bulk(c, c->argv[2 + keys[i]].ptr, c->argv[2 + keys[i]].len);
+            reply_set(c, 2);
+            reply_status(c, (cmd->flags & CMD_WRITE) ? "RW" : "RO");
+            reply_status(c, (cmd->flags & CMD_WRITE) ? "update" : "access");
+        } else {
+            reply_bulk(c, c->argv[2 + keys[i]].ptr, c->argv[2 + keys[i]].len);
+        }
+    }
+}
+
+static void command_getkeys_command(client *c) {
+    command_getkeys_generic(c, 0);
+}
+
+static void command_getkeysandflags_command(client *c) {
+    command_getkeys_generic(c, 1);
+}
+
+static void command_help_command(client *c) {
+    static const char *const help[] = {
+        "(no subcommand)",
+        "    Return details about all commands.",
+        "COUNT",
+        "    Return the total number of commands in this server.",
+        "LIST",
+        "    Return a list of all commands in this server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "GETKEYS <full-command>",
+        "    Return the keys from a full command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full command.",
+        NULL,
+    };
+    reply_help(c, help);
+}
+
+static command command_subcommands[] = {
+    {"count", command_count_command, 2, CMD_LOADING | CMD_STALE, ACL_CONNECTION, 0, 0, 0,
+     .summary = "Get total number of commands", .since = "2.8.13", .group = "server",
+     .complexity = "O(1)"},
+    {"docs", command_docs_command, -2, CMD_LOADING | CMD_STALE, ACL_CONNECTION, 0, 0, 0,
+     .summary = "Get documentary information about commands", .since = "7.0.0", .group = "server",
+     .complexity = "O(N) where N is the number of commands to look up"},
+    {"getkeys", command_getkeys_command, -3, CMD_LOADING | CMD_STALE, ACL_CONNECTION, 0, 0, 0,
+     .summary = "Extract keys given a full command", .since = "2.8.13", .group = "server",
+     .complexity = "O(N) where N is the number of arguments to the command"},
+    {"getkeysandflags", command_getkeysandflags_command, -3, CMD_LOADING | CMD_STALE,
+     ACL_CONNECTION, 0, 0, 0, .summary = "Extract keys and access flags given a full command",
+     .since = "7.0.0", .group = "server",
+     .complexity = "O(N) where N is the number of arguments to the command"},
+    {"help", command_help_command, 2, CMD_LOADING | CMD_STALE, ACL_CONNECTION, 0, 0, 0,
+     .summary = "Show helpful text about the different subcommands", .since = "5.0.0",
+     .group = "server", .complexity = "O(1)"},
+    {"info", command_info_command, -2, CMD_LOADING | CMD_STALE, ACL_CONNECTION, 0, 0, 0,
+     .summary = "Get array of specific Redis command details, or all when no argument is given.",
+     .since = "2.8.13", .group = "server",
+     .complexity = "O(N) where N is the number of commands to look up"},
+    {"list", command_list_command, -2, CMD_LOADING | CMD_STALE, ACL_CONNECTION, 0, 0, 0,
+     .summary = "Get an array of Redis command names", .since = "7.0.0", .group = "server",
+     .complexity = "O(N) where N is the total number of Redis commands"},
+    {0},
+};
+
+/* COMMAND with no subcommand lists everything; it is a container whose
+ * proc runs when argc == 1. */
+static void command_container(client *c) {
+    command_command(c);
+}
+
+static command command_table[] = {
+    {"command", command_container, -1, CMD_LOADING | CMD_STALE, ACL_CONNECTION, 0, 0, 0,
+     .summary = "Get array of Redis command details", .since = "2.8.13", .group = "server",
+     .complexity = "O(N) where N is the total number of Redis commands",
+     .subcommands = command_subcommands},
+    {0},
+};
+
+void command_register_table_commands(void) {
+    command_register(command_table);
+}

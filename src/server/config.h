@@ -1,0 +1,98 @@
+/*
+ * config.h - server settings: redis.conf-style file, command line, CONFIG.
+ *
+ * Settings live in one struct that only config.c writes; everyone else
+ * reads it through `cfg` (a const pointer). Each setting is described once
+ * in config.c's table (name, type, bounds, default, what applying it does),
+ * and that table drives the file parser, the command line, CONFIG GET/SET
+ * and CONFIG REWRITE alike.
+ */
+#ifndef PAIRDB_CONFIG_H
+#define PAIRDB_CONFIG_H
+
+#include <stddef.h>
+
+enum {
+    MAXMEMORY_NOEVICTION = 0,
+    MAXMEMORY_ALLKEYS_LRU,
+    MAXMEMORY_ALLKEYS_LFU,
+    MAXMEMORY_ALLKEYS_RANDOM,
+    MAXMEMORY_VOLATILE_LRU,
+    MAXMEMORY_VOLATILE_LFU,
+    MAXMEMORY_VOLATILE_RANDOM,
+    MAXMEMORY_VOLATILE_TTL,
+};
+#define MAXMEMORY_IS_LFU(p) ((p) == MAXMEMORY_ALLKEYS_LFU || (p) == MAXMEMORY_VOLATILE_LFU)
+
+enum { LOG_DEBUG = 0, LOG_VERBOSE, LOG_NOTICE, LOG_WARNING };
+enum { FSYNC_ALWAYS = 0, FSYNC_EVERYSEC, FSYNC_NO };
+
+#define CONFIG_MAX_BIND 16
+
+typedef struct obuf_limit {
+    long long hard, soft, soft_seconds;
+} obuf_limit;
+
+typedef struct server_config {
+    /* network */
+    int port;
+    char *bind[CONFIG_MAX_BIND];
+    int bind_count;
+    char *unixsocket;
+    int unixsocketperm;
+    int tcp_backlog;
+    int tcp_keepalive;
+    int timeout;                  /* idle seconds, 0 = never */
+    int maxclients;
+    int protected_mode;
+    /* general */
+    int databases;
+    int hz;
+    int daemonize;
+    char *pidfile;
+    char *logfile;
+    int loglevel;
+    char *dir;
+    char *requirepass;            /* NULL = no password */
+    char *config_file;            /* absolute path, NULL if none */
+    /* limits */
+    long long proto_max_bulk_len;
+    long long client_query_buffer_limit;
+    long long proto_max_args;
+    obuf_limit obuf[3];           /* OBUF_NORMAL, OBUF_REPLICA, OBUF_PUBSUB */
+    /* memory */
+    long long maxmemory;
+    int maxmemory_policy;
+    int maxmemory_samples;
+    int maxmemory_eviction_tenacity;
+    int lfu_log_factor;
+    int lfu_decay_time;
+    int active_expire_effort;
+    /* persistence (applied by the persistence layer) */
+    int appendonly;
+    int appendfsync;
+    char *save;                   /* "" = no snapshots */
+    /* observability */
+    long long slowlog_log_slower_than;
+    long long slowlog_max_len;
+    long long latency_monitor_threshold;
+    char *notify_keyspace_events_str;
+    int notify_keyspace_events;   /* NOTIFY_* bits */
+    int enable_debug_command;     /* 0 no, 1 yes, 2 local */
+} server_config;
+
+extern const server_config *cfg;
+
+/* Parses argv as redis-server does: [config-file] [--name value ...].
+ * On error prints Redis-style "FATAL CONFIG FILE ERROR" text to stderr and
+ * returns -1. Handles --help and --version (returns 1: exit 0). */
+int config_load_args(int argc, char **argv);
+/* CONFIG command family registration. */
+void config_register_commands(void);
+void config_free(void);
+/* Human-readable memory ("1.50M") as INFO prints. */
+void config_bytes_human(char *buf, size_t len, unsigned long long n);
+const char *config_policy_name(int policy);
+int config_set_runtime(const char *name, const char *value, char *err, size_t errlen);
+
+#endif

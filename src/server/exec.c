@@ -1,0 +1,108 @@
+/*
+ * exec.c - the dispatcher (see exec.h).
+ */
+#include "server/exec.h"
+
+#include <stdio.h>
+
+#include "server/client.h"
+#include "server/clock.h"
+#include "server/command.h"
+#include "server/config.h"
+#include "server/evict.h"
+#include "server/reply.h"
+#include "server/stats.h"
+
+/* "unknown command 'x', with args beginning with: 'a' 'b' " -- the
+ * arguments are quoted up to 128 bytes in all, as Redis shows them. */
+static void reject_unknown(client *c) {
+    char args[160];
+    size_t used = 0;
+    args[0] = '\0';
+    for (int i = 1; i < c->argc && used < 128; i++) {
+        int room = 128 - (int)used;
+        int take = c->argv[i].len < (size_t)room ? (int)c->argv[i].len : room;
+        used += (size_t)snprintf(args + used, sizeof args - used, "'%.*s' ", take, c->argv[i].ptr);
+        if (used >= sizeof args) used = sizeof args - 1;
+    }
+    int nlen = c->argv[0].len < 128 ? (int)c->argv[0].len : 128;
+    reply_errorf(c, "ERR unknown command '%.*s', with args beginning with: %s", nlen,
+                 c->argv[0].ptr, args);
+}
+
+static void reject_unknown_sub(client *c) {
+    char name[64];
+    size_t n = c->argv[0].len < sizeof name - 1 ? c->argv[0].len : sizeof name - 1;
+    for (size_t i = 0; i < n; i++) {
+        char ch = c->argv[0].ptr[i];
+        name[i] = (char)(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
+    }
+    name[n] = '\0';
+    int slen = c->argv[1].len < 128 ? (int)c->argv[1].len : 128;
+    reply_errorf(c, "ERR unknown subcommand '%.*s'. Try %s HELP.", slen, c->argv[1].ptr, name);
+}
+
+static int arity_ok(const command *cmd, int argc) {
+    return cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity;
+}
+
+int exec_command(client *c) {
+    int unknown_sub = 0;
+    command *cmd = command_lookup_argv(c->argc, c->argv, &unknown_sub);
+    clock_cmd_start();
+
+    /* CLIENT REPLY SKIP applies to the command after it. */
+    if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
+        c->flags &= ~CLIENT_REPLY_SKIP_NEXT;
+        c->flags |= CLIENT_REPLY_SKIP;
+    }
+    c->cmd = cmd;
+    if (cmd) c->lastcmd = cmd;
+    if (!cmd) {
+        reject_unknown(c);
+        goto done;
+    }
+    if (unknown_sub) {
+        reject_unknown_sub(c);
+        cmd->rejected_calls++;
+        goto done;
+    }
+    if (!arity_ok(cmd, c->argc)) {
+        reply_error_arity(c);
+        cmd->rejected_calls++;
+        goto done;
+    }
+    if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
+        reply_error(c, "NOAUTH Authentication required.");
+        cmd->rejected_calls++;
+        goto done;
+    }
+    int pause = client_pause_mode();
+    if (pause == PAUSE_ALL || (pause == PAUSE_WRITE && (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)))) {
+        client_park_paused(c);
+        c->flags &= ~CLIENT_REPLY_SKIP;
+        return EXEC_PAUSED;
+    }
+    if (cfg->maxmemory && evict_perform() != EVICT_OK && (cmd->flags & CMD_DENYOOM)) {
+        reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
+        cmd->rejected_calls++;
+        goto done;
+    }
+    if (!(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) client_feed_monitors(c, c->argc, c->argv);
+
+    c->error_replied = 0;
+    c->flags |= CLIENT_IN_CALL;
+    long long start = clock_mono_us();
+    cmd->proc(c);
+    long long took = clock_mono_us() - start;
+    c->flags &= ~CLIENT_IN_CALL;
+    cmd->calls++;
+    cmd->usec += took;
+    if (c->error_replied) cmd->failed_calls++;
+    c->commands_processed++;
+    stats.total_commands_processed++;
+done:
+    c->flags &= ~CLIENT_REPLY_SKIP;
+    c->cmd = NULL;
+    return EXEC_DONE;
+}

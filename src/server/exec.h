@@ -1,0 +1,21 @@
+/*
+ * exec.h - the dispatcher: from a parsed command to a handler call.
+ *
+ * exec_command() does every check common to all commands, in Redis's
+ * order: lookup (unknown command / subcommand), arity, authentication,
+ * CLIENT PAUSE, maxmemory (evicting first, refusing denyoom commands when
+ * nothing more can be freed), MONITOR feed; then it calls the handler and
+ * records commandstats.
+ */
+#ifndef PAIRDB_EXEC_H
+#define PAIRDB_EXEC_H
+
+struct client;
+
+enum { EXEC_DONE = 0, EXEC_PAUSED = 1 };
+
+/* Runs c->argv. EXEC_PAUSED: the command did not run and must be retried
+ * (the client was parked until CLIENT UNPAUSE). */
+int exec_command(struct client *c);
+
+#endif

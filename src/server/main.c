@@ -1,0 +1,297 @@
+/*
+ * main.c - process start-up, the server timer, shutdown.
+ *
+ * Order at start: configuration (file + command line), daemonize, the
+ * keyspace and command table, listeners, then the loop. Everything that
+ * runs periodically is driven from one timer (server_cron) at `hz`, and
+ * everything that must happen before the loop sleeps from one hook
+ * (before_sleep), so the order of periodic work is visible in one place.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ds/dict.h"
+#include "ds/mem.h"
+#include "server/client.h"
+#include "server/clock.h"
+#include "server/command.h"
+#include "server/config.h"
+#include "server/db.h"
+#include "server/evict.h"
+#include "server/families.h"
+#include "server/log.h"
+#include "server/net.h"
+#include "server/server.h"
+#include "server/stats.h"
+
+#define MAX_LISTENERS (CONFIG_MAX_BIND + 1)
+/* File descriptors kept free beyond maxclients for listeners, logs, and
+ * later persistence files. */
+#define RESERVED_FDS 32
+
+static loop *main_loop;
+static char run_id[41];
+static char executable[4096];
+static int tcp_port;
+static int listen_fds[MAX_LISTENERS];
+static int listen_is_unix[MAX_LISTENERS];
+static int listen_count;
+static volatile sig_atomic_t shutdown_signal;
+static int shutdown_requested;
+
+loop *server_loop(void) {
+    return main_loop;
+}
+
+const char *server_run_id(void) {
+    return run_id;
+}
+
+const char *server_executable(void) {
+    return executable;
+}
+
+int server_tcp_port(void) {
+    return tcp_port;
+}
+
+void server_request_shutdown(int flags) {
+    (void)flags; /* NOSAVE/SAVE matter once snapshots exist */
+    shutdown_requested = 1;
+}
+
+int server_shutting_down(void) {
+    return shutdown_requested;
+}
+
+static void on_signal(int sig) {
+    shutdown_signal = sig;
+    if (main_loop) loop_wake(main_loop);
+}
+
+static void on_listener(loop *l, int fd, void *data, int mask) {
+    (void)l;
+    (void)mask;
+    client_accept_handler(fd, *(int *)data);
+}
+
+static void check_shutdown(void) {
+    if (shutdown_signal && !shutdown_requested) {
+        log_msg(LOG_WARNING, "Received %s scheduling shutdown...",
+                shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
+        shutdown_requested = 1;
+    }
+    if (shutdown_requested) loop_stop(main_loop);
+}
+
+static long long server_cron(loop *l, long long id, void *data) {
+    (void)l;
+    (void)id;
+    (void)data;
+    long long period_us = 1000000 / (cfg->hz > 0 ? cfg->hz : 10);
+    size_t used = mem_used();
+    if ((long long)used > stats.peak_memory) stats.peak_memory = (long long)used;
+    client_cron();
+    if (debug_active_expire_enabled()) {
+        /* A quarter of the period, as Redis's slow expire cycle, more with effort. */
+        long long start = clock_mono_us();
+        db_active_expire_cycle(period_us / 4 * (cfg->active_expire_effort + 3) / 4);
+        stats.expire_cycle_cpu_milliseconds += (clock_mono_us() - start) / 1000;
+    }
+    db_rehash_step(1000);
+    if (cfg->maxmemory) evict_perform();
+    stats_cron();
+    check_shutdown();
+    return period_us / 1000 > 0 ? period_us / 1000 : 1;
+}
+
+static void before_sleep(loop *l, void *data) {
+    (void)l;
+    (void)data;
+    check_shutdown();
+    client_before_sleep();
+}
+
+/* "-addr" binds are optional: failing to bind them (no IPv6, say) is not
+ * fatal, as in Redis. "*" and "::*" are the IPv4 and IPv6 wildcards. */
+static int open_listeners(void) {
+    char err[NET_ERR_LEN];
+    if (cfg->port) {
+        for (int i = 0; i < cfg->bind_count; i++) {
+            const char *addr = cfg->bind[i];
+            int optional = addr[0] == '-';
+            if (optional) addr++;
+            int fd = net_listen_tcp(addr, cfg->port, cfg->tcp_backlog, err);
+            if (fd < 0) {
+                if (optional && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT ||
+                                 errno == EPROTONOSUPPORT)) {
+                    continue;
+                }
+                log_msg(LOG_WARNING, "%s", err);
+                log_msg(LOG_WARNING, "Failed listening on port %d (tcp), aborting.", cfg->port);
+                return -1;
+            }
+            if (!tcp_port) tcp_port = net_bound_port(fd);
+            listen_is_unix[listen_count] = 0;
+            listen_fds[listen_count++] = fd;
+        }
+    }
+    if (cfg->unixsocket && cfg->unixsocket[0]) {
+        int fd = net_listen_unix(cfg->unixsocket, (unsigned)cfg->unixsocketperm, cfg->tcp_backlog,
+                                 err);
+        if (fd < 0) {
+            log_msg(LOG_WARNING, "%s", err);
+            return -1;
+        }
+        listen_is_unix[listen_count] = 1;
+        listen_fds[listen_count++] = fd;
+    }
+    if (listen_count == 0) {
+        log_msg(LOG_WARNING, "Configured to not listen anywhere, exiting.");
+        return -1;
+    }
+    for (int i = 0; i < listen_count; i++) {
+        if (loop_watch(main_loop, listen_fds[i], LOOP_READABLE, on_listener, &listen_is_unix[i]) <
+            0) {
+            log_msg(LOG_WARNING, "Unrecoverable error creating the listener event: %s",
+                    strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void close_listeners(void) {
+    for (int i = 0; i < listen_count; i++) {
+        loop_watch(main_loop, listen_fds[i], LOOP_NONE, NULL, NULL);
+        close(listen_fds[i]);
+    }
+    listen_count = 0;
+    if (cfg->unixsocket && cfg->unixsocket[0]) unlink(cfg->unixsocket);
+}
+
+/* Raises the open-file limit to fit maxclients; like Redis, lowers
+ * maxclients when the system will not allow it. */
+static int adjust_open_files(void) {
+    struct rlimit lim;
+    rlim_t want = (rlim_t)cfg->maxclients + RESERVED_FDS;
+    if (getrlimit(RLIMIT_NOFILE, &lim) < 0) return cfg->maxclients;
+    if (lim.rlim_cur >= want) return cfg->maxclients;
+    struct rlimit nl = {want, lim.rlim_max > want ? lim.rlim_max : want};
+    if (setrlimit(RLIMIT_NOFILE, &nl) == 0) return cfg->maxclients;
+    nl.rlim_cur = nl.rlim_max = lim.rlim_max;
+    if (lim.rlim_max > lim.rlim_cur) setrlimit(RLIMIT_NOFILE, &nl);
+    getrlimit(RLIMIT_NOFILE, &lim);
+    int allowed = (int)lim.rlim_cur - RESERVED_FDS;
+    if (allowed < 1) allowed = 1;
+    char num[32];
+    snprintf(num, sizeof num, "%d", allowed);
+    char err[128];
+    config_set_runtime("maxclients", num, err, sizeof err);
+    log_msg(LOG_WARNING, "Server can't set maximum open files to %llu because of OS error; "
+            "maxclients has been reduced to %d.", (unsigned long long)want, allowed);
+    return allowed;
+}
+
+static void daemonize(void) {
+    if (fork() != 0) exit(0);
+    setsid();
+    int fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        if (fd > STDERR_FILENO) close(fd);
+    }
+}
+
+static void write_pidfile(void) {
+    if (!cfg->pidfile || !cfg->pidfile[0]) return;
+    FILE *fp = fopen(cfg->pidfile, "w");
+    if (!fp) {
+        log_msg(LOG_WARNING, "Failed to write PID file: %s", strerror(errno));
+        return;
+    }
+    fprintf(fp, "%d\n", (int)getpid());
+    fclose(fp);
+}
+
+static void init_identity(char **argv) {
+    uint8_t seed[16];
+    if (getrandom(seed, sizeof seed, 0) != sizeof seed) {
+        long long t = clock_now_us() ^ (long long)getpid();
+        memcpy(seed, &t, sizeof t);
+        memcpy(seed + 8, &t, sizeof t);
+    }
+    dict_set_hash_seed(seed);
+    unsigned rnd;
+    memcpy(&rnd, seed, sizeof rnd);
+    srand(rnd ^ (unsigned)getpid());
+    uint8_t id[20];
+    if (getrandom(id, sizeof id, 0) != sizeof id)
+        for (int i = 0; i < 20; i++) id[i] = (uint8_t)rand();
+    for (int i = 0; i < 20; i++) snprintf(run_id + 2 * i, 3, "%02x", id[i]);
+    ssize_t n = readlink("/proc/self/exe", executable, sizeof executable - 1);
+    if (n > 0)
+        executable[n] = '\0';
+    else
+        snprintf(executable, sizeof executable, "%s", argv[0]);
+}
+
+int main(int argc, char **argv) {
+    int r = config_load_args(argc, argv);
+    if (r < 0) return 1;
+    if (r > 0) return 0;
+    if (cfg->daemonize) daemonize();
+    init_identity(argv);
+    stats_init();
+    log_msg(LOG_NOTICE, "PairDB %s starting, pid=%d", PAIRDB_VERSION, (int)getpid());
+    if (cfg->dir && cfg->dir[0] && chdir(cfg->dir) < 0) {
+        log_msg(LOG_WARNING, "Can't chdir to '%s': %s", cfg->dir, strerror(errno));
+        return 1;
+    }
+    int maxclients = adjust_open_files();
+    main_loop = loop_new(maxclients + RESERVED_FDS + MAX_LISTENERS);
+    if (!main_loop) {
+        log_msg(LOG_WARNING, "Failed creating the event loop: %s", strerror(errno));
+        return 1;
+    }
+    db_init_all(cfg->databases);
+    command_register_builtins();
+    if (open_listeners() < 0) return 1;
+    write_pidfile();
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    loop_set_before_sleep(main_loop, before_sleep, NULL);
+    loop_timer_add(main_loop, 1, server_cron, NULL);
+    log_msg(LOG_NOTICE, "Server initialized");
+    log_msg(LOG_NOTICE, "Ready to accept connections%s%s", cfg->port ? " tcp" : "",
+            cfg->unixsocket && cfg->unixsocket[0] ? " unix" : "");
+    loop_run(main_loop);
+
+    log_msg(LOG_WARNING, "User requested shutdown...");
+    close_listeners();
+    client_before_sleep(); /* flush what was already answered */
+    client_free_all();
+    if (cfg->pidfile && cfg->pidfile[0]) unlink(cfg->pidfile);
+    db_free_all();
+    evict_free_pool();
+    command_free_all();
+    loop_free(main_loop);
+    log_msg(LOG_WARNING, "PairDB is now ready to exit, bye bye...");
+    config_free();
+    return 0;
+}

@@ -1,0 +1,36 @@
+"""pytest entry for the differential tests: one test per script file per protocol.
+
+Both servers are started once per session (see run_diff.Pair); each test runs one script on
+fresh connections after FLUSHALL and fails with the full mismatch report. The server under test
+is PAIRDB_SERVER (default build/pairdb-server); PAIRDB_DIFF_SELF=1 compares redis-server with a
+second redis-server instance instead.
+"""
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run_diff  # noqa: E402
+
+SCRIPTS = run_diff.all_scripts()
+
+
+@pytest.fixture(scope='module')
+def pair():
+    ref, dut, _ = run_diff.server_binaries()
+    if not os.access(ref, os.X_OK):
+        pytest.skip('reference server %s is not installed' % ref)
+    if not os.access(dut, os.X_OK):
+        pytest.fail('server under test %s does not exist (build it first)' % dut)
+    p = run_diff.Pair().__enter__()
+    yield p
+    p.close()
+
+
+@pytest.mark.parametrize('proto', [2, 3], ids=['resp2', 'resp3'])
+@pytest.mark.parametrize('script', SCRIPTS, ids=[os.path.basename(s)[:-4] for s in SCRIPTS])
+def test_diff(pair, script, proto):
+    mism = run_diff.run_script(pair, script, proto)
+    assert not mism, '%d replies differ:\n%s' % (
+        len(mism), run_diff.format_mismatches(mism, proto, pair.dut.label))
