@@ -31,6 +31,8 @@ if [ "${1:-}" != quick ]; then
     has_port=0
     for a in "$@"; do [ "$a" = -p ] && has_port=1; done
     port_args=(); [ $has_port = 1 ] || port_args=(-p "${PORT:-21200}")
+    # bench-matrix.sh puts server data dirs under this folder whatever -o says
+    mkdir -p "${TMPDIR:-/tmp}/pairdb-perf"
     exec "$MATRIX" -s "pairdb=$PAIRDB_SERVER" -s "redis=$REDIS_SERVER" "${port_args[@]}" "$@"
 fi
 

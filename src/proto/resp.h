@@ -54,19 +54,19 @@ typedef struct resp_request_parser {
     const char *error;
 
     /* ---- private: resume state, all offsets into the caller's buffer ---- */
-    int kind_;             /* 0 undecided, 1 multibulk, 2 inline */
-    int nul_blocked_;      /* a NUL byte precedes the line end: it never ends */
-    size_t seen_;          /* len of the previous call, to notice a shrunk buffer */
-    size_t pos_;           /* start of the next unparsed line or payload */
-    size_t scan_;          /* [pos_, scan_) holds no line terminator */
-    long long pending_;    /* multibulk: arguments still to read */
-    long long bulklen_;    /* length of the payload at pos_, or -1 before its header */
-    int nargs_;            /* arguments collected so far */
-    size_t *argoff_;       /* offset of each argument; argv[i].ptr is set at the end */
-    int argcap_;           /* capacity of argv and argoff_ */
-    char *scratch_;        /* inline arguments, unquoted */
+    int kind_;          /* 0 undecided, 1 multibulk, 2 inline */
+    int nul_blocked_;   /* a NUL byte precedes the line end: it never ends */
+    size_t seen_;       /* len of the previous call, to notice a shrunk buffer */
+    size_t pos_;        /* start of the next unparsed line or payload */
+    size_t scan_;       /* [pos_, scan_) holds no line terminator */
+    long long pending_; /* multibulk: arguments still to read */
+    long long bulklen_; /* length of the payload at pos_, or -1 before its header */
+    int nargs_;         /* arguments collected so far */
+    size_t *argoff_;    /* offset of each argument; argv[i].ptr is set at the end */
+    int argcap_;        /* capacity of argv and argoff_ */
+    char *scratch_;     /* inline arguments, unquoted */
     size_t scratchcap_;
-    char errbuf_[48];      /* "expected '$', got 'X'" */
+    char errbuf_[48]; /* "expected '$', got 'X'" */
 } resp_request_parser;
 
 void resp_request_init(resp_request_parser *p);
@@ -220,9 +220,10 @@ resp_reader *resp_reader_new_with(const resp_builder *fns, void *privdata);
 void resp_reader_free(resp_reader *r);
 
 /* Limits. Defaults: depth 7 (nested aggregates, attributes included), bulk
- * 512 MiB, elements 2^32-1 per aggregate (pairs for maps). The setters return
- * RESP_ERROR, changing nothing, for values out of range (depth 1..64, others
- * >= 0). */
+ * 512 MiB (also bounds simple strings, errors and big numbers), elements
+ * 2^32-1 per aggregate (pairs for maps). The setters return
+ * RESP_ERROR, changing nothing, for values out of range (depth 1..64, bulk
+ * >= 0, elements 0..2^60). */
 int resp_reader_set_max_depth(resp_reader *r, int depth);
 int resp_reader_set_max_bulk(resp_reader *r, long long len);
 int resp_reader_set_max_elements(resp_reader *r, long long n);

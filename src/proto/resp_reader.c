@@ -56,9 +56,9 @@ struct resp_reader {
     size_t scan; /* [pos, scan) of the current line holds no '\r' */
     int max_depth;
     long long max_bulk, max_elements;
-    int depth;    /* open aggregates in stack[] */
+    int depth;      /* open aggregates in stack[] */
     void *top_attr; /* finished attribute for the next top-level reply */
-    void *reply;  /* finished top-level reply */
+    void *reply;    /* finished top-level reply */
     int err;
     char errstr[128];
     struct frame stack[DEPTH_LIMIT];
@@ -148,13 +148,20 @@ static void tree_free(void *obj) {
 }
 
 static const resp_builder tree_builder = {
-    tree_string, tree_array, tree_integer, tree_double,
-    tree_nil,    tree_bool,  tree_set_attribute, tree_free,
+    .create_string = tree_string,
+    .create_array = tree_array,
+    .create_integer = tree_integer,
+    .create_double = tree_double,
+    .create_nil = tree_nil,
+    .create_bool = tree_bool,
+    .set_attribute = tree_set_attribute,
+    .free_object = tree_free,
 };
 
 void resp_value_free(resp_value *v) {
     if (!v) return;
-    for (size_t i = 0; i < v->elements; i++) resp_value_free(v->element[i]);
+    for (size_t i = 0; i < v->elements; i++)
+        resp_value_free(v->element[i]);
     mem_free(v->element);
     mem_free(v->str);
     resp_value_free(v->attribute);
@@ -248,7 +255,8 @@ int resp_reader_feed(resp_reader *r, const char *buf, size_t len) {
     }
     if (r->cap - r->len < len) {
         size_t cap = r->cap ? r->cap : 1024;
-        while (cap - r->len < len) cap *= 2;
+        while (cap - r->len < len)
+            cap *= 2;
         r->buf = mem_realloc(r->buf, cap);
         r->cap = cap;
     }
@@ -375,21 +383,51 @@ static void complete(resp_reader *r, void *obj, resp_type type) {
 
 static int type_of(unsigned char c, resp_type *t) {
     switch (c) {
-    case '+': *t = RESP_T_SIMPLE; break;
-    case '-': case '!': *t = RESP_T_ERROR; break;
-    case ':': *t = RESP_T_INT; break;
-    case '$': *t = RESP_T_BULK; break;
-    case '_': *t = RESP_T_NULL; break;
-    case '*': *t = RESP_T_ARRAY; break;
-    case '%': *t = RESP_T_MAP; break;
-    case '~': *t = RESP_T_SET; break;
-    case '>': *t = RESP_T_PUSH; break;
-    case '|': *t = RESP_T_ATTR; break;
-    case ',': *t = RESP_T_DOUBLE; break;
-    case '#': *t = RESP_T_BOOL; break;
-    case '(': *t = RESP_T_BIGNUM; break;
-    case '=': *t = RESP_T_VERBATIM; break;
-    default: return 0;
+    case '+':
+        *t = RESP_T_SIMPLE;
+        break;
+    case '-':
+    case '!':
+        *t = RESP_T_ERROR;
+        break;
+    case ':':
+        *t = RESP_T_INT;
+        break;
+    case '$':
+        *t = RESP_T_BULK;
+        break;
+    case '_':
+        *t = RESP_T_NULL;
+        break;
+    case '*':
+        *t = RESP_T_ARRAY;
+        break;
+    case '%':
+        *t = RESP_T_MAP;
+        break;
+    case '~':
+        *t = RESP_T_SET;
+        break;
+    case '>':
+        *t = RESP_T_PUSH;
+        break;
+    case '|':
+        *t = RESP_T_ATTR;
+        break;
+    case ',':
+        *t = RESP_T_DOUBLE;
+        break;
+    case '#':
+        *t = RESP_T_BOOL;
+        break;
+    case '(':
+        *t = RESP_T_BIGNUM;
+        break;
+    case '=':
+        *t = RESP_T_VERBATIM;
+        break;
+    default:
+        return 0;
     }
     return 1;
 }
@@ -409,8 +447,7 @@ static int read_item(resp_reader *r) {
     size_t from = r->scan > start + 1 ? r->scan : start + 1;
     const char *cr = memchr(r->buf + from, '\r', r->len - from);
     size_t end = cr ? (size_t)(cr - r->buf) : r->len;
-    if (end - (start + 1) > limit)
-        return fail(r, "Protocol error: line of type '%c' too long", tb);
+    if (end - (start + 1) > limit) return fail(r, "Protocol error: line of type '%c' too long", tb);
     r->scan = end;
     if (!cr || end + 1 >= r->len) return 0;
     if (r->buf[end + 1] != '\n') return fail(r, "Protocol error: '\\r' without '\\n'");

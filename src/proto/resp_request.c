@@ -121,7 +121,8 @@ static void add_arg(resp_request_parser *p, size_t off, size_t len, long long to
 }
 
 static int finish(resp_request_parser *p, const char *base, size_t used, size_t *consumed) {
-    for (int i = 0; i < p->nargs_; i++) p->argv[i].ptr = base + p->argoff_[i];
+    for (int i = 0; i < p->nargs_; i++)
+        p->argv[i].ptr = base + p->argoff_[i];
     p->argc = p->nargs_;
     *consumed = used;
     reset_state(p);
@@ -146,8 +147,7 @@ static long long find_cr(resp_request_parser *p, const char *buf, size_t len) {
     return (long long)end;
 }
 
-static int parse_multibulk(resp_request_parser *p, const char *buf, size_t len,
-                           size_t *consumed) {
+static int parse_multibulk(resp_request_parser *p, const char *buf, size_t len, size_t *consumed) {
     long long n, cr;
     if (p->pos_ == 0) {
         cr = find_cr(p, buf, len);
@@ -226,7 +226,8 @@ static int split_inline(resp_request_parser *p, const unsigned char *s, size_t n
     char *out = p->scratch_;
     size_t i = 0, o = 0;
     for (;;) {
-        while (i < n && is_space(s[i])) i++;
+        while (i < n && is_space(s[i]))
+            i++;
         if (i >= n) return 0;
         size_t start = o;
         int dq = 0, sq = 0, done = 0;
@@ -240,12 +241,24 @@ static int split_inline(resp_request_parser *p, const unsigned char *s, size_t n
                 } else if (s[i] == '\\' && i + 1 < n) {
                     i++;
                     switch (s[i]) {
-                    case 'n': out[o++] = '\n'; break;
-                    case 'r': out[o++] = '\r'; break;
-                    case 't': out[o++] = '\t'; break;
-                    case 'b': out[o++] = '\b'; break;
-                    case 'a': out[o++] = '\a'; break;
-                    default: out[o++] = (char)s[i]; break;
+                    case 'n':
+                        out[o++] = '\n';
+                        break;
+                    case 'r':
+                        out[o++] = '\r';
+                        break;
+                    case 't':
+                        out[o++] = '\t';
+                        break;
+                    case 'b':
+                        out[o++] = '\b';
+                        break;
+                    case 'a':
+                        out[o++] = '\a';
+                        break;
+                    default:
+                        out[o++] = (char)s[i];
+                        break;
                     }
                 } else if (s[i] == '"') {
                     if (i + 1 < n && !is_space(s[i + 1])) return -1;
@@ -271,10 +284,18 @@ static int split_inline(resp_request_parser *p, const unsigned char *s, size_t n
                 case ' ':
                 case '\n':
                 case '\r':
-                case '\t': done = 1; break;
-                case '"': dq = 1; break;
-                case '\'': sq = 1; break;
-                default: out[o++] = (char)s[i]; break;
+                case '\t':
+                    done = 1;
+                    break;
+                case '"':
+                    dq = 1;
+                    break;
+                case '\'':
+                    sq = 1;
+                    break;
+                default:
+                    out[o++] = (char)s[i];
+                    break;
                 }
             }
             if (i < n) i++;

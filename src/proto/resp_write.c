@@ -26,7 +26,8 @@ void resp_buf_free(resp_buf *b) {
 static void reserve(resp_buf *b, size_t extra) {
     if (b->cap - b->len >= extra) return;
     size_t cap = b->cap ? b->cap : 64;
-    while (cap - b->len < extra) cap *= 2;
+    while (cap - b->len < extra)
+        cap *= 2;
     b->data = mem_realloc(b->data, cap);
     b->cap = cap;
 }
@@ -213,14 +214,18 @@ void resp_write_agg(resp_buf *b, char type, long long n, int resp3) {
     }
     if (!resp3) {
         switch (type) {
-        case '|': return;
+        case '|':
+            return;
         case '%':
             type = '*';
             n *= 2;
             break;
         case '~':
-        case '>': type = '*'; break;
-        default: break;
+        case '>':
+            type = '*';
+            break;
+        default:
+            break;
         }
     }
     write_header(b, type, n);
@@ -228,5 +233,6 @@ void resp_write_agg(resp_buf *b, char type, long long n, int resp3) {
 
 void resp_write_command(resp_buf *b, int argc, const char *const *argv, const size_t *argvlen) {
     write_header(b, '*', argc);
-    for (int i = 0; i < argc; i++) resp_write_bulk(b, argv[i], argvlen[i]);
+    for (int i = 0; i < argc; i++)
+        resp_write_bulk(b, argv[i], argvlen[i]);
 }

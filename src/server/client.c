@@ -97,6 +97,7 @@ client *client_create(int fd, int is_unix) {
     resp_request_init(&c->parser);
     c->parser.max_bulk_len = cfg->proto_max_bulk_len;
     c->parser.max_args = cfg->proto_max_args;
+    c->parser.unauthenticated = !c->authenticated;
     if (!is_unix) {
         net_set_nodelay(fd, 1);
         if (cfg->tcp_keepalive > 0) net_set_keepalive(fd, cfg->tcp_keepalive);
@@ -277,13 +278,14 @@ static void on_readable(loop *l, int fd, void *data, int mask) {
     if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) return;
         log_msg(LOG_VERBOSE, "Reading from client: %s", strerror(errno));
-        client_close_async(c);
+        client_free(c); /* not inside a command: safe to free now */
         return;
     }
     if (n == 0) {
         log_msg(LOG_VERBOSE, "Client closed connection id=%llu addr=%s",
                 (unsigned long long)c->id, c->addr);
-        client_close_async(c);
+        /* Freed at once, so its slot counts for maxclients right away. */
+        client_free(c);
         return;
     }
     c->qlen += (size_t)n;

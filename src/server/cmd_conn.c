@@ -295,7 +295,7 @@ struct kill_filter {
     int type;
     const resp_arg *addr, *laddr, *user;
     int skipme;
-    long long maxage;
+    long long maxage; /* -1: no MAXAGE filter */
     long long killed;
 };
 
@@ -311,7 +311,7 @@ static void kill_one(client *c, void *arg) {
     if (f->laddr && !arg_eq_str(f->laddr, c->laddr)) return;
     if (f->user && !arg_is(f->user, "default")) return;
     if (f->skipme && c == f->self) return;
-    if (f->maxage && (clock_now_ms() - c->ctime_ms) / 1000 < f->maxage) return;
+    if (f->maxage >= 0 && (clock_now_ms() - c->ctime_ms) / 1000 < f->maxage) return;
     if (c->flags & CLIENT_CLOSE_ASAP) return;
     if (c == f->self)
         c->flags |= CLIENT_CLOSE_AFTER_REPLY;
@@ -321,7 +321,7 @@ static void kill_one(client *c, void *arg) {
 }
 
 static void client_kill_command(client *c) {
-    struct kill_filter f = {.self = c, .type = -1, .skipme = 1};
+    struct kill_filter f = {.self = c, .type = -1, .skipme = 1, .maxage = -1};
     if (c->argc == 3) {
         /* Old form: CLIENT KILL addr:port */
         f.addr = &c->argv[2];
@@ -372,7 +372,7 @@ static void client_kill_command(client *c) {
                 return;
             }
         } else if (arg_is(opt, "maxage")) {
-            if (!numconv_str2ll(val->ptr, val->len, &f.maxage) || f.maxage <= 0) {
+            if (!numconv_str2ll(val->ptr, val->len, &f.maxage) || f.maxage < 0) {
                 reply_error_syntax(c);
                 return;
             }
@@ -433,7 +433,7 @@ static void client_pause_command(client *c) {
         if (arg_is(&c->argv[3], "write"))
             mode = PAUSE_WRITE;
         else if (!arg_is(&c->argv[3], "all")) {
-            reply_error_syntax(c);
+            reply_error(c, "ERR CLIENT PAUSE mode must be WRITE or ALL");
             return;
         }
     } else if (c->argc > 4) {

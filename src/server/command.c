@@ -309,7 +309,7 @@ static void command_info_command(client *c) {
         if (cmd)
             reply_command_info(c, cmd);
         else
-            reply_null_array(c);
+            reply_null(c);
     }
 }
 
@@ -465,10 +465,10 @@ static command command_subcommands[] = {
     {"docs", command_docs_command, -2, CMD_LOADING | CMD_STALE, ACL_CONNECTION, 0, 0, 0,
      .summary = "Get documentary information about commands", .since = "7.0.0", .group = "server",
      .complexity = "O(N) where N is the number of commands to look up"},
-    {"getkeys", command_getkeys_command, -3, CMD_LOADING | CMD_STALE, ACL_CONNECTION, 0, 0, 0,
+    {"getkeys", command_getkeys_command, -4, CMD_LOADING | CMD_STALE, ACL_CONNECTION, 0, 0, 0,
      .summary = "Extract keys given a full command", .since = "2.8.13", .group = "server",
      .complexity = "O(N) where N is the number of arguments to the command"},
-    {"getkeysandflags", command_getkeysandflags_command, -3, CMD_LOADING | CMD_STALE,
+    {"getkeysandflags", command_getkeysandflags_command, -4, CMD_LOADING | CMD_STALE,
      ACL_CONNECTION, 0, 0, 0, .summary = "Extract keys and access flags given a full command",
      .since = "7.0.0", .group = "server",
      .complexity = "O(N) where N is the number of arguments to the command"},

@@ -4,12 +4,15 @@
 #include "server/exec.h"
 
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 #include "server/client.h"
 #include "server/clock.h"
 #include "server/command.h"
 #include "server/config.h"
 #include "server/evict.h"
+#include "server/handler.h"
 #include "server/reply.h"
 #include "server/stats.h"
 
@@ -40,6 +43,32 @@ static void reject_unknown_sub(client *c) {
     name[n] = '\0';
     int slen = c->argv[1].len < 128 ? (int)c->argv[1].len : 128;
     reply_errorf(c, "ERR unknown subcommand '%.*s'. Try %s HELP.", slen, c->argv[1].ptr, name);
+}
+
+/* Secrets never reach MONITOR: AUTH's arguments and HELLO's AUTH pair are
+ * shown as "(redacted)". */
+static void feed_monitors(client *c, const command *cmd) {
+    static const resp_arg redacted = {"(redacted)", 10};
+    resp_arg small[16];
+    resp_arg *argv = c->argv;
+    int redact_from = -1, redact_to = -1;
+    if (strcmp(cmd->name, "auth") == 0) {
+        redact_from = 1;
+        redact_to = c->argc - 1;
+    } else if (strcmp(cmd->name, "hello") == 0) {
+        for (int i = 2; i + 2 < c->argc; i++)
+            if (arg_is(&c->argv[i], "auth")) {
+                redact_from = i + 1;
+                redact_to = i + 2;
+                break;
+            }
+    }
+    if (redact_from > 0 && c->argc <= 16) {
+        memcpy(small, c->argv, sizeof(resp_arg) * (size_t)c->argc);
+        for (int i = redact_from; i <= redact_to; i++) small[i] = redacted;
+        argv = small;
+    }
+    client_feed_monitors(c, c->argc, argv);
 }
 
 static int arity_ok(const command *cmd, int argc) {
@@ -88,8 +117,6 @@ int exec_command(client *c) {
         cmd->rejected_calls++;
         goto done;
     }
-    if (!(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) client_feed_monitors(c, c->argc, c->argv);
-
     c->error_replied = 0;
     c->flags |= CLIENT_IN_CALL;
     long long start = clock_mono_us();
@@ -99,9 +126,15 @@ int exec_command(client *c) {
     cmd->calls++;
     cmd->usec += took;
     if (c->error_replied) cmd->failed_calls++;
+    /* Monitors see the command after it ran, with the database it left
+     * selected, as in Redis. */
+    if (!(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feed_monitors(c, cmd);
     c->commands_processed++;
     stats.total_commands_processed++;
 done:
+    /* Before AUTH, Redis bounds requests tighter (10 arguments, 16 KB
+     * bulks) so an unauthenticated peer cannot make the server buffer much. */
+    c->parser.unauthenticated = !c->authenticated;
     c->flags &= ~CLIENT_REPLY_SKIP;
     c->cmd = NULL;
     return EXEC_DONE;

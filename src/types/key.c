@@ -49,19 +49,25 @@ static int entry_expired(db *d, const kv *e, long long now) {
     return e->expire && db_get_expire(d, e) <= now;
 }
 
-/* Redis getIntFromObject: a strict integer within int range. */
+/* Redis getIntFromObject: a strict integer within int range. Returns 0,
+ * -1 when not an integer, -2 when an integer outside int range. */
 static int parse_int(const resp_arg *a, int *out) {
     long long v;
-    if (!numconv_str2ll(a->ptr, a->len, &v) || v < INT_MIN || v > INT_MAX) return -1;
+    if (!numconv_str2ll(a->ptr, a->len, &v)) return -1;
+    if (v < INT_MIN || v > INT_MAX) return -2;
     *out = (int)v;
     return 0;
 }
 
 /* A database index argument as MOVE and COPY read it; replies on error. */
 static db *db_arg(client *c, const resp_arg *a) {
-    int id;
-    if (parse_int(a, &id) < 0) {
+    int id, rc = parse_int(a, &id);
+    if (rc == -1) {
         reply_error_not_int(c);
+        return NULL;
+    }
+    if (rc == -2) {
+        reply_error(c, "ERR value is out of range, value must between -2147483648 and 2147483647");
         return NULL;
     }
     if (id < 0 || id >= db_count()) {

@@ -265,7 +265,7 @@ def normalise(raw, dirs):
     if '#sort' in dirs:
         try:
             return sort_reply(raw)
-        except (ProtocolError, ValueError, IndexError):
+        except (ProtocolError, ValueError, IndexError, AttributeError):
             return raw
     return raw
 

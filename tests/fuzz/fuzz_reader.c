@@ -22,19 +22,38 @@ static void encode(resp_buf *b, const resp_value *v) {
     if (v->attribute) {
         if (v->attribute->type != RESP_T_ATTR || v->attribute->elements % 2) abort();
         resp_write_agg(b, '|', (long long)v->attribute->elements / 2, 1);
-        for (size_t i = 0; i < v->attribute->elements; i++) encode(b, v->attribute->element[i]);
+        for (size_t i = 0; i < v->attribute->elements; i++)
+            encode(b, v->attribute->element[i]);
     }
     if (v->str && v->str[v->len] != '\0') abort();
     switch (v->type) {
-    case RESP_T_SIMPLE: resp_write_simple(b, v->str, v->len); break;
-    case RESP_T_ERROR: resp_write_error(b, v->str, v->len); break;
-    case RESP_T_INT: resp_write_int(b, v->integer); break;
-    case RESP_T_BULK: resp_write_bulk(b, v->str, v->len); break;
-    case RESP_T_NULL: resp_write_null(b, 1); break;
-    case RESP_T_DOUBLE: resp_buf_append(b, v->str, v->len); break;
-    case RESP_T_BOOL: resp_write_bool(b, (int)v->integer, 1); break;
-    case RESP_T_BIGNUM: resp_write_bignum(b, v->str, v->len, 1); break;
-    case RESP_T_VERBATIM: resp_write_verbatim(b, v->vtype, v->str, v->len, 1); break;
+    case RESP_T_SIMPLE:
+        resp_write_simple(b, v->str, v->len);
+        break;
+    case RESP_T_ERROR:
+        resp_write_error(b, v->str, v->len);
+        break;
+    case RESP_T_INT:
+        resp_write_int(b, v->integer);
+        break;
+    case RESP_T_BULK:
+        resp_write_bulk(b, v->str, v->len);
+        break;
+    case RESP_T_NULL:
+        resp_write_null(b, 1);
+        break;
+    case RESP_T_DOUBLE:
+        resp_buf_append(b, v->str, v->len);
+        break;
+    case RESP_T_BOOL:
+        resp_write_bool(b, (int)v->integer, 1);
+        break;
+    case RESP_T_BIGNUM:
+        resp_write_bignum(b, v->str, v->len, 1);
+        break;
+    case RESP_T_VERBATIM:
+        resp_write_verbatim(b, v->vtype, v->str, v->len, 1);
+        break;
     case RESP_T_ARRAY:
     case RESP_T_MAP:
     case RESP_T_SET:
@@ -44,10 +63,12 @@ static void encode(resp_buf *b, const resp_value *v) {
         if ((t == '%' || t == '|') && v->elements % 2) abort();
         resp_write_agg(b, t, (long long)((t == '%' || t == '|') ? v->elements / 2 : v->elements),
                        1);
-        for (size_t i = 0; i < v->elements; i++) encode(b, v->element[i]);
+        for (size_t i = 0; i < v->elements; i++)
+            encode(b, v->element[i]);
         break;
     }
-    default: abort();
+    default:
+        abort();
     }
 }
 
@@ -87,7 +108,8 @@ static int drain(resp_reader *r, struct run *run) {
 
 static uint64_t hash(const uint8_t *d, size_t n) {
     uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) h = (h ^ d[i]) * 0x100000001b3ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ d[i]) * 0x100000001b3ULL;
     return h;
 }
 

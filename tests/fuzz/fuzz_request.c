@@ -25,14 +25,15 @@
 struct run {
     uint64_t digest; /* hash of every command seen, in order */
     int commands;
-    int too_big;     /* stopped on a "too big ..." error */
+    int too_big; /* stopped on a "too big ..." error */
     const char *error;
     char errtext[64]; /* p->error may live in the parser, which is reused */
 };
 
 static uint64_t mix(uint64_t h, const void *p, size_t n) {
     const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001b3ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 0x100000001b3ULL;
     return h;
 }
 

@@ -71,7 +71,11 @@ class Server:
         self.proc = None
         self.port = None
         self.args = None
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
 
     def _build_args(self):
         # A leading argument that is not an option is a config file; servers expect it first.

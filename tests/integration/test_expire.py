@@ -227,7 +227,7 @@ def test_expire_active_cycle(r):
     assert r.get("stays") == b"v"
 
 
-def test_expire_rename_and_move_keep_deadline(raw, r):
+def test_expire_rename_keeps_deadline(raw, r):
     r.set("k", "v", px=150)
     raw.cmd("RENAME", "k", "k2")
     assert 0 < r.pttl("k2") <= 150

@@ -9,7 +9,7 @@ import os
 import re
 import time
 
-from conftest import wait_for
+from conftest import IS_REDIS, wait_for
 from resp import RawConn, parse_reply
 
 
@@ -509,19 +509,25 @@ def test_server_command_list(raw):
 
 
 def test_server_command_docs(raw):
+    # The facts (since, group, complexity) are Redis's; PairDB words its summaries itself
+    # and has no per-argument specs yet ("arguments" in Redis's reply).
     rep = raw.cmd("COMMAND", "DOCS", "get")
-    assert rep == (b"*2\r\n$3\r\nget\r\n*10\r\n"
-                   b"$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n"
-                   b"$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n"
-                   b"$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n"
-                   b"*6\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
-                   b"$14\r\nkey_spec_index\r\n:0\r\n")
+    if IS_REDIS:
+        assert rep == (b"*2\r\n$3\r\nget\r\n*10\r\n"
+                       b"$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n"
+                       b"$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n"
+                       b"$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n"
+                       b"*6\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+                       b"$14\r\nkey_spec_index\r\n:0\r\n")
+    else:
+        assert rep.startswith(b"*2\r\n$3\r\nget\r\n*8\r\n$7\r\nsummary\r\n")
     raw.cmd("HELLO", "3")
     v = raw.cmdp("COMMAND", "DOCS", "getrange")
     raw.cmd("HELLO", "2")
     doc = v[b"getrange"]
-    assert doc[b"summary"] == b"Get a substring of the string stored at a key"
+    assert len(doc[b"summary"]) > 10
     assert doc[b"since"] == b"2.4.0" and doc[b"group"] == b"string"
+    assert doc[b"complexity"].startswith(b"O(N) where N is the length of the returned string.")
     assert raw.cmd("COMMAND", "DOCS", "nosuch") == b"*0\r\n"
 
 

@@ -148,8 +148,8 @@ TEST(proto_req_empty_commands) {
         const char *s;
         size_t used;
     } cases[] = {
-        {"*0\r\nPING\r\n", 4}, {"*-1\r\n", 5}, {"*-5\r\n", 5}, {"\r\n", 2},
-        {"\n", 1},             {"   \t\r\n", 6}, {"*0\rX", 4},
+        {"*0\r\nPING\r\n", 4}, {"*-1\r\n", 5}, {"*-5\r\n", 5}, {"\r\n", 2}, {"\n", 1},
+        {"   \t\r\n", 6},      {"*0\rX", 4},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         resp_request_parser p;
@@ -335,7 +335,8 @@ TEST(proto_req_many_args_and_shrink) {
     resp_buf b = {0};
     char hdr[RESP_HDR_MAX];
     resp_buf_append(&b, hdr, resp_encode_header(hdr, '*', n));
-    for (int i = 0; i < n; i++) resp_write_bulk(&b, "x", 1);
+    for (int i = 0; i < n; i++)
+        resp_write_bulk(&b, "x", 1);
     resp_request_parser p;
     resp_request_init(&p);
     size_t used;
@@ -367,9 +368,17 @@ TEST(proto_ll2str) {
         long long v;
         const char *s;
     } cases[] = {
-        {0, "0"},           {-1, "-1"},     {9, "9"},       {10, "10"},   {99, "99"},
-        {100, "100"},       {-100, "-100"}, {1234, "1234"}, {12345, "12345"},
-        {LLONG_MAX, "9223372036854775807"}, {LLONG_MIN, "-9223372036854775808"},
+        {0, "0"},
+        {-1, "-1"},
+        {9, "9"},
+        {10, "10"},
+        {99, "99"},
+        {100, "100"},
+        {-100, "-100"},
+        {1234, "1234"},
+        {12345, "12345"},
+        {LLONG_MAX, "9223372036854775807"},
+        {LLONG_MIN, "-9223372036854775808"},
         {1000000000000LL, "1000000000000"},
     };
     char buf[32];
@@ -475,7 +484,8 @@ TEST(proto_write_types) {
     resp_write_verbatim(&b, "mkd", "hello", 5, 0);
     OUT_IS(b, "$5\r\nhello\r\n");
     /* Growth across many appends keeps the content. */
-    for (int i = 0; i < 10000; i++) resp_write_int(&b, i);
+    for (int i = 0; i < 10000; i++)
+        resp_write_int(&b, i);
     CHECK(b.len > 10000 * 4);
     CHECK(memcmp(b.data + b.len - 7, ":9999\r\n", 7) == 0);
     resp_buf_free(&b);
@@ -619,7 +629,8 @@ TEST(proto_reader_aggregates) {
     /* 100 elements: the default builder's arrays grow as children arrive. */
     resp_buf b = {0};
     resp_write_agg(&b, '*', 100, 1);
-    for (int i = 0; i < 100; i++) resp_write_int(&b, i);
+    for (int i = 0; i < 100; i++)
+        resp_write_int(&b, i);
     v = read_one(b.data, b.len, &err);
     CHECK(v && v->elements == 100 && v->element[99]->integer == 99);
     resp_value_free(v);
@@ -650,7 +661,8 @@ TEST(proto_reader_pipeline) {
 
 static int depth_ok(int levels, int max_depth) {
     resp_buf b = {0};
-    for (int i = 0; i < levels; i++) resp_write_agg(&b, '*', 1, 1);
+    for (int i = 0; i < levels; i++)
+        resp_write_agg(&b, '*', 1, 1);
     resp_write_int(&b, 1);
     resp_reader *r = resp_reader_new();
     if (max_depth) resp_reader_set_max_depth(r, max_depth);
@@ -681,8 +693,8 @@ TEST(proto_reader_depth_limit) {
 
 TEST(proto_reader_attribute) {
     const char *err;
-    resp_value *v = READ("|1\r\n+key-popularity\r\n%1\r\n$1\r\na\r\n,0.1923\r\n*2\r\n:1\r\n:2\r\n",
-                         &err);
+    resp_value *v =
+        READ("|1\r\n+key-popularity\r\n%1\r\n$1\r\na\r\n,0.1923\r\n*2\r\n:1\r\n:2\r\n", &err);
     CHECK(v && v->type == RESP_T_ARRAY && v->elements == 2);
     CHECK(v->attribute && v->attribute->type == RESP_T_ATTR && v->attribute->elements == 2);
     CHECK_STR(v->attribute->element[0]->str, "key-popularity");
@@ -806,8 +818,7 @@ TEST(proto_reader_limits) {
     resp_reader_set_max_elements(r, 2);
     resp_reader_feed(r, "*3\r\n", 4);
     CHECK_INT(resp_reader_get_reply(r, &reply), RESP_ERROR);
-    CHECK_STR(resp_reader_error(r),
-              "Protocol error: aggregate of 3 elements exceeds the limit 2");
+    CHECK_STR(resp_reader_error(r), "Protocol error: aggregate of 3 elements exceeds the limit 2");
     resp_reader_free(r);
     r = resp_reader_new();
     resp_reader_set_max_bulk(r, 3);
@@ -905,8 +916,8 @@ static resp_value *random_value(int depth, int resp3) {
     resp_value *v = mem_calloc(sizeof(*v));
     int scalar_types = resp3 ? 10 : 5;
     int pick = depth <= 0 ? (int)rnd((unsigned)scalar_types) : (int)rnd((unsigned)scalar_types + 4);
-    static const resp_type scalars[] = {RESP_T_SIMPLE, RESP_T_ERROR,  RESP_T_INT,    RESP_T_BULK,
-                                        RESP_T_NULL,   RESP_T_DOUBLE, RESP_T_BOOL,   RESP_T_BIGNUM,
+    static const resp_type scalars[] = {RESP_T_SIMPLE,   RESP_T_ERROR,  RESP_T_INT,  RESP_T_BULK,
+                                        RESP_T_NULL,     RESP_T_DOUBLE, RESP_T_BOOL, RESP_T_BIGNUM,
                                         RESP_T_VERBATIM, RESP_T_BULK};
     static const resp_type aggs3[] = {RESP_T_ARRAY, RESP_T_MAP, RESP_T_SET, RESP_T_PUSH};
     if (pick < scalar_types) {
@@ -923,9 +934,8 @@ static resp_value *random_value(int depth, int resp3) {
         v->len = rnd(4) == 0 ? rnd(300) : rnd(12);
         v->str = mem_alloc(v->len + 1);
         for (size_t i = 0; i < v->len; i++) {
-            unsigned c = v->type == RESP_T_BULK || v->type == RESP_T_VERBATIM
-                             ? rnd(256)
-                             : 32 + rnd(95);
+            unsigned c =
+                v->type == RESP_T_BULK || v->type == RESP_T_VERBATIM ? rnd(256) : 32 + rnd(95);
             v->str[i] = (char)c;
         }
         v->str[v->len] = 0;
@@ -942,20 +952,25 @@ static resp_value *random_value(int depth, int resp3) {
         v->str = mem_memdup(tmp, v->len + 1);
         v->str[v->len] = 0;
         break;
-    case RESP_T_BOOL: v->integer = rnd(2); break;
+    case RESP_T_BOOL:
+        v->integer = rnd(2);
+        break;
     case RESP_T_BIGNUM:
         v->len = 1 + rnd(40);
         v->str = mem_alloc(v->len + 1);
-        for (size_t i = 0; i < v->len; i++) v->str[i] = (char)('0' + rnd(10));
+        for (size_t i = 0; i < v->len; i++)
+            v->str[i] = (char)('0' + rnd(10));
         v->str[v->len] = 0;
         break;
-    case RESP_T_NULL: break;
+    case RESP_T_NULL:
+        break;
     default: {
         size_t n = rnd(6);
         if (v->type == RESP_T_MAP) n *= 2;
         v->elements = n;
         v->element = mem_alloc((n ? n : 1) * sizeof(*v->element));
-        for (size_t i = 0; i < n; i++) v->element[i] = random_value(depth - 1, resp3);
+        for (size_t i = 0; i < n; i++)
+            v->element[i] = random_value(depth - 1, resp3);
         break;
     }
     }
@@ -978,23 +993,42 @@ static void write_value(resp_buf *b, const resp_value *v, int resp3) {
             write_value(b, v->attribute->element[i], resp3);
     }
     switch (v->type) {
-    case RESP_T_SIMPLE: resp_write_simple(b, v->str, v->len); break;
-    case RESP_T_ERROR: resp_write_error(b, v->str, v->len); break;
-    case RESP_T_INT: resp_write_int(b, v->integer); break;
-    case RESP_T_BULK: resp_write_bulk(b, v->str, v->len); break;
-    case RESP_T_NULL: resp_write_null(b, resp3); break;
-    case RESP_T_DOUBLE: resp_write_double(b, v->dval, resp3); break;
-    case RESP_T_BOOL: resp_write_bool(b, (int)v->integer, resp3); break;
-    case RESP_T_BIGNUM: resp_write_bignum(b, v->str, v->len, resp3); break;
-    case RESP_T_VERBATIM: resp_write_verbatim(b, v->vtype, v->str, v->len, resp3); break;
+    case RESP_T_SIMPLE:
+        resp_write_simple(b, v->str, v->len);
+        break;
+    case RESP_T_ERROR:
+        resp_write_error(b, v->str, v->len);
+        break;
+    case RESP_T_INT:
+        resp_write_int(b, v->integer);
+        break;
+    case RESP_T_BULK:
+        resp_write_bulk(b, v->str, v->len);
+        break;
+    case RESP_T_NULL:
+        resp_write_null(b, resp3);
+        break;
+    case RESP_T_DOUBLE:
+        resp_write_double(b, v->dval, resp3);
+        break;
+    case RESP_T_BOOL:
+        resp_write_bool(b, (int)v->integer, resp3);
+        break;
+    case RESP_T_BIGNUM:
+        resp_write_bignum(b, v->str, v->len, resp3);
+        break;
+    case RESP_T_VERBATIM:
+        resp_write_verbatim(b, v->vtype, v->str, v->len, resp3);
+        break;
     default: {
-        char t = v->type == RESP_T_MAP ? '%'
-                 : v->type == RESP_T_SET ? '~'
+        char t = v->type == RESP_T_MAP    ? '%'
+                 : v->type == RESP_T_SET  ? '~'
                  : v->type == RESP_T_PUSH ? '>'
                                           : '*';
         long long n = (long long)v->elements;
         resp_write_agg(b, t, t == '%' ? n / 2 : n, resp3);
-        for (size_t i = 0; i < v->elements; i++) write_value(b, v->element[i], resp3);
+        for (size_t i = 0; i < v->elements; i++)
+            write_value(b, v->element[i], resp3);
     }
     }
 }
@@ -1005,9 +1039,12 @@ static int same_value(const resp_value *a, const resp_value *b) {
     if (a->attribute && !same_value(a->attribute, b->attribute)) return 0;
     switch (a->type) {
     case RESP_T_INT:
-    case RESP_T_BOOL: return a->integer == b->integer;
-    case RESP_T_DOUBLE: return a->dval == b->dval && a->len == b->len && !memcmp(a->str, b->str, a->len);
-    case RESP_T_NULL: return 1;
+    case RESP_T_BOOL:
+        return a->integer == b->integer;
+    case RESP_T_DOUBLE:
+        return a->dval == b->dval && a->len == b->len && !memcmp(a->str, b->str, a->len);
+    case RESP_T_NULL:
+        return 1;
     case RESP_T_VERBATIM:
         if (strcmp(a->vtype, b->vtype)) return 0;
         /* fall through */

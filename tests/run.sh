@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# run.sh - runs every test suite against the binaries in BUILD and closes
+# with one line "N passed, N failed" summing all suites.
+#
+#   tests/run.sh [BUILD]        BUILD defaults to build (build-san for sanitizers)
+#   FUZZ_SECONDS=N              seconds per fuzz target (default 20; request parser 30)
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+PY=/usr/bin/python3
+passed=0
+failed=0
+notes=()
+
+count() { # suite passed failed
+    passed=$((passed + $2))
+    failed=$((failed + $3))
+    printf '== %s: %d passed, %d failed\n' "$1" "$2" "$3"
+}
+
+# --- unit tests -------------------------------------------------------------
+echo "== unit tests ($BUILD/unit-tests)"
+out=$("$BUILD/unit-tests" 2>&1)
+rc=$?
+echo "$out" | grep -v '^ok ' || true
+line=$(echo "$out" | grep -E '^unit: [0-9]+ passed, [0-9]+ failed' | tail -1)
+if [ -n "$line" ]; then
+    p=$(echo "$line" | sed -E 's/unit: ([0-9]+) passed.*/\1/')
+    f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed/\1/')
+    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    count unit "$p" "$f"
+else
+    count unit 0 1
+fi
+
+# --- fuzz smoke runs ---------------------------------------------------------
+# Each target runs for a bounded time on a scratch copy of its corpus, so
+# the committed corpus only changes when someone chooses to add findings.
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+fp=0
+ff=0
+for bin in build-fuzz/fuzz_*; do
+    [ -x "$bin" ] || continue
+    name=$(basename "$bin")
+    corpus=tests/fuzz/corpus/${name#fuzz_}
+    secs=$FUZZ_SECONDS
+    [ "$name" = fuzz_request ] && secs=$((FUZZ_SECONDS > 30 ? FUZZ_SECONDS : 30))
+    work=$(mktemp -d)
+    [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+    if "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=0 \
+        -artifact_prefix="$work/" "$work" >"$work.log" 2>&1; then
+        fp=$((fp + 1))
+        echo "fuzz $name: ok ($(grep -oE '#[0-9]+' "$work.log" | tail -1 | tr -d '#') runs in ${secs}s)"
+    else
+        ff=$((ff + 1))
+        echo "fuzz $name: FAILED"
+        tail -40 "$work.log"
+        ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* 2>/dev/null
+    fi
+    rm -rf "$work" "$work.log"
+done
+count fuzz "$fp" "$ff"
+
+# --- integration and differential tests (real servers, real clients) ---------
+# Tests marked needs_types drive list/hash keys to check WRONGTYPE errors;
+# those types are not built yet, so they are deselected here, and counted
+# in the summary below so they cannot go unnoticed.
+export PAIRDB_SERVER="$PWD/$BUILD/pairdb-server"
+log=$(mktemp)
+$PY -m pytest -q -m "not needs_types" tests/integration tests/diff 2>&1 | tee "$log" | tail -40
+summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed)|[0-9]+ passed|no tests ran' "$log" | tail -1)
+p=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
+f=$(echo "$summary" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)
+e=$(echo "$summary" | grep -oE '[0-9]+ error' | grep -oE '[0-9]+' || echo 0)
+d=$(echo "$summary" | grep -oE '[0-9]+ deselected' | grep -oE '[0-9]+' || echo 0)
+s=$(echo "$summary" | grep -oE '[0-9]+ skipped' | grep -oE '[0-9]+' || echo 0)
+[ -z "$summary" ] && f=1
+rm -f "$log"
+count integration "${p:-0}" $(( ${f:-0} + ${e:-0} ))
+[ "${d:-0}" -gt 0 ] && notes+=("$d integration tests deselected: they need list/hash/set types (issue 3)")
+[ "${s:-0}" -gt 0 ] && notes+=("$s integration tests skipped (see pytest output above)")
+
+echo
+for n in "${notes[@]}"; do echo "note: $n"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
