@@ -81,7 +81,8 @@ static inline int key_eq(const dict *d, const dict_node *n, const char *key, siz
 
 static size_t next_pow2(size_t n) {
     size_t p = DICT_MIN_BUCKETS;
-    while (p < n) p <<= 1;
+    while (p < n)
+        p <<= 1;
     return p;
 }
 
@@ -282,7 +283,8 @@ uint64_t dict_scan(dict *d, uint64_t v, void (*fn)(dict_node *n, void *arg), voi
 size_t dict_sample(dict *d, dict_node **out, size_t count) {
     if (count > d->size) count = d->size;
     if (count == 0) return 0;
-    for (size_t j = 0; j < count && d->table[1] && !d->pause; j++) rehash(d, 1);
+    for (size_t j = 0; j < count && d->table[1] && !d->pause; j++)
+        rehash(d, 1);
 
     int tables = d->table[1] ? 2 : 1;
     size_t span = d->nbuckets[0];
@@ -315,28 +317,40 @@ size_t dict_sample(dict *d, dict_node **out, size_t count) {
 
 dict_node *dict_random(dict *d) {
     if (d->size == 0) return NULL;
-    /* Choosing among the nodes of a few neighbouring buckets evens out the
-     * bias of picking a bucket first (nodes in long chains would be rarer). */
+    rehash_step(d);
+
+    /* Rejection sampling: pick a random live bucket, accept it with
+     * probability len/bound, then a uniform node of its chain. Each node is
+     * then equally likely, except in chains longer than bound, which are
+     * rare at our load factors and only slightly under-weighted. Picking a
+     * bucket then a chain position without the rejection would favour nodes
+     * in short chains. */
+    size_t lo = d->table[1] ? d->rehash_idx : 0;
+    size_t live = d->nbuckets[0] - lo + d->nbuckets[1];
+    size_t bound = 1 + (3 * d->size + live - 1) / live;
+    if (bound < 2) bound = 2;
+    if (bound > 16) bound = 16;
+    for (int tries = 0; tries < 128; tries++) {
+        size_t i = lo + (size_t)(rnd() % live);
+        dict_node *head = i < d->nbuckets[0] ? d->table[0][i] : d->table[1][i - d->nbuckets[0]];
+        if (!head) continue;
+        size_t len = 0;
+        for (dict_node *x = head; x; x = x->next)
+            len++;
+        if (len < bound && (size_t)(rnd() % bound) >= len) continue;
+        for (size_t k = (size_t)(rnd() % len); k; k--)
+            head = head->next;
+        return head;
+    }
+
+    /* Very sparse table: take a node among a few neighbouring buckets. */
     dict_node *pick[16];
     size_t n = dict_sample(d, pick, 16);
     if (n) return pick[rnd() % n];
-
-    /* Very sparse table: probe random buckets until one is non-empty. */
-    dict_node *head;
-    do {
-        if (d->table[1]) {
-            size_t live = d->nbuckets[0] + d->nbuckets[1] - d->rehash_idx;
-            size_t i = d->rehash_idx + (size_t)(rnd() % live);
-            head = i >= d->nbuckets[0] ? d->table[1][i - d->nbuckets[0]] : d->table[0][i];
-        } else {
-            head = d->table[0][rnd() & (d->nbuckets[0] - 1)];
-        }
-    } while (!head);
-    size_t len = 0;
-    for (dict_node *x = head; x; x = x->next) len++;
-    size_t k = (size_t)(rnd() % len);
-    while (k--) head = head->next;
-    return head;
+    for (size_t i = lo;; i++) {
+        dict_node *x = i < d->nbuckets[0] ? d->table[0][i] : d->table[1][i - d->nbuckets[0]];
+        if (x) return x; /* size > 0, so some live bucket is non-empty */
+    }
 }
 
 void dict_iter_init(dict *d, dict_iter *it) {

@@ -109,7 +109,8 @@ int glob_match(const char *pat, size_t plen, const char *str, size_t slen, int n
     size_t star_p = SIZE_MAX, star_s = 0; /* resume point after the last '*' */
     while (s < slen) {
         if (p < plen && pat[p] == '*') {
-            while (p < plen && pat[p] == '*') p++;
+            while (p < plen && pat[p] == '*')
+                p++;
             if (p == plen) goto matched; /* trailing '*' takes the rest */
             star_p = p;
             star_s = s;
@@ -127,7 +128,8 @@ int glob_match(const char *pat, size_t plen, const char *str, size_t slen, int n
         p = star_p;
         s = ++star_s;
     }
-    while (p < plen && pat[p] == '*') p++;
+    while (p < plen && pat[p] == '*')
+        p++;
     if (p != plen) return 0;
 matched:
     return inner_star_groups(pat, plen) <= GLOB_MAX_STARS;

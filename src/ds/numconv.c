@@ -7,7 +7,8 @@
  * what this file adds is the whole-buffer and no-space checks, and a bounded
  * NUL-terminated copy since libc needs a C string. Short inputs are copied to
  * the stack; only long ones (rare, and possible only for numconv_str2d) take
- * a heap copy.
+ * a heap copy. Like Redis, this relies on LC_NUMERIC staying "C" (the
+ * process must not call setlocale for it), so '.' is the decimal point.
  */
 #include "numconv.h"
 
@@ -99,8 +100,7 @@ int numconv_str2d(const char *s, size_t len, double *out) {
     char *c = c_string(s, len, buf, sizeof(buf));
     errno = 0;
     double v = strtod(c, &eptr);
-    int ok = (size_t)(eptr - c) == len && !isnan(v) &&
-             !(errno == ERANGE && (isinf(v) || v == 0));
+    int ok = (size_t)(eptr - c) == len && !isnan(v) && !(errno == ERANGE && (isinf(v) || v == 0));
     release_copy(c, buf);
     if (ok) *out = v;
     return ok;
@@ -113,7 +113,8 @@ size_t numconv_ld2str(char *dst, size_t dstlen, long double v) {
     size_t l = (size_t)n;
     /* "%.17Lf" always prints a '.', so trimming stops at it at the latest. */
     if (memchr(dst, '.', l)) {
-        while (dst[l - 1] == '0') l--;
+        while (dst[l - 1] == '0')
+            l--;
         if (dst[l - 1] == '.') l--;
     }
     if (l == 2 && dst[0] == '-' && dst[1] == '0') {
@@ -143,7 +144,8 @@ size_t numconv_ull2str(char *dst, unsigned long long v) {
         tmp[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    for (size_t i = 0; i < n; i++) dst[i] = tmp[n - 1 - i];
+    for (size_t i = 0; i < n; i++)
+        dst[i] = tmp[n - 1 - i];
     dst[n] = '\0';
     return n;
 }

@@ -37,7 +37,8 @@ int numconv_is_canonical_int(const char *s, size_t len, long long *out);
 /* Redis ld2string "human" mode (INCRBYFLOAT/HINCRBYFLOAT replies): "%.17Lf"
  * with trailing zeros and a trailing '.' removed, "-0" written as "0".
  * Writes a NUL-terminated text into dst and returns its length; returns 0 if
- * v is inf or NaN or the text (plus NUL) does not fit dstlen. */
+ * v is inf or NaN or the untrimmed text plus NUL does not fit dstlen
+ * (NUMCONV_LD_BUFSIZE always suffices). */
 size_t numconv_ld2str(char *dst, size_t dstlen, long double v);
 /* Redis 7.0 double reply text: "%.17g", or "inf"/"-inf"/"nan". NUL-terminated;
  * returns the length, 0 if it does not fit dstlen. */

@@ -68,31 +68,43 @@ static inline uint64_t sip_generic(const uint8_t *in, size_t len, const uint8_t 
         uint64_t m = load_le64(in);
         if (nocase) m = lower_word(m);
         v3 ^= m;
-        for (int i = 0; i < crounds; i++) SIPROUND;
+        for (int i = 0; i < crounds; i++)
+            SIPROUND;
         v0 ^= m;
     }
 
     uint64_t b = (uint64_t)len << 56;
     uint64_t tail = 0;
     switch (len & 7) {
-    case 7: tail |= (uint64_t)in[6] << 48; /* fall through */
-    case 6: tail |= (uint64_t)in[5] << 40; /* fall through */
-    case 5: tail |= (uint64_t)in[4] << 32; /* fall through */
-    case 4: tail |= (uint64_t)in[3] << 24; /* fall through */
-    case 3: tail |= (uint64_t)in[2] << 16; /* fall through */
-    case 2: tail |= (uint64_t)in[1] << 8;  /* fall through */
-    case 1: tail |= (uint64_t)in[0]; break;
-    case 0: break;
+    case 7:
+        tail |= (uint64_t)in[6] << 48; /* fall through */
+    case 6:
+        tail |= (uint64_t)in[5] << 40; /* fall through */
+    case 5:
+        tail |= (uint64_t)in[4] << 32; /* fall through */
+    case 4:
+        tail |= (uint64_t)in[3] << 24; /* fall through */
+    case 3:
+        tail |= (uint64_t)in[2] << 16; /* fall through */
+    case 2:
+        tail |= (uint64_t)in[1] << 8; /* fall through */
+    case 1:
+        tail |= (uint64_t)in[0];
+        break;
+    case 0:
+        break;
     }
     /* Lowering the zero padding is harmless: 0x00 is not an uppercase byte. */
     if (nocase) tail = lower_word(tail);
     b |= tail;
 
     v3 ^= b;
-    for (int i = 0; i < crounds; i++) SIPROUND;
+    for (int i = 0; i < crounds; i++)
+        SIPROUND;
     v0 ^= b;
     v2 ^= 0xff;
-    for (int i = 0; i < drounds; i++) SIPROUND;
+    for (int i = 0; i < drounds; i++)
+        SIPROUND;
     return v0 ^ v1 ^ v2 ^ v3;
 }
 

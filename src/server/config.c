@@ -14,7 +14,7 @@
  *  - CONFIG REWRITE never leaves a half-written file: it writes a temporary
  *    file in the same directory, syncs it and renames it over the old one.
  *  - Nothing from the network is trusted: names and values are copied with
- *    bounds, NUL bytes are refused, glob patterns match without recursion.
+ *    bounds and NUL bytes are refused.
  *
  * Callers: main (config_load_args, config_free), the command table
  * (config_register_commands), subsystems that change a setting at run time
@@ -35,23 +35,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ds/glob.h"
 #include "ds/mem.h"
 #include "server/client.h"
 #include "server/command.h"
-#include "server/reply.h"
-
-#if defined(__has_include)
-#if __has_include("server/log.h")
 #include "server/log.h"
-#define CONFIG_HAVE_LOG_H 1
-#endif
-#endif
-#ifndef CONFIG_HAVE_LOG_H
-void log_msg(int level, const char *fmt, ...);
-#endif
+#include "server/reply.h"
+#include "server/server.h"
+#include "server/stats.h"
 
-/* Implemented by the statistics module. */
-void stats_reset(void);
 
 /* Shared with config_table.c (keep both copies of these declarations identical). */
 struct cval;
@@ -83,9 +75,6 @@ int config_parse_text(const char *text, char *err, size_t errlen);
 int config_args_to_text(int argc, char **argv, char **text, const char **file, int *from_stdin);
 int config_split_args(const char *line, char ***argv, int *argc);
 
-#ifndef PAIRDB_VERSION
-#define PAIRDB_VERSION "0.1.0"
-#endif
 #ifndef PAIRDB_GIT_SHA
 #define PAIRDB_GIT_SHA "00000000"
 #endif
@@ -875,75 +864,6 @@ static char *arg_cstr(const resp_arg *a) {
     return s;
 }
 
-/* Glob match, case-insensitive, without recursion: '*' keeps one backtrack
- * point, which is enough because every other token matches one character. */
-static int class_match(const char **pp, const char *pend, unsigned char c) {
-    const char *p = *pp + 1;   /* after '[' */
-    int neg = 0, hit = 0;
-    if (p < pend && *p == '^') {
-        neg = 1;
-        p++;
-    }
-    while (p < pend && *p != ']') {
-        if (*p == '\\' && p + 1 < pend) {
-            p++;
-            if (tolower((unsigned char)*p) == tolower(c)) hit = 1;
-        } else if (p + 2 < pend && p[1] == '-' && p[2] != ']') {
-            int lo = tolower((unsigned char)p[0]), hi = tolower((unsigned char)p[2]);
-            if (lo > hi) {
-                int t = lo;
-                lo = hi;
-                hi = t;
-            }
-            if (tolower(c) >= lo && tolower(c) <= hi) hit = 1;
-            p += 2;
-        } else if (tolower((unsigned char)*p) == tolower(c)) {
-            hit = 1;
-        }
-        p++;
-    }
-    *pp = p < pend ? p : pend - 1;   /* at ']' (or the last char if unclosed) */
-    return neg ? !hit : hit;
-}
-
-static int glob_match(const char *pat, size_t plen, const char *str) {
-    const char *p = pat, *pend = pat + plen, *s = str;
-    const char *star_p = NULL, *star_s = NULL;
-    while (*s) {
-        if (p < pend && *p == '*') {
-            while (p < pend && *p == '*') p++;
-            if (p == pend) return 1;
-            star_p = p;
-            star_s = s;
-            continue;
-        }
-        if (p < pend) {
-            int ok;
-            const char *q = p;
-            if (*q == '?') {
-                ok = 1;
-            } else if (*q == '[') {
-                ok = class_match(&q, pend, (unsigned char)*s);
-            } else if (*q == '\\' && q + 1 < pend) {
-                q++;
-                ok = tolower((unsigned char)*q) == tolower((unsigned char)*s);
-            } else {
-                ok = tolower((unsigned char)*q) == tolower((unsigned char)*s);
-            }
-            if (ok) {
-                p = q + 1;
-                s++;
-                continue;
-            }
-        }
-        if (!star_p) return 0;
-        p = star_p;
-        s = ++star_s;
-    }
-    while (p < pend && *p == '*') p++;
-    return p == pend;
-}
-
 typedef struct get_match {
     const char *name;   /* the name to reply: table name, alias, or as typed */
     char *owned;        /* name as typed, when it is that */
@@ -988,7 +908,8 @@ static void config_get_cmd(client *c) {
         for (int i = 0, ncfg = config__count(); i < ncfg; i++) {
             const char *names[2] = {config__name(i), config__alias(i)};
             for (int k = 0; k < 2; k++) {
-                if (!names[k] || !glob_match(pa->ptr, pa->len, names[k])) continue;
+                if (!names[k] || !glob_match(pa->ptr, pa->len, names[k], strlen(names[k]), 1))
+                    continue;
                 if (!get_seen(m, n, names[k])) m = get_push(m, &n, &cap, names[k], NULL, i);
             }
         }

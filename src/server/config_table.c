@@ -36,16 +36,8 @@
 #include "ds/mem.h"
 #include "server/client.h"
 #include "server/db.h"
-
-#if defined(__has_include)
-#if __has_include("server/log.h")
 #include "server/log.h"
-#define CONFIG_HAVE_LOG_H 1
-#endif
-#endif
-#ifndef CONFIG_HAVE_LOG_H
-void log_msg(int level, const char *fmt, ...);
-#endif
+
 
 /* Shared with config.c (keep both copies of these declarations identical). */
 struct cval;
@@ -739,7 +731,8 @@ static int apply_hz(const char **err) {
 #define CONFIG_RESERVED_FDS 32
 
 static int apply_maxclients(const char **err) {
-    if (sandbox) return 0;
+    /* At startup main() fits the limit (or maxclients) itself. */
+    if (sandbox || loading) return 0;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
     rlim_t want = (rlim_t)config.maxclients + CONFIG_RESERVED_FDS;
@@ -751,15 +744,6 @@ static int apply_maxclients(const char **err) {
         if (rl.rlim_cur < want) {
             long long room = (long long)rl.rlim_cur - CONFIG_RESERVED_FDS;
             if (room < 1) room = 1;
-            if (loading) {
-                /* At startup, run with what the system allows, as Redis does. */
-                log_msg(LOG_WARNING,
-                        "You requested maxclients of %d requiring at least %llu max file "
-                        "descriptors; maxclients lowered to %lld.",
-                        config.maxclients, (unsigned long long)want, room);
-                config.maxclients = (int)room;
-                return 0;
-            }
             snprintf(errbuf, sizeof(errbuf),
                      "The operating system is not able to handle the specified number of "
                      "clients, try with %lld", room);

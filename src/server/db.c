@@ -286,6 +286,7 @@ void db_set(db *d, kv *e, int keep_ttl) {
             expire_remove(d, old);
         }
     }
+    e->node.next = old->node.next; /* take over old's place in its chain */
     dict_replace_node(t, &old->node, &e->node, h);
     kv_free(old);
 }

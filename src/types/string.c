@@ -718,8 +718,9 @@ static void lcs_command(client *c) {
     }
     size_t w = (size_t)blen + 1;
     uint32_t *t = mem_alloc((size_t)bytes);
-#define LCS_AT(i, j) t[(size_t)(i) * w + (j)]
-    for (uint32_t j = 0; j <= blen; j++) LCS_AT(0, j) = 0;
+#define LCS_AT(i, j) t[(size_t)(i)*w + (j)]
+    for (uint32_t j = 0; j <= blen; j++)
+        LCS_AT(0, j) = 0;
     for (uint32_t i = 1; i <= alen; i++) {
         uint32_t *row = &LCS_AT(i, 0), *prev = &LCS_AT(i - 1, 0);
         unsigned char ca = (unsigned char)a[i - 1];
@@ -808,6 +809,14 @@ static void lcs_command(client *c) {
 #define ACL_R_FAST (ACL_READ | ACL_STRING | ACL_FAST)
 #define ACL_R_SLOW (ACL_READ | ACL_STRING | ACL_SLOW)
 
+/* The fields COMMAND INFO and COMMAND DOCS report, in one line per command. */
+#define STRING_CMD(name_, proc_, arity_, flags_, acl_, first_, last_, step_, since_, cx_, sum_)    \
+    {                                                                                              \
+        .name = name_, .proc = proc_, .arity = arity_, .flags = flags_, .acl = acl_,               \
+        .first_key = first_, .last_key = last_, .key_step = step_, .summary = sum_,                \
+        .since = since_, .group = "string", .complexity = cx_                                      \
+    }
+
 static const char cx_o1[] = "O(1)";
 static const char cx_range[] =
     "O(N) where N is the length of the returned string. The complexity is ultimately determined "
@@ -815,113 +824,74 @@ static const char cx_range[] =
     "cheap, it can be considered O(1) for small strings.";
 
 static command string_commands[] = {
-    {.name = "get", .proc = get_command, .arity = 2, .flags = CMD_READONLY | CMD_FAST,
-     .acl = ACL_R_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Returns the string value of a key.", .since = "1.0.0", .group = "string",
-     .complexity = cx_o1},
-    {.name = "set", .proc = set_command, .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM,
-     .acl = ACL_W_SLOW, .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Sets the string value of a key, ignoring its type. The key is created if it "
-                "doesn't exist.",
-     .since = "1.0.0", .group = "string", .complexity = cx_o1},
-    {.name = "getex", .proc = getex_command, .arity = -2, .flags = CMD_WRITE | CMD_FAST,
-     .acl = ACL_W_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Returns the string value of a key after setting its expiration time.",
-     .since = "6.2.0", .group = "string", .complexity = cx_o1},
-    {.name = "getdel", .proc = getdel_command, .arity = 2, .flags = CMD_WRITE | CMD_FAST,
-     .acl = ACL_W_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Returns the string value of a key after deleting the key.", .since = "6.2.0",
-     .group = "string", .complexity = cx_o1},
-    {.name = "getset", .proc = getset_command, .arity = 3, .flags = W_FAST, .acl = ACL_W_FAST,
-     .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Returns the previous string value of a key after setting it to a new value.",
-     .since = "1.0.0", .group = "string", .complexity = cx_o1},
-    {.name = "setnx", .proc = setnx_command, .arity = 3, .flags = W_FAST, .acl = ACL_W_FAST,
-     .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Set the string value of a key only when the key doesn't exist.",
-     .since = "1.0.0", .group = "string", .complexity = cx_o1},
-    {.name = "setex", .proc = setex_command, .arity = 4, .flags = CMD_WRITE | CMD_DENYOOM,
-     .acl = ACL_W_SLOW, .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Sets the string value and expiration time of a key. Creates the key if it "
-                "doesn't exist.",
-     .since = "2.0.0", .group = "string", .complexity = cx_o1},
-    {.name = "psetex", .proc = psetex_command, .arity = 4, .flags = CMD_WRITE | CMD_DENYOOM,
-     .acl = ACL_W_SLOW, .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Sets both string value and expiration time in milliseconds of a key. The key "
-                "is created if it doesn't exist.",
-     .since = "2.6.0", .group = "string", .complexity = cx_o1},
-    {.name = "mget", .proc = mget_command, .arity = -2, .flags = CMD_READONLY | CMD_FAST,
-     .acl = ACL_R_FAST, .first_key = 1, .last_key = -1, .key_step = 1,
-     .summary = "Atomically returns the string values of one or more keys.", .since = "1.0.0",
-     .group = "string", .complexity = "O(N) where N is the number of keys to retrieve."},
-    {.name = "mset", .proc = mset_command, .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM,
-     .acl = ACL_W_SLOW, .first_key = 1, .last_key = -1, .key_step = 2,
-     .summary = "Atomically creates or modifies the string values of one or more keys.",
-     .since = "1.0.1", .group = "string",
-     .complexity = "O(N) where N is the number of keys to set."},
-    {.name = "msetnx", .proc = msetnx_command, .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM,
-     .acl = ACL_W_SLOW, .first_key = 1, .last_key = -1, .key_step = 2,
-     .summary = "Atomically modifies the string values of one or more keys only when all keys "
-                "don't exist.",
-     .since = "1.0.1", .group = "string",
-     .complexity = "O(N) where N is the number of keys to set."},
-    {.name = "append", .proc = append_command, .arity = 3, .flags = W_FAST, .acl = ACL_W_FAST,
-     .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Appends a string to the value of a key. Creates the key if it doesn't exist.",
-     .since = "2.0.0", .group = "string",
-     .complexity = "O(1). The amortized time complexity is O(1) assuming the appended value is "
-                   "small and the already present value is of any size, since the dynamic "
-                   "string library used by Redis will double the free space available on "
-                   "every reallocation."},
-    {.name = "strlen", .proc = strlen_command, .arity = 2, .flags = CMD_READONLY | CMD_FAST,
-     .acl = ACL_R_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Returns the length of a string value.", .since = "2.2.0", .group = "string",
-     .complexity = cx_o1},
-    {.name = "getrange", .proc = getrange_command, .arity = 4, .flags = CMD_READONLY,
-     .acl = ACL_R_SLOW, .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Returns a substring of the string stored at a key.", .since = "2.4.0",
-     .group = "string", .complexity = cx_range},
-    {.name = "substr", .proc = getrange_command, .arity = 4, .flags = CMD_READONLY,
-     .acl = ACL_R_SLOW, .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Returns a substring from a string value.", .since = "1.0.0", .group = "string",
-     .complexity = cx_range},
-    {.name = "setrange", .proc = setrange_command, .arity = 4, .flags = CMD_WRITE | CMD_DENYOOM,
-     .acl = ACL_W_SLOW, .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Overwrites a part of a string value with another by an offset. Creates the key "
-                "if it doesn't exist.",
-     .since = "2.2.0", .group = "string",
-     .complexity = "O(1), not counting the time taken to copy the new string in place. Usually, "
-                   "this string is very small so the amortized complexity is O(1). Otherwise, "
-                   "complexity is O(M) with M being the length of the value argument."},
-    {.name = "incr", .proc = incr_command, .arity = 2, .flags = W_FAST, .acl = ACL_W_FAST,
-     .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Increments the integer value of a key by one. Uses 0 as initial value if the "
-                "key doesn't exist.",
-     .since = "1.0.0", .group = "string", .complexity = cx_o1},
-    {.name = "decr", .proc = decr_command, .arity = 2, .flags = W_FAST, .acl = ACL_W_FAST,
-     .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Decrements the integer value of a key by one. Uses 0 as initial value if the "
-                "key doesn't exist.",
-     .since = "1.0.0", .group = "string", .complexity = cx_o1},
-    {.name = "incrby", .proc = incrby_command, .arity = 3, .flags = W_FAST, .acl = ACL_W_FAST,
-     .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Increments the integer value of a key by a number. Uses 0 as initial value if "
-                "the key doesn't exist.",
-     .since = "1.0.0", .group = "string", .complexity = cx_o1},
-    {.name = "decrby", .proc = decrby_command, .arity = 3, .flags = W_FAST, .acl = ACL_W_FAST,
-     .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Decrements a number from the integer value of a key. Uses 0 as initial value "
-                "if the key doesn't exist.",
-     .since = "1.0.0", .group = "string", .complexity = cx_o1},
-    {.name = "incrbyfloat", .proc = incrbyfloat_command, .arity = 3, .flags = W_FAST,
-     .acl = ACL_W_FAST, .first_key = 1, .last_key = 1, .key_step = 1,
-     .summary = "Increment the floating point value of a key by a number. Uses 0 as initial "
-                "value if the key doesn't exist.",
-     .since = "2.6.0", .group = "string", .complexity = cx_o1},
-    {.name = "lcs", .proc = lcs_command, .arity = -3, .flags = CMD_READONLY, .acl = ACL_R_SLOW,
-     .first_key = 1, .last_key = 2, .key_step = 1,
-     .summary = "Finds the longest common substring.", .since = "7.0.0", .group = "string",
-     .complexity = "O(N*M) where N and M are the lengths of s1 and s2, respectively"},
+    STRING_CMD("get", get_command, 2, CMD_READONLY | CMD_FAST, ACL_R_FAST, 1, 1, 1, "1.0.0", cx_o1,
+               "Returns the string value of a key."),
+    STRING_CMD("set", set_command, -3, CMD_WRITE | CMD_DENYOOM, ACL_W_SLOW, 1, 1, 1, "1.0.0", cx_o1,
+               "Sets the string value of a key, ignoring its type. The key is created if it "
+               "doesn't exist."),
+    STRING_CMD("getex", getex_command, -2, CMD_WRITE | CMD_FAST, ACL_W_FAST, 1, 1, 1, "6.2.0",
+               cx_o1, "Returns the string value of a key after setting its expiration time."),
+    STRING_CMD("getdel", getdel_command, 2, CMD_WRITE | CMD_FAST, ACL_W_FAST, 1, 1, 1, "6.2.0",
+               cx_o1, "Returns the string value of a key after deleting the key."),
+    STRING_CMD("getset", getset_command, 3, W_FAST, ACL_W_FAST, 1, 1, 1, "1.0.0", cx_o1,
+               "Returns the previous string value of a key after setting it to a new value."),
+    STRING_CMD("setnx", setnx_command, 3, W_FAST, ACL_W_FAST, 1, 1, 1, "1.0.0", cx_o1,
+               "Set the string value of a key only when the key doesn't exist."),
+    STRING_CMD("setex", setex_command, 4, CMD_WRITE | CMD_DENYOOM, ACL_W_SLOW, 1, 1, 1, "2.0.0",
+               cx_o1,
+               "Sets the string value and expiration time of a key. Creates the key if it "
+               "doesn't exist."),
+    STRING_CMD("psetex", psetex_command, 4, CMD_WRITE | CMD_DENYOOM, ACL_W_SLOW, 1, 1, 1, "2.6.0",
+               cx_o1,
+               "Sets both string value and expiration time in milliseconds of a key. The key "
+               "is created if it doesn't exist."),
+    STRING_CMD("mget", mget_command, -2, CMD_READONLY | CMD_FAST, ACL_R_FAST, 1, -1, 1, "1.0.0",
+               "O(N) where N is the number of keys to retrieve.",
+               "Atomically returns the string values of one or more keys."),
+    STRING_CMD("mset", mset_command, -3, CMD_WRITE | CMD_DENYOOM, ACL_W_SLOW, 1, -1, 2, "1.0.1",
+               "O(N) where N is the number of keys to set.",
+               "Atomically creates or modifies the string values of one or more keys."),
+    STRING_CMD("msetnx", msetnx_command, -3, CMD_WRITE | CMD_DENYOOM, ACL_W_SLOW, 1, -1, 2, "1.0.1",
+               "O(N) where N is the number of keys to set.",
+               "Atomically modifies the string values of one or more keys only when all keys "
+               "don't exist."),
+    STRING_CMD("append", append_command, 3, W_FAST, ACL_W_FAST, 1, 1, 1, "2.0.0",
+               "O(1). The amortized time complexity is O(1) assuming the appended value is "
+               "small and the already present value is of any size, since the dynamic "
+               "string library used by Redis will double the free space available on "
+               "every reallocation.",
+               "Appends a string to the value of a key. Creates the key if it doesn't exist."),
+    STRING_CMD("strlen", strlen_command, 2, CMD_READONLY | CMD_FAST, ACL_R_FAST, 1, 1, 1, "2.2.0",
+               cx_o1, "Returns the length of a string value."),
+    STRING_CMD("getrange", getrange_command, 4, CMD_READONLY, ACL_R_SLOW, 1, 1, 1, "2.4.0",
+               cx_range, "Returns a substring of the string stored at a key."),
+    STRING_CMD("substr", getrange_command, 4, CMD_READONLY, ACL_R_SLOW, 1, 1, 1, "1.0.0", cx_range,
+               "Returns a substring from a string value."),
+    STRING_CMD("setrange", setrange_command, 4, CMD_WRITE | CMD_DENYOOM, ACL_W_SLOW, 1, 1, 1,
+               "2.2.0",
+               "O(1), not counting the time taken to copy the new string in place. Usually, "
+               "this string is very small so the amortized complexity is O(1). Otherwise, "
+               "complexity is O(M) with M being the length of the value argument.",
+               "Overwrites a part of a string value with another by an offset. Creates the key "
+               "if it doesn't exist."),
+    STRING_CMD("incr", incr_command, 2, W_FAST, ACL_W_FAST, 1, 1, 1, "1.0.0", cx_o1,
+               "Increments the integer value of a key by one. Uses 0 as initial value if the "
+               "key doesn't exist."),
+    STRING_CMD("decr", decr_command, 2, W_FAST, ACL_W_FAST, 1, 1, 1, "1.0.0", cx_o1,
+               "Decrements the integer value of a key by one. Uses 0 as initial value if the "
+               "key doesn't exist."),
+    STRING_CMD("incrby", incrby_command, 3, W_FAST, ACL_W_FAST, 1, 1, 1, "1.0.0", cx_o1,
+               "Increments the integer value of a key by a number. Uses 0 as initial value if "
+               "the key doesn't exist."),
+    STRING_CMD("decrby", decrby_command, 3, W_FAST, ACL_W_FAST, 1, 1, 1, "1.0.0", cx_o1,
+               "Decrements a number from the integer value of a key. Uses 0 as initial value "
+               "if the key doesn't exist."),
+    STRING_CMD("incrbyfloat", incrbyfloat_command, 3, W_FAST, ACL_W_FAST, 1, 1, 1, "2.6.0", cx_o1,
+               "Increment the floating point value of a key by a number. Uses 0 as initial "
+               "value if the key doesn't exist."),
+    STRING_CMD("lcs", lcs_command, -3, CMD_READONLY, ACL_R_SLOW, 1, 2, 1, "7.0.0",
+               "O(N*M) where N and M are the lengths of s1 and s2, respectively",
+               "Finds the longest common substring."),
     {.name = NULL},
 };
 

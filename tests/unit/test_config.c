@@ -74,6 +74,13 @@ static void cfg_reset(void) {
     config__set_sandbox(1);
 }
 
+/* Leaves the settings as other modules' tests expect them. */
+static void cfg_done(void) {
+    config_free();
+    config__ensure_init();
+    config__set_sandbox(0);
+}
+
 /* Parses text; returns 0/-1 and leaves the error block in err. */
 static char err[2048];
 static int parse(const char *text) {
@@ -137,7 +144,7 @@ TEST(config_defaults) {
     CHECK_INT(config_get_int("zset-max-listpack-entries"), 128);
     CHECK_INT(config_get_int("stream-node-max-bytes"), 4096);
     CHECK_INT(config_get_int("no-such-setting"), -1);
-    cfg_reset();
+    cfg_done();
 }
 
 TEST(config_split_args_quoting) {
@@ -247,7 +254,7 @@ TEST(config_command_line_to_text) {
     CHECK_INT(cfg->bind_count, 2);
     CHECK_STR(cfg->bind[0], "1.2.3.4");
     CHECK_STR(cfg->requirepass, "p w\"x");
-    cfg_reset();
+    cfg_done();
 }
 
 TEST(config_load_args_version_help) {
@@ -264,7 +271,7 @@ TEST(config_load_args_version_help) {
     CHECK_INT(config_load_args(2, a3), -1);
     char *a4[] = {"pairdb-server", "--nosuchoption", "1", NULL};
     CHECK_INT(config_load_args(3, a4), -1);
-    cfg_reset();
+    cfg_done();
 }
 
 TEST(config_parse_values) {
@@ -303,7 +310,7 @@ TEST(config_parse_values) {
     CHECK_INT(config_get_int("replica-read-only"), 0);
     CHECK_INT(config_get_int("io-threads"), 4);
     CHECK_INT(config_get_int("maxmemory-clients"), -10);
-    cfg_reset();
+    cfg_done();
 }
 
 TEST(config_parse_special_values) {
@@ -345,7 +352,7 @@ TEST(config_parse_special_values) {
     CHECK(cfg->notify_keyspace_events & NOTIFY_NEW);
     CHECK_INT(parse("notify-keyspace-events \"\"\n"), 0);
     CHECK_INT(cfg->notify_keyspace_events, 0);
-    cfg_reset();
+    cfg_done();
 }
 
 TEST(config_parse_errors) {
@@ -397,7 +404,7 @@ TEST(config_parse_errors) {
     cfg_reset();
     CHECK_INT(parse("timeout 5\nbogus\ntimeout 6\n"), -1);
     CHECK_INT(cfg->timeout, 5);
-    cfg_reset();
+    cfg_done();
 }
 
 TEST(config_runtime_set) {
@@ -456,7 +463,7 @@ TEST(config_runtime_set) {
     CHECK_INT(rset("slaveof", "no one"), -1);
     CHECK_STR(sets_err, "ERR CONFIG SET failed (possibly related to argument 'slaveof') - "
                         "can't set immutable config");
-    cfg_reset();
+    cfg_done();
 }
 
 TEST(config_info_helpers) {
