@@ -240,11 +240,15 @@ void db_expire_now(db *d, kv *e) {
 
 /* --- lookup and writes --- */
 
+/* Redis's rule: a key is gone once the time is strictly past its expire. */
+static int is_expired(db *d, const kv *e) {
+    return e->expire && expire_find(d, e)->when < clock_cmd_ms();
+}
+
 kv *db_lookup(db *d, const char *key, size_t klen, int flags) {
     dict *t = slot_table(d, db_key_slot(key, klen), 0);
     kv *e = t ? (kv *)dict_find(t, key, klen, dict_hash(key, klen)) : NULL;
-    if (e && e->expire && !(flags & LOOKUP_NOEXPIRE) &&
-        expire_find(d, e)->when <= clock_cmd_ms()) {
+    if (e && e->expire && !(flags & LOOKUP_NOEXPIRE) && is_expired(d, e)) {
         db_expire_now(d, e);
         e = NULL;
     }
@@ -277,6 +281,13 @@ void db_set(db *d, kv *e, int keep_ttl) {
     }
     e->expire = 0;
     e->lru = old->lru;
+    if (is_expired(d, old)) {
+        /* The old key's time had come: it counts as expired, as if the
+         * write had looked it up first, and its TTL does not carry over. */
+        stats.expired_keys++;
+        db_notify(NOTIFY_EXPIRED, "expired", d, old->data, old->keylen);
+        keep_ttl = 0;
+    }
     if (old->expire) {
         expire_node *x = expire_find(d, old);
         if (keep_ttl) {
@@ -291,12 +302,15 @@ void db_set(db *d, kv *e, int keep_ttl) {
     kv_free(old);
 }
 
-kv *db_unlink(db *d, const char *key, size_t klen) {
+/* Removes a key from its slot table and the expires table; tells whether
+ * its time had already come. One hash lookup in the slot table. */
+static kv *unlink_entry(db *d, const char *key, size_t klen, int *was_expired) {
     uint16_t slot = db_key_slot(key, klen);
     dict *t = slot_table(d, slot, 0);
     if (!t) return NULL;
     kv *e = (kv *)dict_remove(t, key, klen, dict_hash(key, klen));
     if (!e) return NULL;
+    if (was_expired) *was_expired = is_expired(d, e);
     if (e->expire) expire_remove(d, e);
     d->keys--;
     fenwick_add(d, slot, -1);
@@ -306,6 +320,24 @@ kv *db_unlink(db *d, const char *key, size_t klen) {
         d->slots[slot] = NULL;
     }
     return e;
+}
+
+kv *db_unlink(db *d, const char *key, size_t klen) {
+    return unlink_entry(d, key, klen, NULL);
+}
+
+int db_delete_live(db *d, const char *key, size_t klen) {
+    int expired = 0;
+    kv *e = unlink_entry(d, key, klen, &expired);
+    if (!e) return 0;
+    kv_free(e);
+    if (expired) {
+        stats.expired_keys++;
+        db_notify(NOTIFY_EXPIRED, "expired", d, key, klen);
+        db_touch_key(d, key, klen);
+        return 0;
+    }
+    return 1;
 }
 
 int db_delete(db *d, const char *key, size_t klen) {
@@ -367,7 +399,7 @@ kv *db_random(db *d) {
     for (int tries = 0; tries < 100 && d->keys; tries++) {
         int slot = fenwick_find(d, (size_t)rand() % d->keys);
         kv *e = (kv *)dict_random(d->slots[slot]);
-        if (!e->expire || expire_find(d, e)->when > clock_cmd_ms()) return e;
+        if (!is_expired(d, e)) return e;
         db_expire_now(d, e);
     }
     return NULL;
@@ -440,7 +472,7 @@ void db_active_expire_cycle(long long time_limit_us) {
             kv *dead[64];
             for (size_t i = 0; i < n; i++) {
                 expire_node *x = (expire_node *)nodes[i];
-                if (x->when <= now) {
+                if (x->when < now) {
                     int dup = 0;
                     for (size_t j = 0; j < expired; j++) dup |= dead[j] == x->e;
                     if (!dup) dead[expired++] = x->e;

@@ -58,6 +58,9 @@ void db_add(db *d, kv *e);
 void db_set(db *d, kv *e, int keep_ttl);
 /* Removes and frees a key; 1 if it existed (expired or not). */
 int db_delete(db *d, const char *key, size_t klen);
+/* DEL's delete: one lookup; a key whose time has come is expired (counted,
+ * notified) instead and 0 returned, so only live keys count as deleted. */
+int db_delete_live(db *d, const char *key, size_t klen);
 /* Removes the entry from the database without freeing it; returns it, or NULL. */
 kv *db_unlink(db *d, const char *key, size_t klen);
 

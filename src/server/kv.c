@@ -85,18 +85,26 @@ kv *kv_new_raw(const char *key, size_t klen, struct dstr *val_take) {
     return kv_new_ptr(key, klen, TYPE_STRING, ENC_RAW, val_take);
 }
 
+kv *kv_new_string_text(const char *key, size_t klen, const char *val, size_t vlen) {
+    if (vlen <= KV_EMBSTR_MAX) return kv_new_embstr(key, klen, val, vlen);
+    return kv_new_raw(key, klen, dstr_new(val, vlen));
+}
+
 kv *kv_new_string(const char *key, size_t klen, const char *val, size_t vlen) {
     long long v;
     if (vlen <= KV_INT_MAX_DIGITS && numconv_is_canonical_int(val, vlen, &v))
         return kv_new_int(key, klen, v);
-    if (vlen <= KV_EMBSTR_MAX) return kv_new_embstr(key, klen, val, vlen);
-    return kv_new_raw(key, klen, dstr_new(val, vlen));
+    return kv_new_string_text(key, klen, val, vlen);
 }
 
 long long kv_int(const kv *e) {
     long long v;
     memcpy(&v, value_part(e), sizeof v);
     return v;
+}
+
+void kv_set_int(kv *e, long long v) {
+    memcpy(value_part(e), &v, sizeof v);
 }
 
 void *kv_ptr(const kv *e) {

@@ -96,6 +96,9 @@ static inline size_t kv_keylen(const kv *e) {
 /* A string value; picks ENC_INT, ENC_EMBSTR or ENC_RAW as Redis would. */
 kv *kv_new_string(const char *key, size_t klen, const char *val, size_t vlen);
 kv *kv_new_int(const char *key, size_t klen, long long v);
+/* A string kept as text even when it reads as an integer (embstr or raw):
+ * Redis stores INCRBYFLOAT results this way. */
+kv *kv_new_string_text(const char *key, size_t klen, const char *val, size_t vlen);
 /* A string stored as ENC_RAW no matter its size (APPEND, SETRANGE results). */
 kv *kv_new_raw(const char *key, size_t klen, struct dstr *val_take);
 /* A value of another type stored by pointer; the kv owns ptr from now on. */
@@ -112,6 +115,8 @@ void kv_free_shell(kv *e);
 /* --- value access --- */
 
 long long kv_int(const kv *e);
+/* Overwrites an ENC_INT value in place (INCR on a counter: no allocation). */
+void kv_set_int(kv *e, long long v);
 void *kv_ptr(const kv *e);
 /* Replaces the pointer of a by-pointer value in place (the old one is not freed). */
 void kv_set_ptr(kv *e, void *ptr);

@@ -97,8 +97,7 @@ static void del_generic(client *c) {
     long long deleted = 0;
     for (int j = 1; j < c->argc; j++) {
         const resp_arg *k = &c->argv[j];
-        if (!db_lookup(c->db, k->ptr, k->len, LOOKUP_NOTOUCH | LOOKUP_NOSTATS)) continue;
-        db_delete(c->db, k->ptr, k->len);
+        if (!db_delete_live(c->db, k->ptr, k->len)) continue;
         key_modified(c, k->ptr, k->len);
         db_notify(NOTIFY_GENERIC, "del", c->db, k->ptr, k->len);
         deleted++;

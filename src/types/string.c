@@ -559,13 +559,16 @@ static void incr_generic(client *c, long long incr) {
         return;
     }
     v += incr;
-    /* A new entry keeps the TTL through db_set; the int lives inside the
-     * entry, so there is no separate value to update in place. */
-    kv *ne = kv_new_int(key->ptr, key->len, v);
-    if (e)
-        db_set(c->db, ne, 1);
-    else
-        db_add(c->db, ne);
+    if (e && e->enc == ENC_INT) {
+        kv_set_int(e, v); /* a counter stays where it is: no allocation */
+    } else {
+        /* A new entry keeps the TTL through db_set. */
+        kv *ne = kv_new_int(key->ptr, key->len, v);
+        if (e)
+            db_set(c->db, ne, 1);
+        else
+            db_add(c->db, ne);
+    }
     key_modified(c, key->ptr, key->len);
     db_notify(NOTIFY_STRING, "incrby", c->db, key->ptr, key->len);
     reply_int(c, v);
@@ -626,7 +629,7 @@ static void incrbyfloat_command(client *c) {
     }
     char out[NUMCONV_LD_BUFSIZE];
     size_t olen = numconv_ld2str(out, sizeof(out), v);
-    kv *ne = kv_new_string(key->ptr, key->len, out, olen);
+    kv *ne = kv_new_string_text(key->ptr, key->len, out, olen);
     if (e)
         db_set(c->db, ne, 1);
     else

@@ -337,7 +337,15 @@ class Server:
 
     def cleanup(self):
         self.stop()
+        report = ''
+        try:
+            with open(os.path.join(self.dir, 'server.log'), errors='replace') as f:
+                report = ''.join(l for l in f if 'Sanitizer' in l or 'runtime error:' in l)
+        except OSError:
+            pass
         shutil.rmtree(self.dir, ignore_errors=True)
+        # A sanitizer finding in the server under test fails the run.
+        assert not report, 'sanitizer report in %s log:\n%s' % (self.label, report)
 
 
 def server_binaries():

@@ -28,8 +28,14 @@ def pair():
     p.close()
 
 
+def _param(script):
+    # types.txt drives list/hash/set/zset commands, which are not built yet.
+    marks = [pytest.mark.needs_types] if os.path.basename(script) == 'types.txt' else []
+    return pytest.param(script, marks=marks, id=os.path.basename(script)[:-4])
+
+
 @pytest.mark.parametrize('proto', [2, 3], ids=['resp2', 'resp3'])
-@pytest.mark.parametrize('script', SCRIPTS, ids=[os.path.basename(s)[:-4] for s in SCRIPTS])
+@pytest.mark.parametrize('script', [_param(s) for s in SCRIPTS])
 def test_diff(pair, script, proto):
     mism = run_diff.run_script(pair, script, proto)
     assert not mism, '%d replies differ:\n%s' % (

@@ -175,7 +175,28 @@ class Server:
 
     def cleanup(self):
         self.stop()
+        report = sanitizer_report(os.path.join(self.dir, "server.log"))
         shutil.rmtree(self.dir, ignore_errors=True)
+        # A sanitizer finding (ASan, UBSan, LeakSanitizer at exit) fails the test that
+        # owned this server, whatever its assertions said.
+        assert not report, "sanitizer report in the server log:\n" + report
+
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def sanitizer_report(path):
+    """The sanitizer lines of a server log (empty string when there are none)."""
+    try:
+        with open(path, errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return ""
+    hits = [i for i, line in enumerate(text.splitlines()) if any(m in line for m in SANITIZER_MARKS)]
+    if not hits:
+        return ""
+    lines = text.splitlines()
+    return "\n".join(lines[hits[0]:hits[0] + 60])
 
 
 def pytest_configure(config):
