@@ -160,11 +160,20 @@ void client_remove_monitor(client *c) {
     c->flags &= ~CLIENT_MONITOR;
 }
 
+/* Frees a drained block, or keeps it as the client's spare. */
+static void release_block(client *c, reply_block *b) {
+    if (!c->spare && b->size == REPLY_BLOCK_SIZE && !(c->flags & CLIENT_CLOSE_ASAP)) {
+        c->spare = b;
+        return;
+    }
+    mem_free(b);
+}
+
 static void free_replies(client *c) {
     reply_block *b = c->reply_head;
     while (b) {
         reply_block *next = b->next;
-        mem_free(b);
+        release_block(c, b);
         b = next;
     }
     c->reply_head = c->reply_tail = NULL;
@@ -188,6 +197,7 @@ void client_free(client *c) {
     if (c->next) c->next->prev = c->prev;
     clients_count--;
     free_replies(c);
+    mem_free(c->spare);
     resp_request_free(&c->parser);
     mem_free(c->qbuf);
     mem_free(c->name);
@@ -392,7 +402,7 @@ static int write_output(client *c) {
             c->reply_head = b->next;
             c->sent_in_head = 0;
             c->reply_blocks--;
-            mem_free(b);
+            release_block(c, b);
         }
         if (!c->reply_head) c->reply_tail = NULL;
         /* Skip drained empty blocks at the head. */
@@ -401,7 +411,7 @@ static int write_output(client *c) {
             c->reply_head = b->next;
             c->sent_in_head = 0;
             c->reply_blocks--;
-            mem_free(b);
+            release_block(c, b);
         }
         if ((size_t)w < iov[0].iov_len) return 1; /* socket full */
     }
@@ -467,7 +477,11 @@ void client_cron(void) {
             continue;
         }
         if (c->reply_bytes) client_check_obuf_limits(c);
-        /* Give back a large idle query buffer. */
+        /* Give back the buffers of idle clients. */
+        if (c->spare && now - c->last_interaction_ms > 2000) {
+            mem_free(c->spare);
+            c->spare = NULL;
+        }
         if (c->qcap > 64 * 1024 && c->qlen == 0 && now - c->last_interaction_ms > 2000) {
             mem_free(c->qbuf);
             c->qbuf = NULL;

@@ -49,6 +49,9 @@ enum {
 /* Output-buffer limit classes. */
 enum { OBUF_NORMAL = 0, OBUF_REPLICA = 1, OBUF_PUBSUB = 2, OBUF_CLASSES = 3 };
 
+/* Output block size: small replies share a block of this size. */
+#define REPLY_BLOCK_SIZE (16 * 1024)
+
 typedef struct reply_block {
     struct reply_block *next;
     size_t used, size;
@@ -85,6 +88,7 @@ typedef struct client {
 
     /* output */
     reply_block *reply_head, *reply_tail;
+    reply_block *spare;             /* one drained block kept for reuse */
     size_t reply_bytes;             /* queued, not yet sent */
     size_t sent_in_head;            /* bytes of reply_head already written */
     size_t reply_blocks;

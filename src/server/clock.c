@@ -23,10 +23,13 @@ long long clock_mono_us(void) {
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Read lazily: most commands never look at the time (GET of a key without
+ * a TTL), so the clock is read on the first clock_cmd_ms() of a command. */
 void clock_cmd_start(void) {
-    cmd_ms = clock_now_ms();
+    cmd_ms = 0;
 }
 
 long long clock_cmd_ms(void) {
-    return cmd_ms ? cmd_ms : clock_now_ms();
+    if (!cmd_ms) cmd_ms = clock_now_ms();
+    return cmd_ms;
 }

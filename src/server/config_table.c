@@ -16,8 +16,8 @@
  *  - Defaults are applied by parsing the default text, so a default can
  *    never have a shape the parser would refuse.
  *
- * Callers: config.c only, plus INFO (config_bytes_human, config_policy_name)
- * and modules reading settings that have no struct field (config_get_int).
+ * Callers: config.c only, plus INFO (config_policy_name) and modules reading
+ * settings that have no struct field (config_get_int).
  */
 #include "server/config.h"
 
@@ -37,7 +37,6 @@
 #include "server/client.h"
 #include "server/db.h"
 #include "server/log.h"
-
 
 /* Shared with config.c (keep both copies of these declarations identical). */
 struct cval;
@@ -89,8 +88,8 @@ typedef struct cfg_enum {
 /* Special settings supply their own parse / store / format. */
 typedef struct cfg_special {
     int (*parse)(int argc, char **argv, cval *v, const char **err);
-    void (*store)(int idx, cval *v);   /* takes v's allocations */
-    char *(*format)(int idx);          /* caller frees */
+    void (*store)(int idx, cval *v); /* takes v's allocations */
+    char *(*format)(int idx);        /* caller frees */
 } cfg_special;
 
 enum { CT_BOOL, CT_INT, CT_MEM, CT_ENUM, CT_STR, CT_SPECIAL };
@@ -113,8 +112,8 @@ typedef struct cfg_def {
     long long min, max;
     const char *dflt;
     const cfg_enum *enums;
-    long off;                  /* offset in server_config, -1: kept in rt[] */
-    int width;                 /* sizeof the field for numeric types */
+    long off;  /* offset in server_config, -1: kept in rt[] */
+    int width; /* sizeof the field for numeric types */
     const cfg_special *sp;
     int (*apply)(const char **err);
 } cfg_def;
@@ -123,41 +122,45 @@ typedef struct cfg_def {
 typedef struct cfg_rt {
     long long n;
     char *s;
-    char *dflt_fmt;            /* the default, formatted, for REWRITE */
-    int seen;                  /* set by the config file or command line */
+    char *dflt_fmt; /* the default, formatted, for REWRITE */
+    int seen;       /* set by the config file or command line */
 } cfg_rt;
 
 /* ---- enums ----------------------------------------------------------------- */
 
-static const cfg_enum enum_policy[] = {
-    {"volatile-lru", MAXMEMORY_VOLATILE_LRU}, {"volatile-lfu", MAXMEMORY_VOLATILE_LFU},
-    {"volatile-random", MAXMEMORY_VOLATILE_RANDOM}, {"volatile-ttl", MAXMEMORY_VOLATILE_TTL},
-    {"allkeys-lru", MAXMEMORY_ALLKEYS_LRU}, {"allkeys-lfu", MAXMEMORY_ALLKEYS_LFU},
-    {"allkeys-random", MAXMEMORY_ALLKEYS_RANDOM}, {"noeviction", MAXMEMORY_NOEVICTION},
-    {NULL, 0}};
-static const cfg_enum enum_loglevel[] = {
-    {"debug", LOG_DEBUG}, {"verbose", LOG_VERBOSE}, {"notice", LOG_NOTICE},
-    {"warning", LOG_WARNING}, {NULL, 0}};
+static const cfg_enum enum_policy[] = {{"volatile-lru", MAXMEMORY_VOLATILE_LRU},
+                                       {"volatile-lfu", MAXMEMORY_VOLATILE_LFU},
+                                       {"volatile-random", MAXMEMORY_VOLATILE_RANDOM},
+                                       {"volatile-ttl", MAXMEMORY_VOLATILE_TTL},
+                                       {"allkeys-lru", MAXMEMORY_ALLKEYS_LRU},
+                                       {"allkeys-lfu", MAXMEMORY_ALLKEYS_LFU},
+                                       {"allkeys-random", MAXMEMORY_ALLKEYS_RANDOM},
+                                       {"noeviction", MAXMEMORY_NOEVICTION},
+                                       {NULL, 0}};
+static const cfg_enum enum_loglevel[] = {{"debug", LOG_DEBUG},
+                                         {"verbose", LOG_VERBOSE},
+                                         {"notice", LOG_NOTICE},
+                                         {"warning", LOG_WARNING},
+                                         {NULL, 0}};
 static const cfg_enum enum_fsync[] = {
     {"everysec", FSYNC_EVERYSEC}, {"always", FSYNC_ALWAYS}, {"no", FSYNC_NO}, {NULL, 0}};
 static const cfg_enum enum_protected[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
 static const cfg_enum enum_supervised[] = {
     {"upstart", 1}, {"systemd", 2}, {"auto", 3}, {"no", 0}, {NULL, 0}};
-static const cfg_enum enum_facility[] = {
-    {"user", 0}, {"local0", 1}, {"local1", 2}, {"local2", 3}, {"local3", 4}, {"local4", 5},
-    {"local5", 6}, {"local6", 7}, {"local7", 8}, {NULL, 0}};
+static const cfg_enum enum_facility[] = {{"user", 0},   {"local0", 1}, {"local1", 2}, {"local2", 3},
+                                         {"local3", 4}, {"local4", 5}, {"local5", 6}, {"local6", 7},
+                                         {"local7", 8}, {NULL, 0}};
 static const cfg_enum enum_diskless_load[] = {
     {"disabled", 0}, {"on-empty-db", 1}, {"swapdb", 2}, {NULL, 0}};
 static const cfg_enum enum_endpoint[] = {
     {"ip", 0}, {"hostname", 1}, {"unknown-endpoint", 2}, {NULL, 0}};
 static const cfg_enum enum_propagation[] = {
     {"ignore", 0}, {"panic", 1}, {"panic-on-replicas", 2}, {NULL, 0}};
-static const cfg_enum enum_shutdown[] = {
-    {"default", 0}, {"save", 1}, {"nosave", 2}, {"now", 3}, {"force", 4}, {NULL, 0}};
+static const cfg_enum enum_shutdown[] = {{"default", 0}, {"save", 1},  {"nosave", 2},
+                                         {"now", 3},     {"force", 4}, {NULL, 0}};
 static const cfg_enum enum_oom_adj[] = {
     {"no", 0}, {"yes", 1}, {"relative", 2}, {"absolute", 3}, {NULL, 0}};
-static const cfg_enum enum_pubsub_default[] = {
-    {"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
+static const cfg_enum enum_pubsub_default[] = {{"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
 static const cfg_enum enum_sanitize[] = {{"no", 0}, {"yes", 1}, {"clients", 2}, {NULL, 0}};
 
 /* ---- the table ---------------------------------------------------------------- */
@@ -169,12 +172,18 @@ static const cfg_special sp_bind, sp_save, sp_obuf, sp_notify, sp_dir, sp_oom_va
 
 #define FLD(f) (long)offsetof(server_config, f), (int)sizeof(((server_config *)0)->f)
 #define RT -1L, 0
-#define BOOL(n, a, fl, d, loc) {n, a, CT_BOOL, fl, 0, 1, d, NULL, loc, NULL, NULL}
-#define INT(n, a, fl, lo, hi, d, loc, ap) {n, a, CT_INT, fl, lo, hi, d, NULL, loc, NULL, ap}
-#define MEM(n, a, fl, lo, hi, d, loc) {n, a, CT_MEM, fl, lo, hi, d, NULL, loc, NULL, NULL}
-#define ENUM(n, a, fl, e, d, loc) {n, a, CT_ENUM, fl, 0, 0, d, e, loc, NULL, NULL}
-#define STR(n, a, fl, d, loc) {n, a, CT_STR, fl, 0, 0, d, NULL, loc, NULL, NULL}
-#define SPEC(n, a, fl, d, sp) {n, a, CT_SPECIAL, fl, 0, 0, d, NULL, RT, sp, NULL}
+#define BOOL(n, a, fl, d, loc)                                                                     \
+    { n, a, CT_BOOL, fl, 0, 1, d, NULL, loc, NULL, NULL }
+#define INT(n, a, fl, lo, hi, d, loc, ap)                                                          \
+    { n, a, CT_INT, fl, lo, hi, d, NULL, loc, NULL, ap }
+#define MEM(n, a, fl, lo, hi, d, loc)                                                              \
+    { n, a, CT_MEM, fl, lo, hi, d, NULL, loc, NULL, NULL }
+#define ENUM(n, a, fl, e, d, loc)                                                                  \
+    { n, a, CT_ENUM, fl, 0, 0, d, e, loc, NULL, NULL }
+#define STR(n, a, fl, d, loc)                                                                      \
+    { n, a, CT_STR, fl, 0, 0, d, NULL, loc, NULL, NULL }
+#define SPEC(n, a, fl, d, sp)                                                                      \
+    { n, a, CT_SPECIAL, fl, 0, 0, d, NULL, RT, sp, NULL }
 
 #define IMM CF_IMMUTABLE
 #define NOE CF_NOEFFECT
@@ -201,8 +210,7 @@ static const cfg_def table[] = {
     ENUM("loglevel", NULL, 0, enum_loglevel, "notice", FLD(loglevel)),
     SPEC("dir", NULL, CF_PROTECTED | CF_ALWAYS_REWRITE, ".", &sp_dir),
     STR("requirepass", NULL, CF_SENSITIVE | CF_NULL_EMPTY, "", FLD(requirepass)),
-    ENUM("enable-debug-command", NULL, IMM, enum_protected, "local",
-         FLD(enable_debug_command)),
+    ENUM("enable-debug-command", NULL, IMM, enum_protected, "local", FLD(enable_debug_command)),
     /* limits */
     MEM("proto-max-bulk-len", NULL, 0, 1024 * 1024, LMAX, "512mb", FLD(proto_max_bulk_len)),
     MEM("client-query-buffer-limit", NULL, 0, 1024 * 1024, LMAX, "1gb",
@@ -213,9 +221,9 @@ static const cfg_def table[] = {
     /* memory */
     MEM("maxmemory", NULL, 0, 0, LMAX, "0", FLD(maxmemory)),
     ENUM("maxmemory-policy", NULL, 0, enum_policy, "noeviction", FLD(maxmemory_policy)),
-    INT("maxmemory-samples", NULL, 0, 1, 64, "5", FLD(maxmemory_samples), NULL),
-    INT("maxmemory-eviction-tenacity", NULL, 0, 0, 100, "10",
-        FLD(maxmemory_eviction_tenacity), NULL),
+    INT("maxmemory-samples", NULL, 0, 1, IMAX, "5", FLD(maxmemory_samples), NULL),
+    INT("maxmemory-eviction-tenacity", NULL, 0, 0, 100, "10", FLD(maxmemory_eviction_tenacity),
+        NULL),
     INT("lfu-log-factor", NULL, 0, 0, IMAX, "10", FLD(lfu_log_factor), NULL),
     INT("lfu-decay-time", NULL, 0, 0, IMAX, "1", FLD(lfu_decay_time), NULL),
     INT("active-expire-effort", NULL, 0, 1, 10, "1", FLD(active_expire_effort), NULL),
@@ -224,11 +232,9 @@ static const cfg_def table[] = {
     ENUM("appendfsync", NULL, 0, enum_fsync, "always", FLD(appendfsync)),
     SPEC("save", NULL, CF_MULTI, "", &sp_save),
     /* observability */
-    INT("slowlog-log-slower-than", NULL, 0, -1, LMAX, "10000", FLD(slowlog_log_slower_than),
-        NULL),
+    INT("slowlog-log-slower-than", NULL, 0, -1, LMAX, "10000", FLD(slowlog_log_slower_than), NULL),
     INT("slowlog-max-len", NULL, 0, 0, LMAX, "128", FLD(slowlog_max_len), NULL),
-    INT("latency-monitor-threshold", NULL, 0, 0, LMAX, "0", FLD(latency_monitor_threshold),
-        NULL),
+    INT("latency-monitor-threshold", NULL, 0, 0, LMAX, "0", FLD(latency_monitor_threshold), NULL),
     SPEC("notify-keyspace-events", NULL, 0, "", &sp_notify),
 
     /* Encoding thresholds: stored for the collection types (config_get_int). */
@@ -288,8 +294,8 @@ static const cfg_def table[] = {
     INT("cluster-port", NULL, IMM | NOE, 0, 65535, "0", RT, NULL),
     ENUM("cluster-preferred-endpoint-type", NULL, NOE, enum_endpoint, "ip", RT),
     BOOL("cluster-replica-no-failover", "cluster-slave-no-failover", NOE, "no", RT),
-    INT("cluster-replica-validity-factor", "cluster-slave-validity-factor", NOE, 0, IMAX, "10",
-        RT, NULL),
+    INT("cluster-replica-validity-factor", "cluster-slave-validity-factor", NOE, 0, IMAX, "10", RT,
+        NULL),
     BOOL("cluster-require-full-coverage", NULL, NOE, "yes", RT),
     BOOL("crash-log-enabled", NULL, NOE, "yes", RT),
     BOOL("crash-memcheck-enabled", NULL, NOE, "yes", RT),
@@ -303,8 +309,7 @@ static const cfg_def table[] = {
     BOOL("io-threads-do-reads", NULL, IMM | NOE, "no", RT),
     BOOL("jemalloc-bg-thread", NULL, NOE, "yes", RT),
     BOOL("latency-tracking", NULL, NOE, "yes", RT),
-    SPEC("latency-tracking-info-percentiles", NULL, NOE | CF_MULTI, "50 99 99.9",
-         &sp_percentiles),
+    SPEC("latency-tracking-info-percentiles", NULL, NOE | CF_MULTI, "50 99 99.9", &sp_percentiles),
     BOOL("lazyfree-lazy-eviction", NULL, NOE, "no", RT),
     BOOL("lazyfree-lazy-expire", NULL, NOE, "no", RT),
     BOOL("lazyfree-lazy-server-del", NULL, NOE, "no", RT),
@@ -313,8 +318,7 @@ static const cfg_def table[] = {
     STR("locale-collate", NULL, NOE, "", RT),
     STR("masterauth", NULL, NOE | CF_SENSITIVE, "", RT),
     STR("masteruser", NULL, NOE, "", RT),
-    {"maxmemory-clients", NULL, CT_MEM, NOE | CF_PERCENT, -100, LMAX, "0", NULL, RT, NULL,
-     NULL},
+    {"maxmemory-clients", NULL, CT_MEM, NOE | CF_PERCENT, -100, LMAX, "0", NULL, RT, NULL, NULL},
     INT("min-replicas-max-lag", "min-slaves-max-lag", NOE, 0, IMAX, "10", RT, NULL),
     INT("min-replicas-to-write", "min-slaves-to-write", NOE, 0, IMAX, "0", RT, NULL),
     BOOL("no-appendfsync-on-rewrite", NULL, NOE, "no", RT),
@@ -384,9 +388,9 @@ static const cfg_def table[] = {
 static cfg_rt rt[NCFG];
 
 static int initialised;
-static int loading;            /* parsing the config file / command line */
-static int save_loaded;        /* the first "save" line of a load resets the list */
-static int sandbox;            /* fuzzing: no chdir, no includes, no rlimit changes */
+static int loading;     /* parsing the config file / command line */
+static int save_loaded; /* the first "save" line of a load resets the list */
+static int sandbox;     /* fuzzing: no chdir, no includes, no rlimit changes */
 
 /* ---- small helpers ------------------------------------------------------------- */
 
@@ -416,24 +420,57 @@ static char **str_slot(int i) {
     return d->off < 0 ? &rt[i].s : (char **)field(d);
 }
 
-static int find_cfg(const char *name) {
+/* Name lookup is on every CONFIG GET/SET argument, so names and aliases are
+ * indexed in a small open-addressing table (case-insensitive FNV-1a). */
+#define NAME_SLOTS 1024
+static short name_index[NAME_SLOTS]; /* entry index + 1, 0 = empty */
+
+static unsigned name_hash(const char *s) {
+    unsigned h = 2166136261u;
+    for (; *s; s++) {
+        h ^= (unsigned char)tolower((unsigned char)*s);
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static void name_index_add(const char *name, int i) {
+    unsigned h = name_hash(name) % NAME_SLOTS;
+    while (name_index[h])
+        h = (h + 1) % NAME_SLOTS;
+    name_index[h] = (short)(i + 1);
+}
+
+static void name_index_build(void) {
+    _Static_assert(NCFG * 2 < NAME_SLOTS / 2, "name index too small");
+    memset(name_index, 0, sizeof(name_index));
     for (int i = 0; i < NCFG; i++) {
-        if (!strcasecmp(table[i].name, name)) return i;
-        if (table[i].alias && !strcasecmp(table[i].alias, name)) return i;
+        name_index_add(table[i].name, i);
+        if (table[i].alias) name_index_add(table[i].alias, i);
+    }
+}
+
+static int find_cfg(const char *name) {
+    for (unsigned h = name_hash(name) % NAME_SLOTS; name_index[h]; h = (h + 1) % NAME_SLOTS) {
+        int i = name_index[h] - 1;
+        if (!strcasecmp(table[i].name, name) ||
+            (table[i].alias && !strcasecmp(table[i].alias, name)))
+            return i;
     }
     return -1;
 }
 
 static void cval_free(cval *v) {
     mem_free(v->s);
-    for (int i = 0; i < v->nlist; i++) mem_free(v->list[i]);
+    for (int i = 0; i < v->nlist; i++)
+        mem_free(v->list[i]);
     memset(v, 0, sizeof(*v));
 }
 
 static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xprintf(const char *fmt, ...) {
     va_list ap;
-    if (!fmt) return mem_strdup("");   /* unreachable; keeps gcc's -Wformat quiet under UBSan */
+    if (!fmt) return mem_strdup(""); /* unreachable; keeps gcc's -Wformat quiet under UBSan */
     va_start(ap, fmt);
     char probe[1];
     int n = vsnprintf(probe, sizeof(probe), fmt, ap);
@@ -454,7 +491,8 @@ typedef struct sbuf {
 static void sb_cat_len(sbuf *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1) cap *= 2;
+        while (cap < b->len + n + 1)
+            cap *= 2;
         b->p = mem_realloc(b->p, cap);
         b->cap = cap;
     }
@@ -474,13 +512,27 @@ static void sb_cat_repr(sbuf *b, const char *s, size_t n) {
         unsigned char c = (unsigned char)s[i];
         char tmp[8];
         switch (c) {
-        case '\\': sb_cat(b, "\\\\"); break;
-        case '"': sb_cat(b, "\\\""); break;
-        case '\n': sb_cat(b, "\\n"); break;
-        case '\r': sb_cat(b, "\\r"); break;
-        case '\t': sb_cat(b, "\\t"); break;
-        case '\a': sb_cat(b, "\\a"); break;
-        case '\b': sb_cat(b, "\\b"); break;
+        case '\\':
+            sb_cat(b, "\\\\");
+            break;
+        case '"':
+            sb_cat(b, "\\\"");
+            break;
+        case '\n':
+            sb_cat(b, "\\n");
+            break;
+        case '\r':
+            sb_cat(b, "\\r");
+            break;
+        case '\t':
+            sb_cat(b, "\\t");
+            break;
+        case '\a':
+            sb_cat(b, "\\a");
+            break;
+        case '\b':
+            sb_cat(b, "\\b");
+            break;
         default:
             if (isprint(c)) {
                 sb_cat_len(b, (const char *)&c, 1);
@@ -530,12 +582,21 @@ static int parse_ll_strict(const char *s, long long *out) {
  * k/m/g are powers of 1000, kb/mb/gb powers of 1024. As in Redis, no digits
  * at all reads as 0. Sets *err on failure. */
 long long config_parse_memory(const char *s, int *err) {
-    static const struct { const char *u; long long mul; } units[] = {
-        {"", 1}, {"b", 1}, {"k", 1000}, {"kb", 1024}, {"m", 1000 * 1000},
-        {"mb", 1024 * 1024}, {"g", 1000LL * 1000 * 1000}, {"gb", 1024LL * 1024 * 1024}};
+    static const struct {
+        const char *u;
+        long long mul;
+    } units[] = {{"", 1},
+                 {"b", 1},
+                 {"k", 1000},
+                 {"kb", 1024},
+                 {"m", 1000 * 1000},
+                 {"mb", 1024 * 1024},
+                 {"g", 1000LL * 1000 * 1000},
+                 {"gb", 1024LL * 1024 * 1024}};
     const char *u = s;
     *err = 0;
-    while (*u >= '0' && *u <= '9') u++;
+    while (*u >= '0' && *u <= '9')
+        u++;
     long long mul = 0;
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (!strcasecmp(u, units[i].u)) {
@@ -580,8 +641,8 @@ static int parse_enum(const cfg_def *d, const char *s, long long *out, const cha
             return 0;
         }
     }
-    size_t n = (size_t)snprintf(errbuf, sizeof(errbuf),
-                                "argument(s) must be one of the following: ");
+    size_t n =
+        (size_t)snprintf(errbuf, sizeof(errbuf), "argument(s) must be one of the following: ");
     for (const cfg_enum *e = d->enums; e->name && n < sizeof(errbuf); e++)
         n += (size_t)snprintf(errbuf + n, sizeof(errbuf) - n, "%s%s", e->name,
                               e[1].name ? ", " : "");
@@ -633,8 +694,10 @@ static int parse_number(const cfg_def *d, const char *s, long long *out, const c
     }
     if (v < d->min || v > d->max) {
         if ((d->flags & CF_PERCENT) && v < 0)
-            snprintf(errbuf, sizeof(errbuf), "percent argument must be between 0 and %lld"
-                     " inclusive", -d->min);
+            snprintf(errbuf, sizeof(errbuf),
+                     "percent argument must be between 0 and %lld"
+                     " inclusive",
+                     -d->min);
         else
             snprintf(errbuf, sizeof(errbuf), "argument must be between %lld and %lld inclusive",
                      d->min, d->max);
@@ -667,9 +730,13 @@ static int cfg_parse(int i, int argc, char **argv, cval *v, const char **err) {
         return 0;
     }
     case CT_INT:
-    case CT_MEM: return parse_number(d, argv[0], &v->n, err);
-    case CT_ENUM: return parse_enum(d, argv[0], &v->n, err);
-    case CT_STR: v->s = mem_strdup(argv[0]); return 0;
+    case CT_MEM:
+        return parse_number(d, argv[0], &v->n, err);
+    case CT_ENUM:
+        return parse_enum(d, argv[0], &v->n, err);
+    case CT_STR:
+        v->s = mem_strdup(argv[0]);
+        return 0;
     }
     *err = "internal error";
     return -1;
@@ -700,20 +767,22 @@ static char *cfg_format(int i) {
     const cfg_def *d = &table[i];
     long long n;
     switch (d->type) {
-    case CT_BOOL: return mem_strdup(get_num(i) ? "yes" : "no");
+    case CT_BOOL:
+        return mem_strdup(get_num(i) ? "yes" : "no");
     case CT_INT:
         n = get_num(i);
-        return (d->flags & CF_OCTAL) ? xprintf("%llo", (unsigned long long)n)
-                                     : xprintf("%lld", n);
+        return (d->flags & CF_OCTAL) ? xprintf("%llo", (unsigned long long)n) : xprintf("%lld", n);
     case CT_MEM:
         n = get_num(i);
         return n < 0 ? xprintf("%lld%%", -n) : xprintf("%lld", n);
-    case CT_ENUM: return mem_strdup(enum_name(d, get_num(i)));
+    case CT_ENUM:
+        return mem_strdup(enum_name(d, get_num(i)));
     case CT_STR: {
         char *s = *str_slot(i);
         return mem_strdup(s ? s : "");
     }
-    case CT_SPECIAL: return d->sp->format(i);
+    case CT_SPECIAL:
+        return d->sp->format(i);
     }
     return mem_strdup("");
 }
@@ -746,7 +815,8 @@ static int apply_maxclients(const char **err) {
             if (room < 1) room = 1;
             snprintf(errbuf, sizeof(errbuf),
                      "The operating system is not able to handle the specified number of "
-                     "clients, try with %lld", room);
+                     "clients, try with %lld",
+                     room);
             *err = errbuf;
             return -1;
         }
@@ -763,14 +833,17 @@ static int bind_parse(int argc, char **argv, cval *v, const char **err) {
         *err = "Too many bind addresses specified.";
         return -1;
     }
-    for (int j = 0; j < argc; j++) v->list[v->nlist++] = mem_strdup(argv[j]);
+    for (int j = 0; j < argc; j++)
+        v->list[v->nlist++] = mem_strdup(argv[j]);
     return 0;
 }
 
 static void bind_store(int idx, cval *v) {
     (void)idx;
-    for (int j = 0; j < config.bind_count; j++) mem_free(config.bind[j]);
-    for (int j = 0; j < v->nlist; j++) config.bind[j] = v->list[j];
+    for (int j = 0; j < config.bind_count; j++)
+        mem_free(config.bind[j]);
+    for (int j = 0; j < v->nlist; j++)
+        config.bind[j] = v->list[j];
     config.bind_count = v->nlist;
     v->nlist = 0;
 }
@@ -808,7 +881,7 @@ static int save_parse(int argc, char **argv, cval *v, const char **err) {
         sb_cat(&b, tmp);
     }
     v->s = b.p;
-    v->n = argc;  /* "save ''" has no pairs and always resets */
+    v->n = argc; /* "save ''" has no pairs and always resets */
     return 0;
 }
 
@@ -886,40 +959,74 @@ static char *obuf_format(int idx) {
 }
 
 /* notify-keyspace-events: class letters. */
-#define NOTIFY_ALL_CLASSES                                                               \
-    (NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET | \
+#define NOTIFY_ALL_CLASSES                                                                         \
+    (NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET |       \
      NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE)
 
 static int notify_parse_flags(const char *s) {
     int flags = 0;
     for (; *s; s++) {
         switch (*s) {
-        case 'A': flags |= NOTIFY_ALL_CLASSES; break;
-        case 'g': flags |= NOTIFY_GENERIC; break;
-        case '$': flags |= NOTIFY_STRING; break;
-        case 'l': flags |= NOTIFY_LIST; break;
-        case 's': flags |= NOTIFY_SET; break;
-        case 'h': flags |= NOTIFY_HASH; break;
-        case 'z': flags |= NOTIFY_ZSET; break;
-        case 'x': flags |= NOTIFY_EXPIRED; break;
-        case 'e': flags |= NOTIFY_EVICTED; break;
-        case 'K': flags |= NOTIFY_KEYSPACE; break;
-        case 'E': flags |= NOTIFY_KEYEVENT; break;
-        case 't': flags |= NOTIFY_STREAM; break;
-        case 'm': flags |= NOTIFY_KEY_MISS; break;
-        case 'd': flags |= NOTIFY_MODULE; break;
-        case 'n': flags |= NOTIFY_NEW; break;
-        default: return -1;
+        case 'A':
+            flags |= NOTIFY_ALL_CLASSES;
+            break;
+        case 'g':
+            flags |= NOTIFY_GENERIC;
+            break;
+        case '$':
+            flags |= NOTIFY_STRING;
+            break;
+        case 'l':
+            flags |= NOTIFY_LIST;
+            break;
+        case 's':
+            flags |= NOTIFY_SET;
+            break;
+        case 'h':
+            flags |= NOTIFY_HASH;
+            break;
+        case 'z':
+            flags |= NOTIFY_ZSET;
+            break;
+        case 'x':
+            flags |= NOTIFY_EXPIRED;
+            break;
+        case 'e':
+            flags |= NOTIFY_EVICTED;
+            break;
+        case 'K':
+            flags |= NOTIFY_KEYSPACE;
+            break;
+        case 'E':
+            flags |= NOTIFY_KEYEVENT;
+            break;
+        case 't':
+            flags |= NOTIFY_STREAM;
+            break;
+        case 'm':
+            flags |= NOTIFY_KEY_MISS;
+            break;
+        case 'd':
+            flags |= NOTIFY_MODULE;
+            break;
+        case 'n':
+            flags |= NOTIFY_NEW;
+            break;
+        default:
+            return -1;
         }
     }
     return flags;
 }
 
 static char *notify_flags_string(int flags) {
-    static const struct { int bit; char c; } order[] = {
-        {NOTIFY_GENERIC, 'g'}, {NOTIFY_STRING, '$'}, {NOTIFY_LIST, 'l'}, {NOTIFY_SET, 's'},
-        {NOTIFY_HASH, 'h'}, {NOTIFY_ZSET, 'z'}, {NOTIFY_EXPIRED, 'x'}, {NOTIFY_EVICTED, 'e'},
-        {NOTIFY_STREAM, 't'}, {NOTIFY_MODULE, 'd'}, {NOTIFY_NEW, 'n'}};
+    static const struct {
+        int bit;
+        char c;
+    } order[] = {{NOTIFY_GENERIC, 'g'}, {NOTIFY_STRING, '$'},  {NOTIFY_LIST, 'l'},
+                 {NOTIFY_SET, 's'},     {NOTIFY_HASH, 'h'},    {NOTIFY_ZSET, 'z'},
+                 {NOTIFY_EXPIRED, 'x'}, {NOTIFY_EVICTED, 'e'}, {NOTIFY_STREAM, 't'},
+                 {NOTIFY_MODULE, 'd'},  {NOTIFY_NEW, 'n'}};
     char buf[32];
     size_t n = 0;
     if ((flags & NOTIFY_ALL_CLASSES) == NOTIFY_ALL_CLASSES) {
@@ -1109,7 +1216,8 @@ void config__split_spaces(const char *s, char ***argv_out, int *argc_out) {
 
 static void set_defaults(void) {
     int saved_sandbox = sandbox;
-    sandbox = 1;   /* defaults never chdir or touch limits */
+    name_index_build();
+    sandbox = 1; /* defaults never chdir or touch limits */
     for (int i = 0; i < NCFG; i++) {
         char **argv;
         int argc;
@@ -1145,7 +1253,8 @@ static void ensure_init(void) {
 
 void config_free(void) {
     if (!initialised) return;
-    for (int j = 0; j < config.bind_count; j++) mem_free(config.bind[j]);
+    for (int j = 0; j < config.bind_count; j++)
+        mem_free(config.bind[j]);
     mem_free(config.unixsocket);
     mem_free(config.pidfile);
     mem_free(config.logfile);
@@ -1178,21 +1287,6 @@ long long config_get_int(const char *name) {
 
 /* ---- INFO helpers ------------------------------------------------------------------ */
 
-void config_bytes_human(char *buf, size_t len, unsigned long long n) {
-    static const char units[] = "KMGTPE";
-    if (n < 1024) {
-        snprintf(buf, len, "%lluB", n);
-        return;
-    }
-    double d = (double)n;
-    int u = -1;
-    while (d >= 1024.0 && u < (int)sizeof(units) - 2) {
-        d /= 1024.0;
-        u++;
-    }
-    snprintf(buf, len, "%.2f%c", d, units[u]);
-}
-
 const char *config_policy_name(int policy) {
     for (const cfg_enum *e = enum_policy; e->name; e++)
         if (e->val == policy) return e->name;
@@ -1223,8 +1317,7 @@ static void rewrite_lines(int i, sbuf *b, int all) {
     char num[64];
     sb_cat(b, d->name);
     sb_cat(b, " ");
-    if (d->type == CT_STR || (d->type == CT_SPECIAL && (d->sp == &sp_dir ||
-                                                        d->sp == &sp_notify))) {
+    if (d->type == CT_STR || (d->type == CT_SPECIAL && (d->sp == &sp_dir || d->sp == &sp_notify))) {
         char *s = cfg_format(i);
         sb_cat_repr(b, s, strlen(s));
         mem_free(s);
@@ -1296,7 +1389,8 @@ static int differs_from_default(int i) {
 
 void config_free_args(char **argv, int argc) {
     if (!argv) return;
-    for (int j = 0; j < argc; j++) mem_free(argv[j]);
+    for (int j = 0; j < argc; j++)
+        mem_free(argv[j]);
     mem_free(argv);
 }
 
@@ -1305,6 +1399,7 @@ int config__count(void) {
 }
 
 int config__find(const char *name) {
+    ensure_init();
     return find_cfg(name);
 }
 

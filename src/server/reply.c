@@ -19,12 +19,19 @@
 #include "server/kv.h"
 #include "server/stats.h"
 
-#define REPLY_BLOCK_SIZE (16 * 1024)
-
 void client_check_obuf_limits(client *c);
 
 static reply_block *block_new(client *c, size_t size, int deferred) {
-    reply_block *b = mem_alloc(sizeof(reply_block) + size);
+    reply_block *b;
+    /* Reuse the client's drained block: a client answering one command at
+     * a time would otherwise allocate and free 16 KB per command. */
+    if (c->spare && c->spare->size >= size) {
+        b = c->spare;
+        c->spare = NULL;
+        size = b->size;
+    } else {
+        b = mem_alloc(sizeof(reply_block) + size);
+    }
     b->next = NULL;
     b->used = 0;
     b->size = size;

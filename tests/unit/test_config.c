@@ -211,8 +211,8 @@ static char *to_text(int argc, char **argv, const char **file, int *from_stdin) 
 TEST(config_command_line_to_text) {
     const char *file;
     int in;
-    char *a1[] = {"pairdb-server", "--port", "7000", "--save", "", "--bind", "127.0.0.1",
-                  "::1", NULL};
+    char *a1[] = {"pairdb-server", "--port",    "7000", "--save", "",
+                  "--bind",        "127.0.0.1", "::1",  NULL};
     char *t = to_text(8, a1, &file, &in);
     CHECK_STR(t, "port \"7000\" \nsave \"\" \nbind \"127.0.0.1\" \"::1\" ");
     CHECK(file == NULL);
@@ -245,8 +245,8 @@ TEST(config_command_line_to_text) {
 
     /* The generated text parses back to the same values. */
     cfg_reset();
-    char *a6[] = {"pairdb-server", "--port", "7001", "--bind", "1.2.3.4", "::1", "--save",
-                  "", "--requirepass", "p w\"x", NULL};
+    char *a6[] = {"pairdb-server", "--port", "7001",          "--bind", "1.2.3.4", "::1",
+                  "--save",        "",       "--requirepass", "p w\"x", NULL};
     t = to_text(10, a6, &file, &in);
     CHECK_INT(parse(t), 0);
     mem_free(t);
@@ -399,7 +399,7 @@ TEST(config_parse_errors) {
     CHECK(strstr(err, "'rename-command' is not supported by PairDB\n"));
     CHECK_INT(parse("databases 65"), -1);
     CHECK_INT(parse("maxmemory-samples 0"), -1);
-    CHECK(strstr(err, "argument must be between 1 and 64 inclusive\n"));
+    CHECK(strstr(err, "argument must be between 1 and 2147483647 inclusive\n"));
     /* A failed load stops at the bad line: earlier lines applied, later not. */
     cfg_reset();
     CHECK_INT(parse("timeout 5\nbogus\ntimeout 6\n"), -1);
