@@ -52,11 +52,18 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
-# libFuzzer targets: clang, instrumented, every library source compiled in.
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
-	@mkdir -p build-fuzz
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
-	    -Wall -Wextra -Werror -Wno-missing-field-initializers -o $@ $^ -lpthread -lm
+# libFuzzer targets: the library is compiled once with clang's fuzzer
+# instrumentation (plus ASan/UBSan), then each target links against it.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+    -Isrc $(WARN)
+FUZZ_OBJ := $(FUZZ_LIB_SRC:%.c=build-fuzz/%.o)
+build-fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+build-fuzz/libfuzzcore.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+build-fuzz/%: tests/fuzz/%.c build-fuzz/libfuzzcore.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libfuzzcore.a -lpthread -lm
 fuzz: $(FUZZ_BIN)
 
 deps:
@@ -82,4 +89,4 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(SERVER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(SERVER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -102,6 +102,8 @@ client *client_create(int fd, int is_unix) {
         net_set_nodelay(fd, 1);
         if (cfg->tcp_keepalive > 0) net_set_keepalive(fd, cfg->tcp_keepalive);
     }
+    /* CONFIG SET maxclients may have raised the limit past the loop's size. */
+    if (fd >= loop_max_fds(server_loop())) loop_resize(server_loop(), fd + 1024);
     if (loop_watch(server_loop(), fd, LOOP_READABLE, client_events, c) < 0) {
         log_msg(LOG_WARNING, "Error registering fd event for the new client: %s", strerror(errno));
         close(fd);

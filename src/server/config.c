@@ -44,35 +44,8 @@
 #include "server/server.h"
 #include "server/stats.h"
 
-/* Shared with config_table.c (keep both copies of these declarations identical). */
-struct cval;
-int config__count(void);
-int config__find(const char *name);
-const char *config__name(int i);
-const char *config__alias(int i);
-const char *config__set_refusal(int i);
-int config__is_multi(int i);
-int config__parse(int i, int argc, char **argv, struct cval **out, const char **err);
-void config__store(int i, struct cval *v);
-void config__value_free(struct cval *v);
-int config__apply(int i, const char **err);
-char *config__format(int i);
-char *config__rewrite_lines(int i, int all);
-int config__differs_from_default(int i);
-void config__mark_seen(int i);
-void config__log_noeffect(void);
-void config__set_loading(int on);
-int config__sandboxed(void);
-void config__set_sandbox(int on);
-void config__set_config_file(char *path);
-void config__ensure_init(void);
-void config__split_spaces(const char *s, char ***argv, int *argc);
-void config_free_args(char **argv, int argc);
+#include "server/config_int.h"
 
-/* Entry points not (yet) in config.h; see docs/CONFIG.md. */
-int config_parse_text(const char *text, char *err, size_t errlen);
-int config_args_to_text(int argc, char **argv, char **text, const char **file, int *from_stdin);
-int config_split_args(const char *line, char ***argv, int *argc);
 
 #ifndef PAIRDB_GIT_SHA
 #define PAIRDB_GIT_SHA "00000000"

@@ -94,5 +94,8 @@ void config_free(void);
 void config_bytes_human(char *buf, size_t len, unsigned long long n);
 const char *config_policy_name(int policy);
 int config_set_runtime(const char *name, const char *value, char *err, size_t errlen);
+/* Integer settings without a struct field yet (encoding thresholds...);
+ * -1 for an unknown name. */
+long long config_get_int(const char *name);
 
 #endif

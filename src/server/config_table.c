@@ -38,32 +38,7 @@
 #include "server/db.h"
 #include "server/log.h"
 
-/* Shared with config.c (keep both copies of these declarations identical). */
-struct cval;
-int config__count(void);
-int config__find(const char *name);
-const char *config__name(int i);
-const char *config__alias(int i);
-const char *config__set_refusal(int i);
-int config__is_multi(int i);
-int config__parse(int i, int argc, char **argv, struct cval **out, const char **err);
-void config__store(int i, struct cval *v);
-void config__value_free(struct cval *v);
-int config__apply(int i, const char **err);
-char *config__format(int i);
-char *config__rewrite_lines(int i, int all);
-int config__differs_from_default(int i);
-void config__mark_seen(int i);
-void config__log_noeffect(void);
-void config__set_loading(int on);
-int config__sandboxed(void);
-void config__set_sandbox(int on);
-void config__set_config_file(char *path);
-void config__ensure_init(void);
-void config__split_spaces(const char *s, char ***argv, int *argc);
-void config_free_args(char **argv, int argc);
-long long config_get_int(const char *name);
-long long config_parse_memory(const char *s, int *err);
+#include "server/config_int.h"
 
 static server_config config;
 const server_config *cfg = &config;
@@ -210,7 +185,7 @@ static const cfg_def table[] = {
     ENUM("loglevel", NULL, 0, enum_loglevel, "notice", FLD(loglevel)),
     SPEC("dir", NULL, CF_PROTECTED | CF_ALWAYS_REWRITE, ".", &sp_dir),
     STR("requirepass", NULL, CF_SENSITIVE | CF_NULL_EMPTY, "", FLD(requirepass)),
-    ENUM("enable-debug-command", NULL, IMM, enum_protected, "local", FLD(enable_debug_command)),
+    ENUM("enable-debug-command", NULL, IMM, enum_protected, "no", FLD(enable_debug_command)),
     /* limits */
     MEM("proto-max-bulk-len", NULL, 0, 1024 * 1024, LMAX, "512mb", FLD(proto_max_bulk_len)),
     MEM("client-query-buffer-limit", NULL, 0, 1024 * 1024, LMAX, "1gb",

@@ -25,12 +25,8 @@
 #include "server/command.h"
 #include "server/config.h"
 #include "server/reply.h"
+#include "server/config_int.h"
 
-int config_parse_text(const char *text, char *err, size_t errlen);
-int config_split_args(const char *line, char ***argv, int *argc);
-void config_free_args(char **argv, int argc);
-void config__set_sandbox(int on);
-void config__ensure_init(void);
 
 /* The parser logs notices; nothing else of the server is needed. */
 __attribute__((weak)) void log_msg(int level, const char *fmt, ...) {

@@ -19,17 +19,8 @@
 #include "server/config.h"
 #include "server/db.h"
 #include "server/reply.h"
+#include "server/config_int.h"
 #include "unit.h"
-
-/* Entry points of config.c / config_table.c that config.h does not list. */
-int config_parse_text(const char *text, char *err, size_t errlen);
-int config_args_to_text(int argc, char **argv, char **text, const char **file, int *from_stdin);
-int config_split_args(const char *line, char ***argv, int *argc);
-void config_free_args(char **argv, int argc);
-long long config_parse_memory(const char *s, int *err);
-long long config_get_int(const char *name);
-void config__set_sandbox(int on);
-void config__ensure_init(void);
 
 /* Stand-ins for the server, used only when the real modules are not linked. */
 __attribute__((weak)) void log_msg(int level, const char *fmt, ...) {
@@ -128,7 +119,7 @@ TEST(config_defaults) {
     CHECK_INT(cfg->latency_monitor_threshold, 0);
     CHECK_INT(cfg->notify_keyspace_events, 0);
     CHECK_STR(cfg->notify_keyspace_events_str, "");
-    CHECK_INT(cfg->enable_debug_command, 2);
+    CHECK_INT(cfg->enable_debug_command, 0); /* "no", as Redis 7 */
     CHECK_INT(cfg->protected_mode, 1);
     CHECK_INT(cfg->unixsocketperm, 0);
     CHECK(cfg->requirepass == NULL);
