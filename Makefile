@@ -76,9 +76,12 @@ run: deps
 	$(MAKE) $(BUILD)/pairdb-server
 	scripts/run.sh $(BUILD)/pairdb-server
 
+# The whole suite on the normal build, plus the unit tests and the
+# hostile-input and data-path integration tests on an ASan/UBSan build.
 test: deps-test
 	$(MAKE) all fuzz
-	tests/run.sh $(BUILD)
+	$(MAKE) SANITIZE=address,undefined all
+	SAN_BUILD=build-san tests/run.sh $(BUILD)
 
 bench: all
 	bench/bench.sh quick

@@ -80,6 +80,33 @@ count integration "${p:-0}" $(( ${f:-0} + ${e:-0} ))
 [ "${d:-0}" -gt 0 ] && notes+=("$d integration tests deselected: they need list/hash/set types (issue 3)")
 [ "${s:-0}" -gt 0 ] && notes+=("$s integration tests skipped (see pytest output above)")
 
+# --- the same server under ASan/UBSan (when SAN_BUILD names its build) -------
+# A sanitizer report in a server log fails the test that owned the server.
+if [ -n "${SAN_BUILD:-}" ]; then
+    echo "== sanitizers ($SAN_BUILD)"
+    out=$(ASAN_OPTIONS=detect_leaks=1 "$SAN_BUILD/unit-tests" 2>&1)
+    rc=$?
+    line=$(echo "$out" | grep -E '^unit: [0-9]+ passed' | tail -1)
+    p=$(echo "$line" | sed -E 's/unit: ([0-9]+) passed.*/\1/')
+    f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed/\1/')
+    [ -z "$line" ] && { p=0; f=1; echo "$out" | tail -30; }
+    [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1
+    count "unit (sanitizers)" "${p:-0}" "${f:-0}"
+    log=$(mktemp)
+    ASAN_OPTIONS=detect_leaks=1 PAIRDB_SERVER="$PWD/$SAN_BUILD/pairdb-server" \
+        $PY -m pytest -q -m "not needs_types" tests/integration/test_badinput.py \
+        tests/integration/test_protocol.py tests/integration/test_strings.py \
+        tests/integration/test_keys.py tests/integration/test_expire.py \
+        tests/integration/test_dump.py tests/integration/test_limits.py 2>&1 | tee "$log" | tail -15
+    summary=$(grep -E '[0-9]+ (passed|failed)' "$log" | tail -1)
+    p=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
+    f=$(echo "$summary" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)
+    e=$(echo "$summary" | grep -oE '[0-9]+ error' | grep -oE '[0-9]+' || echo 0)
+    [ -z "$summary" ] && f=1
+    rm -f "$log"
+    count "integration (sanitizers)" "${p:-0}" $(( ${f:-0} + ${e:-0} ))
+fi
+
 echo
 for n in "${notes[@]}"; do echo "note: $n"; done
 echo "$passed passed, $failed failed"
