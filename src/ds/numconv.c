@@ -125,18 +125,6 @@ size_t numconv_ld2str(char *dst, size_t dstlen, long double v) {
     return l;
 }
 
-size_t numconv_d2str(char *dst, size_t dstlen, double v) {
-    int n;
-    if (isinf(v))
-        n = snprintf(dst, dstlen, "%s", v > 0 ? "inf" : "-inf");
-    else if (isnan(v))
-        n = snprintf(dst, dstlen, "nan");
-    else
-        n = snprintf(dst, dstlen, "%.17g", v);
-    if (n < 0 || (size_t)n + 1 > dstlen) return 0;
-    return (size_t)n;
-}
-
 size_t numconv_ull2str(char *dst, unsigned long long v) {
     char tmp[NUMCONV_LL_BUFSIZE];
     size_t n = 0;
@@ -148,11 +136,4 @@ size_t numconv_ull2str(char *dst, unsigned long long v) {
         dst[i] = tmp[n - 1 - i];
     dst[n] = '\0';
     return n;
-}
-
-size_t numconv_ll2str(char *dst, long long v) {
-    if (v >= 0) return numconv_ull2str(dst, (unsigned long long)v);
-    /* Negate in unsigned arithmetic so LLONG_MIN does not overflow. */
-    dst[0] = '-';
-    return 1 + numconv_ull2str(dst + 1, 0ULL - (unsigned long long)v);
 }

@@ -18,7 +18,6 @@
 /* Buffer sizes that always suffice for the formatters below. */
 #define NUMCONV_LL_BUFSIZE 21   /* "-9223372036854775808" plus NUL */
 #define NUMCONV_LD_BUFSIZE 5120 /* any finite long double in "%.17Lf" */
-#define NUMCONV_D_BUFSIZE 32    /* any double in "%.17g" */
 
 /* Redis string2ll: the whole buffer is an optional '-' then 1..20 digits, no
  * '+', no spaces, no leading zeros ("0" itself is fine, "-0" is not), and the
@@ -40,12 +39,10 @@ int numconv_is_canonical_int(const char *s, size_t len, long long *out);
  * v is inf or NaN or the untrimmed text plus NUL does not fit dstlen
  * (NUMCONV_LD_BUFSIZE always suffices). */
 size_t numconv_ld2str(char *dst, size_t dstlen, long double v);
-/* Redis 7.0 double reply text: "%.17g", or "inf"/"-inf"/"nan". NUL-terminated;
- * returns the length, 0 if it does not fit dstlen. */
-size_t numconv_d2str(char *dst, size_t dstlen, double v);
 /* Decimal text of v into dst (at least NUMCONV_LL_BUFSIZE bytes),
  * NUL-terminated; returns the length. */
 size_t numconv_ull2str(char *dst, unsigned long long v);
-size_t numconv_ll2str(char *dst, long long v);
+/* Signed integers and doubles as replies print them: resp_ll2str and
+ * resp_d2str in proto/resp.h. */
 
 #endif

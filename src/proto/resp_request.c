@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "ds/mem.h"
+#include "ds/numconv.h"
 
 enum { KIND_NONE = 0, KIND_MULTIBULK = 1, KIND_INLINE = 2 };
 
@@ -55,37 +56,6 @@ void resp_request_free(resp_request_parser *p) {
     p->kind_ = KIND_NONE;
 }
 
-/* Strict decimal as Redis's string2ll accepts it: optional '-', no '+', no
- * leading zeros, no "-0", at most 20 characters, no overflow. */
-static int str2ll(const char *s, size_t n, long long *out) {
-    if (n == 0 || n >= 21) return 0;
-    if (n == 1 && s[0] == '0') {
-        *out = 0;
-        return 1;
-    }
-    size_t i = 0;
-    int neg = 0;
-    if (s[0] == '-') {
-        neg = 1;
-        if (++i == n) return 0;
-    }
-    if (s[i] < '1' || s[i] > '9') return 0;
-    unsigned long long v = 0;
-    for (; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return 0;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (ULLONG_MAX - d) / 10) return 0;
-        v = v * 10 + d;
-    }
-    if (neg) {
-        if (v > (unsigned long long)LLONG_MAX + 1) return 0;
-        *out = (long long)(0 - v);
-    } else {
-        if (v > (unsigned long long)LLONG_MAX) return 0;
-        *out = (long long)v;
-    }
-    return 1;
-}
 
 static void reset_state(resp_request_parser *p) {
     p->kind_ = KIND_NONE;
@@ -157,7 +127,7 @@ static int parse_multibulk(resp_request_parser *p, const char *buf, size_t len, 
             return RESP_INCOMPLETE;
         }
         long long max = p->max_args < INT_MAX ? p->max_args : INT_MAX;
-        if (!str2ll(buf + 1, (size_t)cr - 1, &n) || n > max)
+        if (!numconv_str2ll(buf + 1, (size_t)cr - 1, &n) || n > max)
             return fail(p, "Protocol error: invalid multibulk length");
         if (n > UNAUTH_MAX_ARGS && p->unauthenticated)
             return fail(p, "Protocol error: unauthenticated multibulk length");
@@ -182,7 +152,7 @@ static int parse_multibulk(resp_request_parser *p, const char *buf, size_t len, 
                          c);
                 return fail(p, p->errbuf_);
             }
-            if (!str2ll(buf + p->pos_ + 1, (size_t)cr - p->pos_ - 1, &n) || n < 0 ||
+            if (!numconv_str2ll(buf + p->pos_ + 1, (size_t)cr - p->pos_ - 1, &n) || n < 0 ||
                 n > p->max_bulk_len)
                 return fail(p, "Protocol error: invalid bulk length");
             if (n > UNAUTH_MAX_BULK && p->unauthenticated)

@@ -60,43 +60,6 @@
 static const char *const deprecated_names[] = {"list-max-ziplist-entries", "list-max-ziplist-value",
                                                NULL};
 
-/* A growable string for building texts. */
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_cat_len(sbuf *b, const char *s, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->p = mem_realloc(b->p, cap);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_cat(sbuf *b, const char *s) {
-    sb_cat_len(b, s, strlen(s));
-}
-
-static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xprintf(const char *fmt, ...) {
-    va_list ap;
-    if (!fmt) return mem_strdup(""); /* unreachable; keeps gcc's -Wformat quiet under UBSan */
-    va_start(ap, fmt);
-    char probe[1];
-    int n = vsnprintf(probe, sizeof(probe), fmt, ap);
-    va_end(ap);
-    char *s = mem_alloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
 
 /* ---- argument splitting ------------------------------------------------------------- */
 
@@ -413,44 +376,6 @@ int config_parse_text(const char *text, char *err, size_t errlen) {
 
 /* ---- command line ------------------------------------------------------------------ */
 
-/* Appends s double-quoted with escapes, so the parser reads back exactly s. */
-static void sb_cat_cstr_repr(sbuf *b, const char *s) {
-    sb_cat(b, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        char tmp[8];
-        switch (c) {
-        case '\\':
-            sb_cat(b, "\\\\");
-            break;
-        case '"':
-            sb_cat(b, "\\\"");
-            break;
-        case '\n':
-            sb_cat(b, "\\n");
-            break;
-        case '\r':
-            sb_cat(b, "\\r");
-            break;
-        case '\t':
-            sb_cat(b, "\\t");
-            break;
-        case '\a':
-            sb_cat(b, "\\a");
-            break;
-        case '\b':
-            sb_cat(b, "\\b");
-            break;
-        default:
-            if (isprint(c))
-                snprintf(tmp, sizeof(tmp), "%c", c);
-            else
-                snprintf(tmp, sizeof(tmp), "\\x%02x", c);
-            sb_cat(b, tmp);
-        }
-    }
-    sb_cat(b, "\"");
-}
 
 /* Turns argv (without argv[0]) into config text as redis-server does: each
  * "--name" starts a line, the words after it are its quoted arguments. Sets
@@ -491,7 +416,7 @@ int config_args_to_text(int argc, char **argv, char **text, const char **file, i
             }
             config_free_args(sub, subc);
         } else {
-            sb_cat_cstr_repr(&b, a);
+            sb_cat_repr(&b, a, strlen(a));
             sb_cat(&b, " ");
             handled_last = 1;
         }

@@ -35,6 +35,18 @@ void config__ensure_init(void);
 void config__split_spaces(const char *s, char ***argv, int *argc);
 void config_free_args(char **argv, int argc);
 
+/* A growable NUL-terminated string for building config texts. */
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+} sbuf;
+void sb_cat_len(sbuf *b, const char *s, size_t n);
+void sb_cat(sbuf *b, const char *s);
+/* Appends s double-quoted with escapes, so the config parser reads back exactly s. */
+void sb_cat_repr(sbuf *b, const char *s, size_t n);
+/* printf into a new allocation; caller frees. */
+char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Parser entry points (unit tests, fuzzing). */
 int config_parse_text(const char *text, char *err, size_t errlen);
 int config_args_to_text(int argc, char **argv, char **text, const char **file, int *from_stdin);

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "ds/mem.h"
+#include "ds/numconv.h"
 #include "server/client.h"
 #include "server/db.h"
 #include "server/log.h"
@@ -442,8 +443,7 @@ static void cval_free(cval *v) {
     memset(v, 0, sizeof(*v));
 }
 
-static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xprintf(const char *fmt, ...) {
+char *xprintf(const char *fmt, ...) {
     va_list ap;
     if (!fmt) return mem_strdup(""); /* unreachable; keeps gcc's -Wformat quiet under UBSan */
     va_start(ap, fmt);
@@ -457,13 +457,7 @@ static char *xprintf(const char *fmt, ...) {
     return s;
 }
 
-/* A growable string for building texts. */
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_cat_len(sbuf *b, const char *s, size_t n) {
+void sb_cat_len(sbuf *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->len + n + 1)
@@ -476,12 +470,12 @@ static void sb_cat_len(sbuf *b, const char *s, size_t n) {
     b->p[b->len] = '\0';
 }
 
-static void sb_cat(sbuf *b, const char *s) {
+void sb_cat(sbuf *b, const char *s) {
     sb_cat_len(b, s, strlen(s));
 }
 
 /* Appends s as a double-quoted string with escapes, as config files quote. */
-static void sb_cat_repr(sbuf *b, const char *s, size_t n) {
+void sb_cat_repr(sbuf *b, const char *s, size_t n) {
     sb_cat_len(b, "\"", 1);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -524,33 +518,7 @@ static void sb_cat_repr(sbuf *b, const char *s, size_t n) {
 
 /* Strict decimal integer: optional '-', no '+', no leading zeros, no spaces. */
 static int parse_ll_strict(const char *s, long long *out) {
-    const char *p = s;
-    int neg = 0;
-    unsigned long long v = 0;
-    if (*p == '-') {
-        neg = 1;
-        p++;
-    }
-    if (*p < '0' || *p > '9') return -1;
-    if (*p == '0') {
-        if (p[1] != '\0' || neg) return -1;
-        *out = 0;
-        return 0;
-    }
-    for (; *p; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (ULLONG_MAX - d) / 10) return -1;
-        v = v * 10 + d;
-    }
-    if (neg) {
-        if (v > (unsigned long long)LLONG_MAX + 1) return -1;
-        *out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
-    } else {
-        if (v > (unsigned long long)LLONG_MAX) return -1;
-        *out = (long long)v;
-    }
-    return 0;
+    return numconv_str2ll(s, strlen(s), out) ? 0 : -1;
 }
 
 /* Memory value: digits then an optional unit b, k, kb, m, mb, g, gb (any case);

@@ -254,6 +254,9 @@ int main(int argc, char **argv) {
     init_identity(argv);
     stats_init();
     log_msg(LOG_NOTICE, "PairDB %s starting, pid=%d", PAIRDB_VERSION, (int)getpid());
+    if (cfg->appendonly || (cfg->save && cfg->save[0]))
+        log_msg(LOG_WARNING, "Persistence is configured but not built yet: data lives in memory "
+                "only and is lost when the process exits.");
     if (cfg->dir && cfg->dir[0] && chdir(cfg->dir) < 0) {
         log_msg(LOG_WARNING, "Can't chdir to '%s': %s", cfg->dir, strerror(errno));
         return 1;
