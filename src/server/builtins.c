@@ -17,4 +17,9 @@ void command_register_builtins(void) {
     config_register_commands();
     string_register();
     key_register();
+    list_register();
+    hash_register();
+    set_register();
+    zset_register();
+    sort_register();
 }

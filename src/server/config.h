@@ -68,6 +68,16 @@ typedef struct server_config {
     int lfu_log_factor;
     int lfu_decay_time;
     int active_expire_effort;
+    /* compact-encoding thresholds of the collection types */
+    long long hash_max_listpack_entries;
+    long long hash_max_listpack_value;
+    long long list_max_listpack_size;   /* < 0: -1..-5 = 4..64 KB per node; > 0: entries */
+    long long list_compress_depth;
+    long long set_max_intset_entries;
+    long long set_max_listpack_entries;
+    long long set_max_listpack_value;
+    long long zset_max_listpack_entries;
+    long long zset_max_listpack_value;
     /* persistence (applied by the persistence layer) */
     int appendonly;
     int appendfsync;

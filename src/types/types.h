@@ -9,5 +9,10 @@
 
 void string_register(void);   /* types/string.c */
 void key_register(void);      /* types/key.c: generic keyspace commands */
+void list_register(void);     /* types/list.c */
+void hash_register(void);     /* types/hash.c */
+void set_register(void);      /* types/set.c */
+void zset_register(void);     /* types/zset.c */
+void sort_register(void);     /* types/sort.c: SORT, SORT_RO */
 
 #endif

@@ -1,0 +1,7 @@
+/*
+ * hash.c - being written.
+ */
+#include "types/types.h"
+
+void hash_register(void) {
+}

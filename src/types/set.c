@@ -1,0 +1,7 @@
+/*
+ * set.c - being written.
+ */
+#include "types/types.h"
+
+void set_register(void) {
+}

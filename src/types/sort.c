@@ -1,0 +1,7 @@
+/*
+ * sort.c - being written.
+ */
+#include "types/types.h"
+
+void sort_register(void) {
+}

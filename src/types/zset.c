@@ -1,0 +1,7 @@
+/*
+ * zset.c - being written.
+ */
+#include "types/types.h"
+
+void zset_register(void) {
+}
