@@ -56,5 +56,9 @@ void blocking_unblock(struct client *c);
  * of the timeout reply. */
 int blocking_unblock_by_request(struct client *c, int with_error);
 size_t blocking_client_count(void);
+/* A client is being freed: drop its waits and any pending resume. */
+void blocking_forget_client(struct client *c);
+/* Shutdown: frees the module's tables (clients are freed first). */
+void blocking_free_all(void);
 
 #endif

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ds/mem.h"
+#include "server/blocking.h"
 #include "server/clock.h"
 #include "server/command.h"
 #include "server/config.h"
@@ -62,7 +63,7 @@ size_t client_count(void) {
 }
 
 size_t client_blocked_count(void) {
-    return 0; /* blocking commands arrive with the collection types */
+    return blocking_client_count();
 }
 
 static void format_addr(client *c, int is_unix) {
@@ -185,6 +186,7 @@ static void free_replies(client *c) {
 }
 
 void client_free(client *c) {
+    blocking_forget_client(c);
     if (c->fd >= 0) {
         loop_watch(server_loop(), c->fd, LOOP_NONE, NULL, NULL);
         close(c->fd);
@@ -320,7 +322,9 @@ static void on_readable(loop *l, int fd, void *data, int mask) {
  * client is paused, closing, or has switched to a mode that stops input. */
 static void process_input(client *c) {
     while (c->qpos < c->qlen) {
-        if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_PAUSED)) break;
+        if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_PAUSED |
+                        CLIENT_BLOCKED))
+            break;
         size_t consumed = 0;
         int r = resp_request_parse(&c->parser, c->qbuf + c->qpos, c->qlen - c->qpos, &consumed);
         if (r == RESP_INCOMPLETE) break;
@@ -337,10 +341,11 @@ static void process_input(client *c) {
         if (c->parser.argc > 0) {
             c->argc = c->parser.argc;
             c->argv = c->parser.argv;
-            if (exec_command(c) == EXEC_PAUSED) {
+            int r2 = exec_command(c);
+            if (r2 == EXEC_PAUSED || r2 == EXEC_BLOCKED) {
                 c->argc = 0;
                 c->argv = NULL;
-                break; /* the command stays in the buffer and runs on unpause */
+                break; /* the command stays in the buffer: unpause or wake-up runs it */
             }
             c->argc = 0;
             c->argv = NULL;
@@ -356,6 +361,30 @@ static void process_input(client *c) {
         c->qlen -= c->qpos;
         c->qpos = 0;
     }
+}
+
+int client_rerun_current_command(client *c) {
+    size_t consumed = 0;
+    if (resp_request_parse(&c->parser, c->qbuf + c->qpos, c->qlen - c->qpos, &consumed) != RESP_OK ||
+        c->parser.argc == 0)
+        return EXEC_DONE; /* cannot happen: the command was whole when it blocked */
+    c->argc = c->parser.argc;
+    c->argv = c->parser.argv;
+    int r = exec_command(c);
+    c->argc = 0;
+    c->argv = NULL;
+    return r;
+}
+
+void client_skip_current_command(client *c) {
+    size_t consumed = 0;
+    if (resp_request_parse(&c->parser, c->qbuf + c->qpos, c->qlen - c->qpos, &consumed) == RESP_OK)
+        c->qpos += consumed;
+}
+
+void client_resume_input(client *c) {
+    if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_BLOCKED)) return;
+    process_input(c);
 }
 
 /* --- writing --- */
@@ -472,7 +501,8 @@ void client_cron(void) {
     for (client *c = clients_head; c; c = next) {
         next = c->next;
         if (c->flags & CLIENT_CLOSE_ASAP) continue;
-        if (cfg->timeout > 0 && !(c->flags & (CLIENT_PUBSUB | CLIENT_MONITOR | CLIENT_PAUSED)) &&
+        if (cfg->timeout > 0 &&
+            !(c->flags & (CLIENT_PUBSUB | CLIENT_MONITOR | CLIENT_PAUSED | CLIENT_BLOCKED)) &&
             now - c->last_interaction_ms > (long long)cfg->timeout * 1000) {
             log_msg(LOG_VERBOSE, "Closing idle client");
             client_close_async(c);

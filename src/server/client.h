@@ -44,6 +44,8 @@ enum {
     CLIENT_IN_CALL = 1 << 13,
     CLIENT_MULTI = 1 << 14,
     CLIENT_PROTECTED = 1 << 15,        /* never freed until unprotected */
+    CLIENT_BLOCK_PENDING = 1 << 16,    /* the running command asked to block */
+    CLIENT_BLOCK_RESUME = 1 << 17,     /* on blocking.c's resume list */
 };
 
 /* Output-buffer limit classes. */
@@ -100,6 +102,7 @@ typedef struct client {
     struct client *pending_next;
     struct client *paused_next;
     long long net_in_bytes, net_out_bytes, commands_processed;
+    void *blocked;                  /* blocking.c's state while CLIENT_BLOCKED */
 } client;
 
 /* Creates a client for an accepted fd and registers it with the loop.
@@ -149,6 +152,13 @@ void client_check_obuf_limits(client *c);
 
 /* MONITOR feed: sent to every monitor before a command executes. */
 void client_feed_monitors(client *c, int argc, const resp_arg *argv);
+
+/* For blocking.c: the command at the head of the query buffer (the one a
+ * blocked client waits in) is run again, dropped, or the input after it
+ * processed. */
+int client_rerun_current_command(client *c);
+void client_skip_current_command(client *c);
+void client_resume_input(client *c);
 
 /* Called by the listener when a connection arrives. */
 void client_accept_handler(int listen_fd, int is_unix);

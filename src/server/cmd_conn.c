@@ -8,6 +8,7 @@
 
 #include "ds/mem.h"
 #include "ds/numconv.h"
+#include "server/blocking.h"
 #include "server/config.h"
 #include "server/handler.h"
 #include "server/server.h"
@@ -457,8 +458,9 @@ static void client_unblock_command(client *c) {
         reply_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
         return;
     }
-    /* No command blocks yet, so no client can be unblocked. */
-    reply_int(c, 0);
+    client *target = client_by_id((uint64_t)id);
+    int with_error = c->argc == 4 && arg_is(&c->argv[3], "error");
+    reply_int(c, target && target != c && blocking_unblock_by_request(target, with_error));
 }
 
 static void client_getredir_command(client *c) {

@@ -123,6 +123,12 @@ int exec_command(client *c) {
     cmd->proc(c);
     long long took = clock_mono_us() - start;
     c->flags &= ~CLIENT_IN_CALL;
+    if (c->flags & CLIENT_BLOCK_PENDING) {
+        /* Blocked: counted when it is finally served. */
+        c->flags &= ~(CLIENT_BLOCK_PENDING | CLIENT_REPLY_SKIP);
+        c->cmd = NULL;
+        return EXEC_BLOCKED;
+    }
     cmd->calls++;
     cmd->usec += took;
     if (c->error_replied) cmd->failed_calls++;

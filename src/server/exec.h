@@ -12,10 +12,12 @@
 
 struct client;
 
-enum { EXEC_DONE = 0, EXEC_PAUSED = 1 };
+enum { EXEC_DONE = 0, EXEC_PAUSED = 1, EXEC_BLOCKED = 2 };
 
 /* Runs c->argv. EXEC_PAUSED: the command did not run and must be retried
- * (the client was parked until CLIENT UNPAUSE). */
+ * (the client was parked until CLIENT UNPAUSE). EXEC_BLOCKED: the command
+ * ran, found nothing to serve and blocked (blocking.h); it stays in the
+ * query buffer. */
 int exec_command(struct client *c);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "ds/dict.h"
 #include "ds/mem.h"
+#include "server/blocking.h"
 #include "server/client.h"
 #include "server/clock.h"
 #include "server/command.h"
@@ -117,6 +118,7 @@ static void before_sleep(loop *l, void *data) {
     (void)l;
     (void)data;
     check_shutdown();
+    blocking_handle_ready(); /* before writing: served clients' replies leave now */
     client_before_sleep();
 }
 
@@ -290,6 +292,7 @@ int main(int argc, char **argv) {
     close_listeners();
     client_before_sleep(); /* flush what was already answered */
     client_free_all();
+    blocking_free_all();
     if (cfg->pidfile && cfg->pidfile[0]) unlink(cfg->pidfile);
     db_free_all();
     evict_free_pool();

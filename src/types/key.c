@@ -25,6 +25,7 @@
 #include "ds/mem.h"
 #include "ds/numconv.h"
 #include "server/config.h"
+#include "server/blocking.h"
 #include "server/handler.h"
 #include "types/dump.h"
 #include "types/types.h"
@@ -167,6 +168,7 @@ static void rename_generic(client *c, int nx) {
     key_modified(c, dst->ptr, dst->len);
     db_notify(NOTIFY_GENERIC, "rename_from", d, src->ptr, src->len);
     db_notify(NOTIFY_GENERIC, "rename_to", d, dst->ptr, dst->len);
+    signal_key_ready(d, dst->ptr, dst->len);
     if (nx)
         reply_int(c, 1);
     else
@@ -464,6 +466,7 @@ static void move_command(client *c) {
     modified_in(c, dst, key->ptr, key->len);
     db_notify(NOTIFY_GENERIC, "move_from", src, key->ptr, key->len);
     db_notify(NOTIFY_GENERIC, "move_to", dst, key->ptr, key->len);
+    signal_key_ready(dst, key->ptr, key->len);
     reply_int(c, 1);
 }
 
@@ -506,6 +509,7 @@ static void copy_command(client *c) {
     if (when != -1) db_set_expire(dst, ne, when);
     modified_in(c, dst, newkey->ptr, newkey->len);
     db_notify(NOTIFY_GENERIC, "copy_to", dst, newkey->ptr, newkey->len);
+    signal_key_ready(dst, newkey->ptr, newkey->len);
     reply_int(c, 1);
 }
 
@@ -525,7 +529,12 @@ static void swapdb_command(client *c) {
         reply_error(c, "ERR DB index is out of range");
         return;
     }
-    if (a != b) db_swap(a, b);
+    if (a != b) {
+        db_swap(a, b);
+        /* Clients waiting in either database may find their keys now. */
+        signal_db_ready(db_get(a));
+        signal_db_ready(db_get(b));
+    }
     server_dirty_add(1);
     reply_ok(c);
 }
@@ -651,6 +660,7 @@ static void restore_command(client *c) {
     restore_access(e, freq, idle);
     key_modified(c, key->ptr, key->len);
     db_notify(NOTIFY_GENERIC, "restore", c->db, key->ptr, key->len);
+    signal_key_ready(c->db, key->ptr, key->len);
     reply_ok(c);
 }
 
