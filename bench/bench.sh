@@ -4,11 +4,13 @@
 #   bench/bench.sh [matrix options]   full matrix: runs ../shared/tools/bench-matrix.sh (relative
 #                                     to the repository) with both servers side by side; extra
 #                                     options are passed through (e.g. -r 5 -m matrix -o DIR)
-#   bench/bench.sh quick              a few minutes: SET GET INCR MSET at -P 1 and -P 16,
-#                                     prints a markdown table of medians and pairdb/redis ratios
+#   bench/bench.sh quick              a few minutes: SET GET INCR MSET (or $TESTS) at -P 1 and
+#                                     -P 16, prints a markdown table of medians and pairdb/redis
+#                                     ratios (bench/collections.sh runs it on collection tests)
 #
 # env: PAIRDB_SERVER (default build/pairdb-server)  REDIS_SERVER (default /usr/bin/redis-server)
 #      quick mode only: REPS=3 N=200000 CLIENTS=50 PORT=base port (default 21100)
+#      TESTS=redis-benchmark -t list (default set,get,incr,mset)
 # Pass the same binary twice (PAIRDB_SERVER=/usr/bin/redis-server) to measure the noise floor.
 #
 # Invariants of quick mode: both servers run at the same time, each pinned to cpu 0, the client
@@ -38,7 +40,7 @@ fi
 
 # ---- quick mode -------------------------------------------------------------------------------
 REPS=${REPS:-3}; N=${N:-200000}; CLIENTS=${CLIENTS:-50}; PORT=${PORT:-21100}
-TESTS=set,get,incr,mset
+TESTS=${TESTS:-set,get,incr,mset}
 LABELS=(pairdb redis); BINS=("$PAIRDB_SERVER" "$REDIS_SERVER"); PIDS=(); PORTS=()
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pairdb-bench.XXXXXX")
 SPIN=""; CPIN=""
@@ -83,7 +85,7 @@ for rep in $(seq 1 "$REPS"); do
             redis-cli -h 127.0.0.1 -p "${PORTS[$i]}" flushall >/dev/null
             # csv: "test","rps","avg","min","p50","p95","p99","max"
             $CPIN redis-benchmark -h 127.0.0.1 -p "${PORTS[$i]}" -c "$CLIENTS" -n "$N" -P "$P" \
-                -t "$TESTS" --csv 2>/dev/null | tr -d '"' | grep -v '^test,' |
+                -t "$TESTS" --csv 2>/dev/null | tr -d '"' | grep -v -e '^test,' -e 'needed to' |
                 awk -F, -v l="${LABELS[$i]}" -v P="$P" -v rep="$rep" \
                     '{split($1, a, " "); print rep, l, P, a[1], $2, $7}' >>"$RAW"
             kill -0 "${PIDS[$i]}" 2>/dev/null || { echo "bench.sh: ${LABELS[$i]} died" >&2; exit 1; }

@@ -5,9 +5,14 @@ Starts each server (no persistence, temp dir, free port), loads N small string k
 (`key:%012d` -> 'xxx') with pipelined SETs, and reports used_memory growth per key from
 INFO memory, plus RSS growth for reference, and the pairdb/redis ratio.
 
-Usage: bench/memory.py [--pairdb BIN] [--redis BIN] [--keys N] [--batch N]
-Defaults: build/pairdb-server, /usr/bin/redis-server, 1000000 keys, batches of 10000.
-Pass the same binary twice to see the measurement's own spread.
+With --collections it loads instead, one workload per server start, 100k (--keys) hashes of 10
+fields (`hash:%08d`, fields f0..f9, values `value-%d`) and 100k sorted sets of 20 members
+(`zset:%08d`, members `member:%02d`, integer scores), and reports used_memory growth per
+element (field/value pair or member/score) and per key.
+
+Usage: bench/memory.py [--pairdb BIN] [--redis BIN] [--keys N] [--batch N] [--collections]
+Defaults: build/pairdb-server, /usr/bin/redis-server, 1000000 keys (100000 with
+--collections), batches of 10000. Pass the same binary twice to see the measurement's own spread.
 """
 import argparse
 import os
@@ -71,7 +76,30 @@ def memory(c):
     return int(info["used_memory"]), int(info["used_memory_rss"])
 
 
-def measure(binary, nkeys, batch):
+def load_strings(p, i):
+    p.set(b"key:%012d" % i, b"xxx")
+
+
+HASH_FIELDS = 10
+ZSET_MEMBERS = 20
+
+
+def load_hash(p, i):
+    p.hset(b"hash:%08d" % i, mapping={b"f%d" % f: b"value-%d" % (i + f)
+                                      for f in range(HASH_FIELDS)})
+
+
+def load_zset(p, i):
+    p.zadd(b"zset:%08d" % i, {b"member:%02d" % m: i + m for m in range(ZSET_MEMBERS)})
+
+
+# name, loader, elements per key
+WORKLOADS = {"strings": [("string keys", load_strings, 1)],
+             "collections": [("hash, 10 fields", load_hash, HASH_FIELDS),
+                             ("zset, 20 members", load_zset, ZSET_MEMBERS)]}
+
+
+def measure(binary, nkeys, batch, loader, per_key):
     proc, c, d = start(binary)
     try:
         c.flushall()
@@ -80,15 +108,16 @@ def measure(binary, nkeys, batch):
         for base in range(0, nkeys, batch):
             p = c.pipeline(transaction=False)
             for i in range(base, min(nkeys, base + batch)):
-                p.set(b"key:%012d" % i, b"xxx")
+                loader(p, i)
             p.execute()
         load_s = time.time() - t0
         n = c.dbsize()
         if n != nkeys:
             sys.exit("%s: DBSIZE %d after loading %d keys" % (binary, n, nkeys))
         used1, rss1 = memory(c)
-        return {"used": (used1 - used0) / nkeys, "rss": (rss1 - rss0) / nkeys,
-                "used_total": used1, "load_s": load_s}
+        nel = nkeys * per_key
+        return {"used": (used1 - used0) / nel, "rss": (rss1 - rss0) / nel,
+                "used_key": (used1 - used0) / nkeys, "used_total": used1, "load_s": load_s}
     finally:
         stop(proc, d)
 
@@ -98,23 +127,32 @@ def main():
     ap.add_argument("--pairdb", default=os.environ.get(
         "PAIRDB_SERVER", os.path.join(ROOT, "build", "pairdb-server")))
     ap.add_argument("--redis", default=os.environ.get("REDIS_SERVER", "/usr/bin/redis-server"))
-    ap.add_argument("--keys", type=int, default=1000000)
+    ap.add_argument("--keys", type=int, default=None)
     ap.add_argument("--batch", type=int, default=10000)
+    ap.add_argument("--collections", action="store_true",
+                    help="hashes of 10 fields and sorted sets of 20 members instead of strings")
     a = ap.parse_args()
+    mode = "collections" if a.collections else "strings"
+    if a.keys is None:
+        a.keys = 100000 if a.collections else 1000000
     if a.keys <= 0 or a.batch <= 0:
         ap.error("--keys and --batch must be positive")
-    res = {}
     for label, binary in (("pairdb", a.pairdb), ("redis", a.redis)):
         if not os.access(binary, os.X_OK):
             sys.exit("no server binary at %s" % binary)
-        res[label] = measure(binary, a.keys, a.batch)
-        r = res[label]
-        print("%-7s %-34s %8.1f bytes/key used_memory  %8.1f bytes/key rss  "
-              "(used_memory %d, load %.1f s)"
-              % (label, binary, r["used"], r["rss"], r["used_total"], r["load_s"]))
-    if res["redis"]["used"] > 0:
-        print("ratio pairdb/redis: %.3f (used_memory per key)"
-              % (res["pairdb"]["used"] / res["redis"]["used"]))
+    for name, loader, per_key in WORKLOADS[mode]:
+        res = {}
+        for label, binary in (("pairdb", a.pairdb), ("redis", a.redis)):
+            res[label] = r = measure(binary, a.keys, a.batch, loader, per_key)
+            unit = "key" if per_key == 1 else "element"
+            print("%-16s %-7s %-34s %8.1f bytes/%s used_memory  %8.1f bytes/%s rss  "
+                  "(%.1f bytes/key, used_memory %d, load %.1f s)"
+                  % (name, label, binary, r["used"], unit, r["rss"], unit, r["used_key"],
+                     r["used_total"], r["load_s"]))
+        if res["redis"]["used"] > 0:
+            print("%-16s ratio pairdb/redis: %.3f (used_memory per %s)"
+                  % (name, res["pairdb"]["used"] / res["redis"]["used"],
+                     "key" if per_key == 1 else "element"))
 
 
 if __name__ == "__main__":

@@ -77,4 +77,8 @@ unsigned char *lp_find(listpack *lp, unsigned char *p, const char *s, size_t len
  * the terminator; with expected_count >= 0 also the count. 1 if valid. */
 int lp_validate(const unsigned char *buf, size_t size, long expected_count);
 
+/* 1 when add more bytes keep the listpack under its 4 GiB size limit
+ * (growing past it aborts: callers switch to the big encoding first). */
+int lp_safe_to_add(const listpack *lp, size_t add);
+
 #endif
