@@ -44,12 +44,7 @@
 #include "types/types.h"
 /* Until the sorted-set family exports its reader, a sorted set sorts as
  * empty; the plain include replaces this once types/zset.h exists. */
-#if __has_include("types/zset.h")
 #include "types/zset.h"
-#define SORT_HAVE_ZSET 1
-#else
-#define SORT_HAVE_ZSET 0
-#endif
 
 /* ---- the element arena ---- */
 
@@ -290,12 +285,7 @@ static size_t source_length(const kv *e) {
     switch (e->type) {
     case TYPE_LIST: return list_length(e);
     case TYPE_SET: return set_size(e);
-    default:
-#if SORT_HAVE_ZSET
-        return zset_size(e);
-#else
-        return 0;
-#endif
+    default: return zset_size(e);
     }
 }
 
@@ -303,11 +293,7 @@ static void source_foreach(const kv *e, sort_vec *v) {
     switch (e->type) {
     case TYPE_LIST: list_foreach(e, collect_one, v); break;
     case TYPE_SET: set_foreach(e, collect_one, v); break;
-    default:
-#if SORT_HAVE_ZSET
-        zset_foreach(e, collect_one, v);
-#endif
-        break;
+    default: zset_foreach(e, collect_one, v); break;
     }
 }
 

@@ -1,0 +1,19 @@
+/*
+ * zset.h - what other command families may ask of a sorted set.
+ *
+ * SORT reads sorted sets through these; everything else about the type
+ * stays inside types/zset.c. The entry must be of TYPE_ZSET.
+ */
+#ifndef PAIRDB_ZSET_H
+#define PAIRDB_ZSET_H
+
+#include <stddef.h>
+
+#include "server/kv.h"
+
+/* Number of members. */
+size_t zset_size(const kv *e);
+/* Calls fn on each member in ascending score order. fn must not change the key. */
+void zset_foreach(const kv *e, void (*fn)(const char *s, size_t len, void *arg), void *arg);
+
+#endif
