@@ -337,6 +337,7 @@ static void sort_generic(client *c, int readonly) {
         return;
     }
     int type = e ? (int)e->type : TYPE_LIST;
+    if (type == TYPE_ZSET) zset_to_skiplist(e);
     const resp_arg *by = o.by;
     if (o.dontsort && type == TYPE_SET && o.store) {
         /* A stored result must not depend on the set's iteration order. */

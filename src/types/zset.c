@@ -112,7 +112,7 @@ static listpack *lp_zdelete(listpack *lp, unsigned char *p) {
     return lp_delete(lp, &p);
 }
 
-void zs_to_skiplist(kv *e) {
+void zset_to_skiplist(kv *e) {
     if (e->enc != ENC_LISTPACK) return;
     listpack *lp = kv_ptr(e);
     skiplist *sl = sl_new();
@@ -212,7 +212,7 @@ int zs_add(kv *e, double score, const char *m, size_t len, int in, int *out, dou
     if (score == 0) score = 0;
     if (e->enc == ENC_LISTPACK &&
         !zs_fits_listpack(lp_count(kv_ptr(e)) / 2 + 1, len))
-        zs_to_skiplist(e);
+        zset_to_skiplist(e);
     if (e->enc == ENC_LISTPACK)
         kv_set_ptr(e, lp_zinsert(kv_ptr(e), m, len, score));
     else

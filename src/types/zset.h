@@ -16,4 +16,9 @@ size_t zset_size(const kv *e);
 /* Calls fn on each member in ascending score order. fn must not change the key. */
 void zset_foreach(const kv *e, void (*fn)(const char *s, size_t len, void *arg), void *arg);
 
+/* Converts a listpack-encoded sorted set to the skiplist encoding in place
+ * (SORT does this first, as Redis 7.0 reads sorted sets through the
+ * skiplist there, and OBJECT ENCODING shows it). */
+void zset_to_skiplist(kv *e);
+
 #endif

@@ -26,7 +26,6 @@ int zs_add(kv *e, double score, const char *m, size_t len, int in, int *out, dou
 int zs_del(kv *e, const char *m, size_t len);
 /* 0-based rank, -1 when absent. */
 long zs_rank(const kv *e, const char *m, size_t len, int rev);
-void zs_to_skiplist(kv *e);
 int zs_fits_listpack(size_t count, size_t maxlen);
 /* A new entry (not in a database) for a value to be filled with zs_add;
  * its encoding is chosen from the first member's length. */

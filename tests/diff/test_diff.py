@@ -29,8 +29,8 @@ def pair():
 
 
 def _param(script):
-    # types.txt drives list/hash/set/zset commands, which are not built yet.
-    marks = [pytest.mark.needs_types] if os.path.basename(script) == 'types.txt' else []
+    # later.txt names commands that later issues build.
+    marks = [pytest.mark.needs_types] if os.path.basename(script) == 'later.txt' else []
     return pytest.param(script, marks=marks, id=os.path.basename(script)[:-4])
 
 

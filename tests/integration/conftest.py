@@ -200,7 +200,7 @@ def sanitizer_report(path):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "needs_types: uses list/hash/set/zset keys")
+    config.addinivalue_line("markers", "needs_types: uses commands or types not built yet")
 
 
 @pytest.fixture(scope="session")

@@ -56,7 +56,6 @@ def test_dump_missing_key(raw):
     assert raw.cmd("DUMP") == b"-ERR wrong number of arguments for 'dump' command\r\n"
 
 
-@pytest.mark.needs_types
 def test_dump_round_trip_list(raw, r):
     r.rpush("l", "a", "b", "c")
     payload = dump(raw, "l")
@@ -103,7 +102,6 @@ def test_dump_restore_replace_and_busykey(raw, r):
     assert r.ttl("dst") == -1     # REPLACE drops the old key's TTL too
 
 
-@pytest.mark.needs_types
 def test_dump_restore_replace_other_type(raw, r):
     r.set("src", "str")
     payload = dump(raw, "src")

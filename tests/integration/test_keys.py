@@ -203,7 +203,6 @@ def test_keys_type_string_none(raw, r):
     assert raw.cmd("TYPE", "s", "x") == wrong_args(b"type")
 
 
-@pytest.mark.needs_types
 def test_keys_type_other_types(raw):
     raw.cmd("RPUSH", "l", "a")
     raw.cmd("SADD", "s", "a")
@@ -334,7 +333,6 @@ def test_keys_scan_type_string(r):
     assert full_scan(r, _type="list", count=20) == []
 
 
-@pytest.mark.needs_types
 def test_keys_scan_type_list(r):
     r.mset({b"s%d" % i: 1 for i in range(50)})
     for i in range(20):

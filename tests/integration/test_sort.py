@@ -11,7 +11,6 @@ import pytest
 import redis
 
 # Every test drives list, set, hash or sorted-set keys.
-pytestmark = pytest.mark.needs_types
 IS_REDIS = os.environ.get("PAIRDB_TARGET", "") == "redis"
 
 SYNTAX = b"-ERR syntax error\r\n"
@@ -152,8 +151,6 @@ def test_sort_zset_nosort_keeps_rank_order(raw):
     assert raw.cmd("SORT", "z", "DESC", "STORE", "d") == NOT_DOUBLE
 
 
-@pytest.mark.xfail(not IS_REDIS, strict=False,
-                   reason="needs a listpack->skiplist conversion exported by types/zset.h")
 def test_sort_zset_becomes_skiplist(raw):
     raw.cmd("ZADD", "z", "1", "a", "2", "b")
     assert raw.cmd("OBJECT", "ENCODING", "z") == b"$8\r\nlistpack\r\n"

@@ -1,6 +1,6 @@
 """String commands with every option and error, checked byte for byte against Redis 7.0.
 
-Tests that need a non-string key (WRONGTYPE checks) create a list and are marked needs_types.
+Tests that need a non-string key (WRONGTYPE checks) create a list.
 TTLs are checked with TTL/PTTL within small windows; nothing here sleeps for expiry.
 """
 
@@ -158,7 +158,6 @@ def test_strings_set_get_resp3(raw3):
     assert raw3.cmd("SET", "str_sg3", "x", "NX") == b"_\r\n"
 
 
-@pytest.mark.needs_types
 def test_strings_wrongtype(raw):
     assert raw.cmd("RPUSH", "str_list", "a") == b":1\r\n"
     for args in (("GET", "str_list"), ("GETEX", "str_list"), ("GETEX", "str_list", "PERSIST"),
