@@ -34,7 +34,6 @@ static sl_node *node_new(int level, double score, const char *m, size_t len) {
 
 skiplist *sl_new(void) {
     skiplist *sl = mem_alloc(sizeof *sl);
-    sl->tag = 0;
     sl->header = node_new(SL_MAXLEVEL, 0, NULL, 0);
     for (int i = 0; i < SL_MAXLEVEL; i++) {
         sl->header->lv[i].forward = NULL;

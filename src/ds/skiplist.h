@@ -38,9 +38,6 @@ typedef struct sl_node {
 } sl_node;
 
 typedef struct skiplist {
-    /* Always 0. A listpack starts with its byte size (never 0), so the
-     * owner of a value that is one or the other can tell them apart. */
-    uint32_t tag;
     sl_node *header, *tail;
     unsigned long length;
     int level;

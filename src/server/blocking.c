@@ -320,6 +320,9 @@ static void serve_key(bkey *k) {
 }
 
 void blocking_handle_ready(void) {
+    /* Under CLIENT PAUSE nobody is served (a served pop is a write); the
+     * ready keys wait for the pause to end. Timeouts still fire. */
+    if (client_pause_mode() != PAUSE_OFF) return;
     while (ready_len || resume_len) {
         /* Keys signalled while serving go to a fresh list, served next round. */
         bkey **batch = ready;

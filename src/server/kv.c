@@ -148,7 +148,7 @@ static void value_free(const kv *e) {
         return;
     }
     const kv_type_ops *ops = type_ops[e->type];
-    if (ops && ops->free) ops->free(kv_ptr(e));
+    if (ops && ops->free) ops->free(kv_ptr(e), e->enc);
 }
 
 void kv_free(kv *e) {
@@ -185,7 +185,7 @@ kv *kv_dup(const kv *e, const char *key, size_t klen) {
     } else {
         const kv_type_ops *ops = type_ops[e->type];
         if (!ops || !ops->dup) abort(); /* every registered type can be copied */
-        kv_set_ptr(n, ops->dup(kv_ptr(e)));
+        kv_set_ptr(n, ops->dup(kv_ptr(e), e->enc));
     }
     return n;
 }
@@ -195,6 +195,6 @@ size_t kv_mem_usage(const kv *e) {
     if (e->enc == ENC_INT || e->enc == ENC_EMBSTR) return n;
     if (e->type == TYPE_STRING) return n + dstr_alloc_size(kv_ptr(e));
     const kv_type_ops *ops = type_ops[e->type];
-    if (ops && ops->mem_usage) n += ops->mem_usage(kv_ptr(e));
+    if (ops && ops->mem_usage) n += ops->mem_usage(kv_ptr(e), e->enc);
     return n;
 }

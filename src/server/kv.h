@@ -72,12 +72,14 @@ typedef struct kv {
 } kv;
 
 /* Per-type behaviour for values stored by pointer. Types register theirs
- * at startup with kv_register_type(); strings are built in. */
+ * at startup with kv_register_type(); strings are built in. Each callback
+ * gets the value's encoding (ENC_*), so a type need not mark it in the
+ * pointer; dup's copy keeps that encoding. */
 typedef struct kv_type_ops {
-    const char *name;                 /* TYPE reply: "list", "hash", ... */
-    void (*free)(void *ptr);          /* frees the value */
-    void *(*dup)(const void *ptr);    /* deep copy (COPY) */
-    size_t (*mem_usage)(const void *ptr); /* bytes held (MEMORY USAGE, eviction) */
+    const char *name;                             /* TYPE reply: "list", "hash", ... */
+    void (*free)(void *ptr, int enc);             /* frees the value */
+    void *(*dup)(const void *ptr, int enc);       /* deep copy (COPY) */
+    size_t (*mem_usage)(const void *ptr, int enc); /* bytes held (MEMORY USAGE, eviction) */
 } kv_type_ops;
 
 void kv_register_type(int type, const kv_type_ops *ops);

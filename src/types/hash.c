@@ -17,9 +17,8 @@
  *  1. A key never holds an empty hash: the command removing the last field
  *     deletes the key.
  *  2. A listpack hash holds an even number of entries and no field twice.
- *  3. An htable starts with a zero 32-bit word; a listpack starts with its
- *     byte count, never zero. kv_type_ops callbacks receive only the value
- *     pointer, and this is how they tell the two encodings apart.
+ *  3. The kv's encoding says what the value pointer is: ENC_LISTPACK a
+ *     listpack, ENC_HASHTABLE an htable.
  *  4. htable.bytes is the sum of the hfield sizes, so MEMORY USAGE and
  *     eviction need no walk.
  *
@@ -60,7 +59,6 @@ typedef struct hfield {
 } hfield;
 
 typedef struct htable {
-    uint32_t tag; /* always 0 (invariant 3) */
     size_t bytes;
     dict d;
 } htable;
@@ -79,7 +77,6 @@ static size_t hfield_size(const hfield *h) {
 
 static htable *htable_new(void) {
     htable *t = mem_alloc(sizeof *t);
-    t->tag = 0;
     t->bytes = 0;
     dict_init(&t->d, &hfield_ops);
     return t;
@@ -927,21 +924,15 @@ static void hscan_command(client *c) {
 /* Value operations (DEL, COPY, MEMORY USAGE) and the DUMP codec             */
 /* ------------------------------------------------------------------------ */
 
-static int ptr_is_htable(const void *p) {
-    uint32_t tag;
-    memcpy(&tag, p, sizeof tag);
-    return tag == 0;
-}
-
-static void hash_value_free(void *p) {
-    if (ptr_is_htable(p))
+static void hash_value_free(void *p, int enc) {
+    if (enc == ENC_HASHTABLE)
         htable_free(p);
     else
         lp_free(p);
 }
 
-static void *hash_value_dup(const void *p) {
-    if (!ptr_is_htable(p)) return lp_dup(p);
+static void *hash_value_dup(const void *p, int enc) {
+    if (enc != ENC_HASHTABLE) return lp_dup(p);
     htable *src = (htable *)p, *t = htable_new();
     dict_iter it;
     dict_iter_init(&src->d, &it);
@@ -954,8 +945,8 @@ static void *hash_value_dup(const void *p) {
     return t;
 }
 
-static size_t hash_value_mem(const void *p) {
-    if (!ptr_is_htable(p)) return lp_bytes(p);
+static size_t hash_value_mem(const void *p, int enc) {
+    if (enc != ENC_HASHTABLE) return lp_bytes(p);
     const htable *t = p;
     return sizeof *t + dict_overhead_bytes(&t->d) + t->bytes;
 }

@@ -715,13 +715,17 @@ static int blmpop_getkeys(int argc, const resp_arg *argv, int *keys, int max) {
 /* Type operations and DUMP codec                                            */
 /* ------------------------------------------------------------------------ */
 
-static void list_free_value(void *p) {
+/* Lists have one encoding, so enc is not needed. */
+static void list_free_value(void *p, int enc) {
+    (void)enc;
     ql_free(p);
 }
-static void *list_dup_value(const void *p) {
+static void *list_dup_value(const void *p, int enc) {
+    (void)enc;
     return ql_dup(p);
 }
-static size_t list_mem_value(const void *p) {
+static size_t list_mem_value(const void *p, int enc) {
+    (void)enc;
     return ql_mem_usage(p);
 }
 

@@ -76,34 +76,20 @@ typedef struct selem {
     size_t len;
 } selem;
 
-/* The kv type operations receive the value pointer without the encoding,
- * so the pointer stored in a kv carries it: an intset's pointer has its low
- * bit set (allocations are at least 2-aligned). Only this file reads it. */
-#define INTSET_TAG ((uintptr_t)1)
-
-static void *tag_ptr(const setv *s) {
-    if (s->enc == ENC_INTSET) return (void *)((uintptr_t)s->ptr | INTSET_TAG);
-    return s->ptr;
-}
-
-static setv untag_ptr(const void *p) {
+/* The encoding lives in the kv (e->enc) and tells what the pointer is. */
+static setv sv_make(const void *ptr, int enc) {
     setv s;
-    if ((uintptr_t)p & INTSET_TAG) {
-        s.enc = ENC_INTSET;
-        s.ptr = (void *)((uintptr_t)p & ~INTSET_TAG);
-    } else {
-        s.enc = ENC_HASHTABLE;
-        s.ptr = (void *)(uintptr_t)p;
-    }
+    s.enc = enc;
+    s.ptr = (void *)(uintptr_t)ptr;
     return s;
 }
 
 static setv sv_of(const kv *e) {
-    return untag_ptr(kv_ptr(e));
+    return sv_make(kv_ptr(e), e->enc);
 }
 
 static void sv_store(kv *e, const setv *s) {
-    kv_set_ptr(e, tag_ptr(s));
+    kv_set_ptr(e, s->ptr);
     kv_set_encoding(e, s->enc);
 }
 
@@ -370,13 +356,13 @@ void set_foreach(const kv *e, void (*fn)(const char *s, size_t len, void *arg), 
     siter_done(&it);
 }
 
-static void set_free_value(void *ptr) {
-    setv s = untag_ptr(ptr);
+static void set_free_value(void *ptr, int enc) {
+    setv s = sv_make(ptr, enc);
     sv_free(&s);
 }
 
-static void *set_dup_value(const void *ptr) {
-    setv s = untag_ptr(ptr), n;
+static void *set_dup_value(const void *ptr, int enc) {
+    setv s = sv_make(ptr, enc), n;
     if (s.enc == ENC_INTSET) {
         n.enc = ENC_INTSET;
         n.ptr = intset_dup(s.ptr);
@@ -389,15 +375,15 @@ static void *set_dup_value(const void *ptr) {
         while (siter_next(&it, &el)) ht_add(n.ptr, el.p, el.len);
         siter_done(&it);
     }
-    return tag_ptr(&n);
+    return n.ptr;
 }
 
 /* Like Redis's MEMORY USAGE, members of a big set are sampled rather than
  * all visited, so eviction and MEMORY stay cheap on huge sets. */
 #define MEM_SAMPLES 16
 
-static size_t set_mem_usage(const void *ptr) {
-    setv s = untag_ptr(ptr);
+static size_t set_mem_usage(const void *ptr, int enc) {
+    setv s = sv_make(ptr, enc);
     if (s.enc == ENC_INTSET) return mem_usable(s.ptr);
     dict *d = s.ptr;
     size_t n = mem_usable(d) + dict_overhead_bytes(d), seen = 0, bytes = 0;
@@ -452,7 +438,7 @@ static kv *set_dump_decode(const char *key, size_t klen, uint8_t hint, dump_read
         s.enc = ENC_INTSET;
         if (intset_len(s.ptr) == 0) goto bad;
         if ((long long)intset_len(s.ptr) > cfg->set_max_intset_entries) sv_to_hashtable(&s);
-        return kv_new_ptr(key, klen, TYPE_SET, s.enc, tag_ptr(&s));
+        return kv_new_ptr(key, klen, TYPE_SET, s.enc, s.ptr);
     }
     uint64_t count;
     if (hint != SET_DUMP_HT) return NULL;
@@ -464,7 +450,7 @@ static kv *set_dump_decode(const char *key, size_t klen, uint8_t hint, dump_read
         if (!s.ptr) s = sv_new_for(p, len);
         if (!sv_add(&s, p, len)) goto bad;
     }
-    return kv_new_ptr(key, klen, TYPE_SET, s.enc, tag_ptr(&s));
+    return kv_new_ptr(key, klen, TYPE_SET, s.enc, s.ptr);
 bad:
     sv_free(&s);
     return NULL;
@@ -506,7 +492,7 @@ static void delete_if_empty(client *c, kv *e, const char *key, size_t klen) {
 static void store_result(client *c, const resp_arg *dst, setv *s, const char *event) {
     size_t n = s->ptr ? sv_size(s) : 0;
     if (n > 0) {
-        kv *e = kv_new_ptr(dst->ptr, dst->len, TYPE_SET, s->enc, tag_ptr(s));
+        kv *e = kv_new_ptr(dst->ptr, dst->len, TYPE_SET, s->enc, s->ptr);
         db_set(c->db, e, 0);
         reply_int(c, (long long)n);
         key_modified(c, dst->ptr, dst->len);
@@ -554,7 +540,7 @@ static void sadd_command(client *c) {
     if (e) {
         sv_store(e, &s);
     } else {
-        e = kv_new_ptr(key->ptr, key->len, TYPE_SET, s.enc, tag_ptr(&s));
+        e = kv_new_ptr(key->ptr, key->len, TYPE_SET, s.enc, s.ptr);
         db_add(c->db, e);
     }
     if (added) {
@@ -653,7 +639,7 @@ static void smove_command(client *c) {
     } else {
         setv ds = sv_new_for(m->ptr, m->len);
         added = sv_add(&ds, m->ptr, m->len);
-        db_add(c->db, kv_new_ptr(dst->ptr, dst->len, TYPE_SET, ds.enc, tag_ptr(&ds)));
+        db_add(c->db, kv_new_ptr(dst->ptr, dst->len, TYPE_SET, ds.enc, ds.ptr));
     }
     key_modified(c, src->ptr, src->len);
     if (added) {

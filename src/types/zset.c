@@ -39,12 +39,6 @@
 /* Representation                                                            */
 /* ------------------------------------------------------------------------ */
 
-static int is_skiplist_ptr(const void *p) {
-    uint32_t tag;
-    memcpy(&tag, p, sizeof tag);
-    return tag == 0;
-}
-
 double zs_lp_score(const unsigned char *p) {
     long long iv;
     size_t len;
@@ -365,22 +359,22 @@ int zit_seek_lex(zit *it, const kv *e, const sl_lexrange *r, int rev) {
 /* Type operations, SORT and DUMP                                            */
 /* ------------------------------------------------------------------------ */
 
-static void zset_free_value(void *p) {
-    if (is_skiplist_ptr(p))
+static void zset_free_value(void *p, int enc) {
+    if (enc == ENC_SKIPLIST)
         sl_free(p);
     else
         lp_free(p);
 }
 
-static void *zset_dup_value(const void *p) {
-    if (!is_skiplist_ptr(p)) return lp_dup(p);
+static void *zset_dup_value(const void *p, int enc) {
+    if (enc != ENC_SKIPLIST) return lp_dup(p);
     skiplist *src = (skiplist *)p, *dst = sl_new();
     for (sl_node *n = sl_first(src); n; n = sl_next(n)) sl_insert(dst, n->score, sl_member(n), n->len);
     return dst;
 }
 
-static size_t zset_mem_value(const void *p) {
-    if (is_skiplist_ptr(p)) return sl_mem_usage(p);
+static size_t zset_mem_value(const void *p, int enc) {
+    if (enc == ENC_SKIPLIST) return sl_mem_usage(p);
     return mem_usable((void *)p);
 }
 
