@@ -41,6 +41,7 @@
 #include "ds/numconv.h"
 #include "server/config.h"
 #include "server/handler.h"
+#include "types/scan.h"
 #include "types/dump.h"
 #include "types/hash.h"
 #include "types/types.h"
@@ -791,30 +792,6 @@ static void hrandfield_command(client *c) {
 /* HSCAN                                                                     */
 /* ------------------------------------------------------------------------ */
 
-/* Redis reads the cursor with strtoull: optional sign, decimal digits,
- * overflow refused, the text ends at the first NUL, empty means 0. */
-static int parse_cursor(const resp_arg *a, uint64_t *out) {
-    const char *p = a->ptr, *end = a->ptr + a->len;
-    const char *nul = memchr(p, '\0', a->len);
-    if (nul) end = nul;
-    if (p == end) {
-        *out = 0;
-        return 0;
-    }
-    int neg = 0;
-    if (*p == '+' || *p == '-') neg = *p++ == '-';
-    if (p == end) return -1;
-    uint64_t v = 0;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10) return -1;
-        v = v * 10 + d;
-    }
-    *out = neg ? (uint64_t)0 - v : v;
-    return 0;
-}
-
 struct scan_ctx {
     dict_node **nodes;
     size_t n, cap;
@@ -850,10 +827,7 @@ static void lpscan_visit(const char *f, size_t flen, const char *v, size_t vlen,
 
 static void hscan_command(client *c) {
     uint64_t cursor;
-    if (parse_cursor(&c->argv[2], &cursor) < 0) {
-        reply_error(c, "ERR invalid cursor");
-        return;
-    }
+    if (scan_parse_cursor(c, &c->argv[2], &cursor) < 0) return;
     int wrongtype;
     kv *e = lookup_read_type(c, &c->argv[1], TYPE_HASH, &wrongtype);
     if (wrongtype) return;
@@ -865,22 +839,7 @@ static void hscan_command(client *c) {
     }
     long long count = 10;
     const resp_arg *pat = NULL;
-    for (int i = 3; i < c->argc; i += 2) {
-        int more = c->argc - i >= 2;
-        if (more && arg_is(&c->argv[i], "count")) {
-            if (arg_ll(c, &c->argv[i + 1], &count) < 0) return;
-            if (count < 1) {
-                reply_error_syntax(c);
-                return;
-            }
-        } else if (more && arg_is(&c->argv[i], "match")) {
-            pat = &c->argv[i + 1];
-            if (pat->len == 1 && pat->ptr[0] == '*') pat = NULL;
-        } else {
-            reply_error_syntax(c);
-            return;
-        }
-    }
+    if (scan_parse_options(c, 3, &count, &pat) < 0) return;
 
     if (is_lp(e)) {
         /* A compact hash is small: all of it in one reply, cursor 0. */

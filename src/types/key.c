@@ -27,6 +27,7 @@
 #include "server/config.h"
 #include "server/blocking.h"
 #include "server/handler.h"
+#include "types/scan.h"
 #include "types/dump.h"
 #include "types/types.h"
 
@@ -216,31 +217,6 @@ static void keys_command(client *c) {
 
 /* ---- SCAN ---- */
 
-/* Redis parses the cursor with strtoull: optional sign, decimal digits,
- * overflow refused, the text ends at the first NUL. An empty text is
- * cursor 0; a leading space or a sign without digits is invalid. */
-static int parse_cursor(const resp_arg *a, uint64_t *out) {
-    const char *p = a->ptr, *end = a->ptr + a->len;
-    const char *nul = memchr(p, '\0', a->len);
-    if (nul) end = nul;
-    if (p == end) {
-        *out = 0;
-        return 0;
-    }
-    int neg = 0;
-    if (*p == '+' || *p == '-') neg = *p++ == '-';
-    if (p == end) return -1;
-    uint64_t v = 0;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10) return -1;
-        v = v * 10 + d;
-    }
-    *out = neg ? (uint64_t)0 - v : v;
-    return 0;
-}
-
 struct scan_ctx {
     kv **keys;
     size_t n, cap;
@@ -264,10 +240,7 @@ static void scan_command(client *c) {
     uint64_t cursor;
     long long count = 10;
     const resp_arg *pat = NULL, *type = NULL;
-    if (parse_cursor(&c->argv[1], &cursor) < 0) {
-        reply_error(c, "ERR invalid cursor");
-        return;
-    }
+    if (scan_parse_cursor(c, &c->argv[1], &cursor) < 0) return;
     for (int i = 2; i < c->argc; i += 2) {
         int more = c->argc - i >= 2;
         if (more && arg_is(&c->argv[i], "count")) {

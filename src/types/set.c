@@ -39,6 +39,7 @@
 #include "proto/resp.h"
 #include "server/config.h"
 #include "server/handler.h"
+#include "types/scan.h"
 #include "types/dump.h"
 #include "types/set.h"
 #include "types/types.h"
@@ -881,28 +882,6 @@ static void srandmember_command(client *c) {
     reply_elem(c, &el);
 }
 
-/* Redis's cursor rule (strtoul): optional sign, digits, nothing else; a
- * negative value wraps. The empty string is cursor 0. */
-static int parse_cursor(const resp_arg *a, uint64_t *out) {
-    const char *p = a->ptr, *end = a->ptr + a->len;
-    int neg = 0;
-    uint64_t v = 0;
-    if (p < end && (*p == '+' || *p == '-')) neg = *p++ == '-';
-    else if (p == end) {
-        *out = 0;
-        return 0;
-    }
-    if (p == end) return -1;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10) return -1;
-        v = v * 10 + d;
-    }
-    *out = neg ? (uint64_t)0 - v : v;
-    return 0;
-}
-
 struct sscan_ctx {
     smember **m;
     size_t n, cap;
@@ -921,10 +900,7 @@ static void sscan_command(client *c) {
     uint64_t cursor;
     long long count = 10;
     const resp_arg *pat = NULL;
-    if (parse_cursor(&c->argv[2], &cursor) < 0) {
-        reply_error(c, "ERR invalid cursor");
-        return;
-    }
+    if (scan_parse_cursor(c, &c->argv[2], &cursor) < 0) return;
     int wrong;
     kv *e = lookup_read_type(c, &c->argv[1], TYPE_SET, &wrong);
     if (wrong) return;
@@ -935,22 +911,7 @@ static void sscan_command(client *c) {
         reply_empty_array(c);
         return;
     }
-    for (int i = 3; i < c->argc; i += 2) {
-        int more = c->argc - i >= 2;
-        if (more && arg_is(&c->argv[i], "count")) {
-            if (arg_ll(c, &c->argv[i + 1], &count) < 0) return;
-            if (count < 1) {
-                reply_error_syntax(c);
-                return;
-            }
-        } else if (more && arg_is(&c->argv[i], "match")) {
-            pat = &c->argv[i + 1];
-            if (pat->len == 1 && pat->ptr[0] == '*') pat = NULL;
-        } else {
-            reply_error_syntax(c);
-            return;
-        }
-    }
+    if (scan_parse_options(c, 3, &count, &pat) < 0) return;
     char buf[INT_BUF];
     setv s = sv_of(e);
     if (s.enc == ENC_INTSET) {

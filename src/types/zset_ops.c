@@ -25,6 +25,7 @@
 #include "proto/resp.h"
 #include "server/blocking.h"
 #include "server/config.h"
+#include "types/scan.h"
 #include "types/set.h"
 #include "types/zset_int.h"
 
@@ -1073,39 +1074,12 @@ static void zscan_gather(dict_node *dn, void *arg) {
 }
 
 static void zscan_command(client *c) {
-    const resp_arg *ca = &c->argv[2];
-    unsigned long long cursor = 0;
-    char *end;
-    char buf[32];
-    if (ca->len == 0 || ca->len >= sizeof buf) {
-        reply_error(c, "ERR invalid cursor");
-        return;
-    }
-    memcpy(buf, ca->ptr, ca->len);
-    buf[ca->len] = '\0';
-    cursor = strtoull(buf, &end, 10);
-    if (*end != '\0') {
-        reply_error(c, "ERR invalid cursor");
-        return;
-    }
+    uint64_t u = 0;
+    if (scan_parse_cursor(c, &c->argv[2], &u) < 0) return;
+    unsigned long long cursor = u;
     long long count = 10;
     const resp_arg *pat = NULL;
-    for (int i = 3; i < c->argc; i += 2) {
-        int more = c->argc - i >= 2;
-        if (more && arg_is(&c->argv[i], "count")) {
-            if (arg_ll(c, &c->argv[i + 1], &count) < 0) return;
-            if (count < 1) {
-                reply_error_syntax(c);
-                return;
-            }
-        } else if (more && arg_is(&c->argv[i], "match")) {
-            pat = &c->argv[i + 1];
-            if (pat->len == 1 && pat->ptr[0] == '*') pat = NULL;
-        } else {
-            reply_error_syntax(c);
-            return;
-        }
-    }
+    if (scan_parse_options(c, 3, &count, &pat) < 0) return;
     int wrong;
     kv *e = lookup_zset_read(c, &c->argv[1], &wrong);
     if (wrong) return;
