@@ -16,9 +16,10 @@
  *
  * Invariants:
  *  1. A key never holds an empty sorted set: the last removal deletes it.
- *  2. No score is NaN; -0 is stored as 0.
+ *  2. No score is NaN. A listpack keeps -0 as 0; a skiplist keeps -0 (as
+ *     Redis 7.0 does in each encoding).
  *  3. A kv's pointer is a listpack when enc == ENC_LISTPACK, a skiplist
- *     otherwise; the value alone tells them apart too (skiplist.h: tag).
+ *     otherwise.
  *
  * Called by: the dispatcher (through the table zset_register installs),
  * SORT (zset.h), DUMP/RESTORE (the codec registered here).
@@ -51,7 +52,11 @@ double zs_lp_score(const unsigned char *p) {
     return strtod(buf, NULL);
 }
 
+/* The text a score is kept as inside a listpack. As in Redis, a listpack
+ * does not keep the sign of zero (-0 is written as 0); a skiplist keeps the
+ * double as it is. */
 static size_t score_text(char *buf, double score) {
+    if (score == 0) score = 0;
     return resp_d2str(buf, score);
 }
 
@@ -182,7 +187,6 @@ int zs_add(kv *e, double score, const char *m, size_t len, int in, int *out, dou
             *out = ZS_OUT_NOP;
             return 1;
         }
-        if (score == 0) score = 0; /* -0 */
         if (newscore) *newscore = score;
         if (score != cur) {
             if (e->enc == ENC_LISTPACK) {
@@ -203,7 +207,6 @@ int zs_add(kv *e, double score, const char *m, size_t len, int in, int *out, dou
         *out = ZS_OUT_NOP;
         return 1;
     }
-    if (score == 0) score = 0;
     if (e->enc == ENC_LISTPACK &&
         !zs_fits_listpack(lp_count(kv_ptr(e)) / 2 + 1, len))
         zset_to_skiplist(e);
@@ -423,7 +426,6 @@ static kv *zset_dump_decode(const char *key, size_t klen, uint8_t hint, dump_rea
         double score;
         memcpy(&score, &bits, 8);
         if (isnan(score) || sl_find(sl, m, len)) goto bad;
-        if (score == 0) score = 0;
         sl_insert(sl, score, m, len);
     }
     return zs_new_from_skiplist(key, klen, sl);

@@ -845,10 +845,12 @@ static void zrandmember_command(client *c) {
 enum { OP_UNION, OP_INTER, OP_DIFF, OP_CARD };
 enum { AGG_SUM, AGG_MIN, AGG_MAX };
 
-static double aggregate(double a, double b, int agg) {
-    if (agg == AGG_MIN) return a < b ? a : b;
-    if (agg == AGG_MAX) return a > b ? a : b;
-    double r = a + b;
+/* Combines the score so far (cur) with the next input's (val). On a tie
+ * MIN and MAX keep cur, as Redis does: it decides the sign of a zero. */
+static double aggregate(double cur, double val, int agg) {
+    if (agg == AGG_MIN) return val < cur ? val : cur;
+    if (agg == AGG_MAX) return val > cur ? val : cur;
+    double r = cur + val;
     return isnan(r) ? 0 : r; /* inf + -inf */
 }
 

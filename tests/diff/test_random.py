@@ -318,20 +318,10 @@ def pair():
     p.close()
 
 
-# Known difference, kept visible: with AGGREGATE MAX over members whose
-# scores are 0 and -0 (a -0 made by arithmetic such as a negative weight),
-# Redis and PairDB pick different signs of zero. strict: once it matches,
-# this mark must go.
-SIGNED_ZERO_SEEDS = {4}
-
-
 def _cases():
     out = []
     for seed in SEEDS:
-        marks = []
-        if seed in SIGNED_ZERO_SEEDS and 'zset' in FAMILIES:
-            marks = [pytest.mark.xfail(strict=True, reason='signed zero in ZINTER AGGREGATE MAX')]
-        out.append(pytest.param(seed, marks=marks, id='seed%d' % seed))
+        out.append(pytest.param(seed, id='seed%d' % seed))
     if set(FAMILIES) - {'string', 'generic'}:
         out.append(pytest.param(-1, id='strings-only'))
     return out
