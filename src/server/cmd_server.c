@@ -120,6 +120,58 @@ static void debug_command(client *c) {
     }
 }
 
+/* MEMORY USAGE key [SAMPLES n]: the bytes the entry and its value hold. The
+ * kv's own allocation already includes the key; a TTL adds its expires-table
+ * node. SAMPLES is accepted for compatibility: values report their size
+ * from their own accounting without sampling. */
+static void memory_usage_command(client *c) {
+    for (int i = 3; i < c->argc; i += 2) {
+        long long n;
+        if (arg_is(&c->argv[i], "samples") && i + 1 < c->argc) {
+            if (arg_ll(c, &c->argv[i + 1], &n) < 0) return;
+            if (n < 0) {
+                reply_error_syntax(c);
+                return;
+            }
+        } else {
+            reply_error_syntax(c);
+            return;
+        }
+    }
+    kv *e = db_lookup(c->db, c->argv[2].ptr, c->argv[2].len, LOOKUP_NOTOUCH | LOOKUP_NOSTATS);
+    if (!e) {
+        reply_null(c);
+        return;
+    }
+    size_t bytes = kv_mem_usage(e);
+    if (e->expire) bytes += 32; /* the expires-table node */
+    reply_int(c, (long long)bytes);
+}
+
+static void memory_help_command(client *c) {
+    static const char *const help[] = {
+        "USAGE <key> [SAMPLES <count>]",
+        "    Return memory in bytes used by <key> and its value. Nested values are",
+        "    sampled up to <count> times (default: 5, 0 means sample all).",
+        NULL,
+    };
+    reply_help(c, help);
+}
+
+static command memory_subcommands[] = {
+    {"usage", memory_usage_command, -3, CMD_READONLY, 0, 2, 2, 1,
+     .summary = "Estimate the memory a key and its value use", .since = "4.0.0",
+     .group = "server", .complexity = "O(N) where N is the number of samples."},
+    {"help", memory_help_command, 2, CMD_LOADING | CMD_STALE, 0, 0, 0, 0,
+     .summary = "Show helpful text about the different subcommands", .since = "4.0.0",
+     .group = "server", .complexity = "O(1)"},
+    {0},
+};
+
+static void memory_container(client *c) {
+    reply_error_arity(c);
+}
+
 #define ADMIN_FLAGS (CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
 
 static command server_commands[] = {
@@ -133,6 +185,10 @@ static command server_commands[] = {
     {"monitor", monitor_command, 1, ADMIN_FLAGS, 0, 0, 0, 0,
      .summary = "Listen for all requests received by the server in real time", .since = "1.0.0",
      .group = "server", .complexity = NULL},
+    {"memory", memory_container, -2, 0, 0, 0, 0, 0,
+     .summary = "A container for memory diagnostics commands", .since = "4.0.0",
+     .group = "server", .complexity = "Depends on subcommand.",
+     .subcommands = memory_subcommands},
     {"debug", debug_command, -2, ADMIN_FLAGS, 0, 0, 0, 0,
      .summary = "A container for debugging commands", .since = "1.0.0", .group = "server",
      .complexity = "Depends on subcommand."},
