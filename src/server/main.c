@@ -38,39 +38,10 @@
 #define RESERVED_FDS 32
 
 static loop *main_loop;
-static char run_id[41];
-static char executable[4096];
-static int tcp_port;
 static int listen_fds[MAX_LISTENERS];
 static int listen_is_unix[MAX_LISTENERS];
 static int listen_count;
 static volatile sig_atomic_t shutdown_signal;
-static int shutdown_requested;
-
-loop *server_loop(void) {
-    return main_loop;
-}
-
-const char *server_run_id(void) {
-    return run_id;
-}
-
-const char *server_executable(void) {
-    return executable;
-}
-
-int server_tcp_port(void) {
-    return tcp_port;
-}
-
-void server_request_shutdown(int flags) {
-    (void)flags; /* NOSAVE/SAVE matter once snapshots exist */
-    shutdown_requested = 1;
-}
-
-int server_shutting_down(void) {
-    return shutdown_requested;
-}
 
 static void on_signal(int sig) {
     shutdown_signal = sig;
@@ -84,12 +55,12 @@ static void on_listener(loop *l, int fd, void *data, int mask) {
 }
 
 static void check_shutdown(void) {
-    if (shutdown_signal && !shutdown_requested) {
+    if (shutdown_signal && !server_shutting_down()) {
         log_msg(LOG_WARNING, "Received %s scheduling shutdown...",
                 shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
-        shutdown_requested = 1;
+        server_request_shutdown(SHUTDOWN_DEFAULT);
     }
-    if (shutdown_requested) loop_stop(main_loop);
+    if (server_shutting_down()) loop_stop(main_loop);
 }
 
 static long long server_cron(loop *l, long long id, void *data) {
@@ -141,7 +112,7 @@ static int open_listeners(void) {
                 log_msg(LOG_WARNING, "Failed listening on port %d (tcp), aborting.", cfg->port);
                 return -1;
             }
-            if (!tcp_port) tcp_port = net_bound_port(fd);
+            if (!server_tcp_port()) server_set_tcp_port(net_bound_port(fd));
             listen_is_unix[listen_count] = 0;
             listen_fds[listen_count++] = fd;
         }
@@ -237,15 +208,7 @@ static void init_identity(char **argv) {
     unsigned rnd;
     memcpy(&rnd, seed, sizeof rnd);
     srand(rnd ^ (unsigned)getpid());
-    uint8_t id[20];
-    if (getrandom(id, sizeof id, 0) != sizeof id)
-        for (int i = 0; i < 20; i++) id[i] = (uint8_t)rand();
-    for (int i = 0; i < 20; i++) snprintf(run_id + 2 * i, 3, "%02x", id[i]);
-    ssize_t n = readlink("/proc/self/exe", executable, sizeof executable - 1);
-    if (n > 0)
-        executable[n] = '\0';
-    else
-        snprintf(executable, sizeof executable, "%s", argv[0]);
+    server_init_identity(argv[0]);
 }
 
 int main(int argc, char **argv) {
@@ -265,6 +228,7 @@ int main(int argc, char **argv) {
     }
     int maxclients = adjust_open_files();
     main_loop = loop_new(maxclients + RESERVED_FDS + MAX_LISTENERS);
+    server_set_loop(main_loop);
     if (!main_loop) {
         log_msg(LOG_WARNING, "Failed creating the event loop: %s", strerror(errno));
         return 1;
@@ -298,6 +262,7 @@ int main(int argc, char **argv) {
     evict_free_pool();
     command_free_all();
     loop_free(main_loop);
+    server_set_loop(NULL);
     log_msg(LOG_WARNING, "PairDB is now ready to exit, bye bye...");
     config_free();
     return 0;

@@ -14,15 +14,8 @@
 #include "ds/dstr.h"
 #include "server/config_int.h"
 #include "server/kv.h"
-#include "server/server.h"
 #include "types/dump.h"
 #include "types/types.h"
-
-/* The process-level functions main.c provides; decoding never calls them,
- * but the command files that register the codecs refer to them. */
-loop *server_loop(void) {
-    return NULL;
-}
 
 /* Every collection type registers its DUMP codec with its commands; the
  * settings get their defaults so decoders pick encodings as the server would. */

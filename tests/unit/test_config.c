@@ -22,43 +22,6 @@
 #include "server/config_int.h"
 #include "unit.h"
 
-/* Stand-ins for the server, used only when the real modules are not linked. */
-__attribute__((weak)) void log_msg(int level, const char *fmt, ...) {
-    (void)level;
-    (void)fmt;
-}
-__attribute__((weak)) void stats_reset(void) {}
-__attribute__((weak)) void command_reset_stats(void) {}
-__attribute__((weak)) void command_register(command *cmds) {
-    (void)cmds;
-}
-__attribute__((weak)) void reply_ok(struct client *c) {
-    (void)c;
-}
-__attribute__((weak)) void reply_error(struct client *c, const char *msg) {
-    (void)c;
-    (void)msg;
-}
-__attribute__((weak)) void reply_errorf(struct client *c, const char *fmt, ...) {
-    (void)c;
-    (void)fmt;
-}
-__attribute__((weak)) void reply_error_syntax(struct client *c) {
-    (void)c;
-}
-__attribute__((weak)) void reply_map(struct client *c, long n) {
-    (void)c;
-    (void)n;
-}
-__attribute__((weak)) void reply_bulk_cstr(struct client *c, const char *s) {
-    (void)c;
-    (void)s;
-}
-__attribute__((weak)) void reply_help(struct client *c, const char *const *lines) {
-    (void)c;
-    (void)lines;
-}
-
 static void cfg_reset(void) {
     config_free();
     config__ensure_init();

@@ -1,0 +1,66 @@
+/*
+ * server.c - process-level facts (see server.h): the loop, the run id, the
+ * executable, the bound port and the shutdown request.
+ *
+ * Kept out of main.c so that everything but main() is a library: unit
+ * tests and fuzz targets link the command modules without stand-ins.
+ */
+#include "server/server.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+static loop *main_loop;
+static char run_id[41];
+static char executable[4096];
+static int tcp_port;
+static int shutdown_requested;
+
+loop *server_loop(void) {
+    return main_loop;
+}
+
+void server_set_loop(loop *l) {
+    main_loop = l;
+}
+
+const char *server_run_id(void) {
+    return run_id;
+}
+
+const char *server_executable(void) {
+    return executable;
+}
+
+void server_init_identity(const char *argv0) {
+    uint8_t id[20];
+    if (getrandom(id, sizeof id, 0) != sizeof id)
+        for (int i = 0; i < 20; i++) id[i] = (uint8_t)rand();
+    for (int i = 0; i < 20; i++) snprintf(run_id + 2 * i, 3, "%02x", id[i]);
+    ssize_t n = readlink("/proc/self/exe", executable, sizeof executable - 1);
+    if (n > 0)
+        executable[n] = '\0';
+    else
+        snprintf(executable, sizeof executable, "%s", argv0);
+}
+
+int server_tcp_port(void) {
+    return tcp_port;
+}
+
+void server_set_tcp_port(int port) {
+    tcp_port = port;
+}
+
+void server_request_shutdown(int flags) {
+    (void)flags; /* NOSAVE/SAVE matter once snapshots exist */
+    shutdown_requested = 1;
+}
+
+int server_shutting_down(void) {
+    return shutdown_requested;
+}
