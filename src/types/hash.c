@@ -430,14 +430,7 @@ static void hincrby_command(client *c) {
     value += incr;
     if (!e) e = hash_create(c, key);
     char nbuf[NUMCONV_LL_BUFSIZE];
-    size_t nlen;
-    if (value < 0) {
-        nbuf[0] = '-';
-        nlen = 1 + numconv_ull2str(nbuf + 1, (unsigned long long)0 - (unsigned long long)value);
-    } else {
-        nlen = numconv_ull2str(nbuf, (unsigned long long)value);
-    }
-    hash_set(e, f->ptr, f->len, nbuf, nlen);
+    hash_set(e, f->ptr, f->len, nbuf, resp_ll2str(nbuf, value));
     reply_int(c, value);
     notify_write(c, key, "hincrby");
 }
