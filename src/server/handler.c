@@ -20,8 +20,7 @@ kv *lookup_write(client *c, const resp_arg *key) {
     return db_lookup(c->db, key->ptr, key->len, touch_flags(c) | LOOKUP_NOSTATS);
 }
 
-kv *lookup_read_type(client *c, const resp_arg *key, int type, int *wrongtype) {
-    kv *e = lookup_read(c, key);
+static kv *check_type(client *c, kv *e, int type, int *wrongtype) {
     *wrongtype = 0;
     if (e && e->type != (unsigned)type) {
         *wrongtype = 1;
@@ -29,6 +28,14 @@ kv *lookup_read_type(client *c, const resp_arg *key, int type, int *wrongtype) {
         return NULL;
     }
     return e;
+}
+
+kv *lookup_read_type(client *c, const resp_arg *key, int type, int *wrongtype) {
+    return check_type(c, lookup_read(c, key), type, wrongtype);
+}
+
+kv *lookup_write_type(client *c, const resp_arg *key, int type, int *wrongtype) {
+    return check_type(c, lookup_write(c, key), type, wrongtype);
 }
 
 int arg_is(const resp_arg *a, const char *keyword) {

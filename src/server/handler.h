@@ -24,6 +24,8 @@ kv *lookup_write(client *c, const resp_arg *key);
 /* Like lookup_read but replies the error (WRONGTYPE) and returns NULL with
  * *wrongtype=1 when the key exists with another type. */
 kv *lookup_read_type(client *c, const resp_arg *key, int type, int *wrongtype);
+/* The same for writes (no hit/miss counting). */
+kv *lookup_write_type(client *c, const resp_arg *key, int type, int *wrongtype);
 
 /* Case-insensitive comparison of an argument with a keyword. */
 int arg_is(const resp_arg *a, const char *keyword);

@@ -80,14 +80,7 @@ void list_push_tail(kv *e, const char *s, size_t len) {
 /* Looks a list up for writing: NULL with WRONGTYPE replied (*err = 1) or
  * with nothing replied (*err = 0, absent). */
 static kv *lookup_list_write(client *c, const resp_arg *key, int *err) {
-    kv *e = lookup_write(c, key);
-    *err = 0;
-    if (e && e->type != TYPE_LIST) {
-        reply_error_wrongtype(c);
-        *err = 1;
-        return NULL;
-    }
-    return e;
+    return lookup_write_type(c, key, TYPE_LIST, err);
 }
 
 static kv *list_create(client *c, const resp_arg *key) {

@@ -469,14 +469,7 @@ static const dump_type_ops set_dump_ops = {
 /* Looks up a key that must be a set for writing: NULL with *err = 1 and the
  * error replied on WRONGTYPE, NULL with *err = 0 when absent. */
 static kv *lookup_set_write(client *c, const resp_arg *key, int *err) {
-    kv *e = lookup_write(c, key);
-    *err = 0;
-    if (e && e->type != TYPE_SET) {
-        reply_error_wrongtype(c);
-        *err = 1;
-        return NULL;
-    }
-    return e;
+    return lookup_write_type(c, key, TYPE_SET, err);
 }
 
 /* After members were removed from e (still in the database): deletes the

@@ -59,19 +59,11 @@ static void drop_if_empty(client *c, const resp_arg *key, kv *e) {
 }
 
 static kv *lookup_zset_read(client *c, const resp_arg *key, int *wrong) {
-    *wrong = 0;
     return lookup_read_type(c, key, TYPE_ZSET, wrong);
 }
 
 static kv *lookup_zset_write(client *c, const resp_arg *key, int *wrong) {
-    *wrong = 0;
-    kv *e = lookup_write(c, key);
-    if (e && e->type != TYPE_ZSET) {
-        reply_error_wrongtype(c);
-        *wrong = 1;
-        return NULL;
-    }
-    return e;
+    return lookup_write_type(c, key, TYPE_ZSET, wrong);
 }
 
 static int numconv_str2d_arg(const resp_arg *a, double *d) {
