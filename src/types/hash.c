@@ -299,14 +299,7 @@ static void hash_foreach(kv *e, hash_visit *fn, void *arg) {
 /* A hash key for writing: NULL with *err = 1 after replying WRONGTYPE, or
  * NULL with *err = 0 when absent. */
 static kv *lookup_hash_write(client *c, const resp_arg *key, int *err) {
-    kv *e = lookup_write(c, key);
-    *err = 0;
-    if (e && e->type != TYPE_HASH) {
-        reply_error_wrongtype(c);
-        *err = 1;
-        return NULL;
-    }
-    return e;
+    return lookup_write_type(c, key, TYPE_HASH, err);
 }
 
 /* Adds an empty listpack hash under key; the caller writes a field into it
@@ -422,12 +415,10 @@ static void hincrby_command(client *c) {
             return;
         }
     }
-    if ((incr < 0 && value < 0 && incr < LLONG_MIN - value) ||
-        (incr > 0 && value > 0 && incr > LLONG_MAX - value)) {
+    if (__builtin_add_overflow(value, incr, &value)) {
         reply_error_overflow(c);
         return;
     }
-    value += incr;
     if (!e) e = hash_create(c, key);
     char nbuf[NUMCONV_LL_BUFSIZE];
     hash_set(e, f->ptr, f->len, nbuf, resp_ll2str(nbuf, value));

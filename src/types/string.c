@@ -109,14 +109,8 @@ static dstr *string_to_dstr(const kv *e) {
  * the WRONGTYPE error replied (*err = 1) or with nothing replied (*err = 0,
  * key absent). */
 static kv *lookup_string(client *c, const resp_arg *key, int write, int *err) {
-    kv *e = write ? lookup_write(c, key) : lookup_read(c, key);
-    *err = 0;
-    if (e && e->type != TYPE_STRING) {
-        reply_error_wrongtype(c);
-        *err = 1;
-        return NULL;
-    }
-    return e;
+    return write ? lookup_write_type(c, key, TYPE_STRING, err)
+                 : lookup_read_type(c, key, TYPE_STRING, err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -553,12 +547,10 @@ static void incr_generic(client *c, long long incr) {
             }
         }
     }
-    if ((incr < 0 && v < 0 && incr < LLONG_MIN - v) ||
-        (incr > 0 && v > 0 && incr > LLONG_MAX - v)) {
+    if (__builtin_add_overflow(v, incr, &v)) {
         reply_error_overflow(c);
         return;
     }
-    v += incr;
     if (e && e->enc == ENC_INT) {
         kv_set_int(e, v); /* a counter stays where it is: no allocation */
     } else {
