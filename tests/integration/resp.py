@@ -29,15 +29,15 @@ def _to_bytes(arg):
     raise TypeError("unsupported argument type: %r" % type(arg))
 
 
+def bulk(v):
+    """A RESP bulk string of v (str, bytes or a number), as replies carry them."""
+    b = _to_bytes(v)
+    return b"$%d\r\n%s\r\n" % (len(b), b)
+
+
 def encode_command(*args):
     """Multibulk encoding of a command; args are str, bytes or int."""
-    parts = [b"*%d\r\n" % len(args)]
-    for a in args:
-        b = _to_bytes(a)
-        parts.append(b"$%d\r\n" % len(b))
-        parts.append(b)
-        parts.append(b"\r\n")
-    return b"".join(parts)
+    return b"*%d\r\n" % len(args) + b"".join(bulk(a) for a in args)
 
 
 class _Incomplete(Exception):

@@ -11,6 +11,9 @@ import random
 
 import pytest
 
+from resp import bulk
+
+
 WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
 SYNTAX = b"-ERR syntax error\r\n"
 NOT_INT = b"-ERR value is not an integer or out of range\r\n"
@@ -18,13 +21,6 @@ NOT_FLOAT = b"-ERR value is not a valid float\r\n"
 OVERFLOW = b"-ERR increment or decrement would overflow\r\n"
 NULL2 = b"$-1\r\n"
 
-
-def bulk(v):
-    if isinstance(v, int):
-        v = str(v)
-    if isinstance(v, str):
-        v = v.encode()
-    return b"$%d\r\n%s\r\n" % (len(v), v)
 
 
 def arr(*items, mark=b"*"):

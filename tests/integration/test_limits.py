@@ -8,7 +8,7 @@ import socket
 import time
 
 from conftest import wait_for
-from resp import RawConn, encode_command
+from resp import encode_command
 
 BIG = b"x" * (1024 * 1024)
 

@@ -8,6 +8,9 @@ import time
 
 import pytest
 
+from resp import bulk
+
+
 WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
 SYNTAX = b"-ERR syntax error\r\n"
 NOT_INT = b"-ERR value is not an integer or out of range\r\n"
@@ -17,13 +20,6 @@ NULL_ARRAY = b"*-1\r\n"
 EMPTY = b"*0\r\n"
 OK = b"+OK\r\n"
 
-
-def bulk(v):
-    if isinstance(v, int):
-        v = str(v)
-    if isinstance(v, str):
-        v = v.encode()
-    return b"$%d\r\n%s\r\n" % (len(v), v)
 
 
 def arr(*items):

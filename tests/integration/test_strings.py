@@ -8,17 +8,15 @@ import time
 
 import pytest
 
+from resp import bulk
+
+
 WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
 SYNTAX = b"-ERR syntax error\r\n"
 NOT_INT = b"-ERR value is not an integer or out of range\r\n"
 NOT_FLOAT = b"-ERR value is not a valid float\r\n"
 OVERFLOW = b"-ERR increment or decrement would overflow\r\n"
 
-
-def bulk(v):
-    if isinstance(v, str):
-        v = v.encode()
-    return b"$%d\r\n%s\r\n" % (len(v), v)
 
 
 def arity(cmd):

@@ -7,13 +7,12 @@ import threading
 
 import pytest
 
+from resp import bulk
+
+
 WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
 SYNTAX = b"-ERR syntax error\r\n"
 
-
-def bulk(v):
-    v = v.encode() if isinstance(v, str) else v
-    return b"$%d\r\n%s\r\n" % (len(v), v)
 
 
 def arr(*items):
