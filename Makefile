@@ -26,7 +26,7 @@ CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SANFLAGS) -Isrc -MMD -MP
 LDFLAGS := $(SANFLAGS)
 LDLIBS := -lpthread -lm
 
-SERVER_SRC := $(wildcard src/ds/*.c src/proto/*.c src/server/*.c src/types/*.c)
+SERVER_SRC := $(wildcard src/ds/*.c src/proto/*.c src/server/*.c src/types/*.c src/persist/*.c)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 # Everything but main() goes into the library the unit tests link against.
 LIB_OBJ := $(filter-out $(BUILD)/src/server/main.o,$(SERVER_OBJ))
@@ -37,7 +37,12 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_LIB_SRC := $(filter-out src/server/main.c,$(SERVER_SRC))
 
 .PHONY: all run test deps deps-test fuzz clean format bench
-all: $(BUILD)/pairdb-server $(BUILD)/unit-tests
+# pairdb-check: verifies and describes snapshot and log files.
+TOOL_BIN := $(if $(wildcard src/tools/pairdb_check.c),$(BUILD)/pairdb-check)
+all: $(BUILD)/pairdb-server $(BUILD)/unit-tests $(TOOL_BIN)
+
+$(BUILD)/pairdb-check: $(BUILD)/src/tools/pairdb_check.o $(BUILD)/libpairdb-core.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/pairdb-server: $(SERVER_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -1,0 +1,42 @@
+/*
+ * persist.h - snapshots on demand and on schedule, backups, and the
+ * persistence figures.
+ *
+ * BGSAVE seals the log's open batch, so the snapshot's LSN is exactly the
+ * point its image shows, and forks: the child writes the image from its
+ * copy-on-write view while the parent goes on serving. When the child
+ * succeeds the parent drops the log segments and older snapshots the new
+ * one covers. SAVE, shutdown and backups write in-process.
+ *
+ * Triggers: BGSAVE/BGREWRITEAOF, `save <seconds> <changes>` points, and
+ * the log growing past `wal-snapshot-size` bytes since the last snapshot.
+ */
+#ifndef PAIRDB_PERSIST_H
+#define PAIRDB_PERSIST_H
+
+#include <stddef.h>
+
+#include "proto/resp.h"
+
+/* Registers SAVE BGSAVE LASTSAVE BGREWRITEAOF (and the backup command). */
+void persist_register(void);
+/* Server cron: reaps the child, checks save points and the log-size trigger. */
+void persist_cron(void);
+/* Before sleeping: starts a BGSAVE that was scheduled during the iteration
+ * (forking between iterations never splits a batch). */
+void persist_before_sleep(void);
+int persist_child_active(void);
+/* Shutdown: saves a snapshot when asked (SHUTDOWN SAVE, or save points
+ * configured and not NOSAVE) and kills a running child. -1 when a
+ * requested save failed (the shutdown is refused, as in Redis). */
+int persist_on_shutdown(int flags);
+/* The "# Persistence" INFO section. */
+void persist_info(resp_buf *b);
+
+/* Command-line modes of pairdb-server: --backup DIR (ask a running server
+ * for a consistent copy) and --restore DIR (prepare a data directory from
+ * a backup). Returns the process exit code, or -1 when argv is not one of
+ * these modes. */
+int persist_tool_main(int argc, char **argv);
+
+#endif
