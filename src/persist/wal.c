@@ -651,6 +651,9 @@ void wal_close(void) {
     pthread_cond_signal(&w.cv_writer);
     pthread_mutex_unlock(&w.mu);
     pthread_join(w.thread, NULL);
+    log_msg(LOG_VERBOSE, "Write-ahead log closed at LSN %llu (%lld syncs, %lld us on average, "
+            "%lld bytes written)", (unsigned long long)w.last_lsn, w.fsyncs,
+            w.fsyncs ? w.fsync_us_total / w.fsyncs : 0, w.bytes_written);
     if (w.unsynced_head)
         log_msg(LOG_WARNING, "The write-ahead log could not be synced at shutdown: the last "
                 "writes (from LSN %llu) may be lost.", (unsigned long long)w.unsynced_head->lsn);
