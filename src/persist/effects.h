@@ -14,6 +14,26 @@
  *
  * When the log is closed both do nothing beyond marking the running command
  * as explicit, so handlers call them unconditionally.
+ *
+ * Commands that log effects instead of themselves (everything else that
+ * writes is deterministic given the data, and is logged as received):
+ *   SET/SETEX/PSETEX with options   SET key value [KEEPTTL] [PXAT abs-ms]
+ *   GETEX EX|PX|EXAT|PXAT           PEXPIREAT key abs-ms (DEL key when past)
+ *   GETEX PERSIST                   PERSIST key
+ *   EXPIRE PEXPIRE EXPIREAT PEXPIREAT  PEXPIREAT key abs-ms (DEL key when past)
+ *   RESTORE                         RESTORE key abs-ms payload [REPLACE] ABSTTL
+ *                                   [IDLETIME n|FREQ n] (ttl 0: no ABSTTL)
+ *   INCRBYFLOAT                     SET key new-value KEEPTTL
+ *   HINCRBYFLOAT                    HSET key field new-value
+ *   SPOP key                        SREM key member
+ *   SPOP key count                  SREM key m1 m2... (chunks), DEL key if all
+ *   BLPOP BRPOP                     LPOP|RPOP key
+ *   LMPOP BLMPOP                    LPOP|RPOP key count
+ *   LMOVE RPOPLPUSH BLMOVE BRPOPLPUSH  LMOVE src dst LEFT|RIGHT LEFT|RIGHT
+ *   BZPOPMIN BZPOPMAX               ZPOPMIN|ZPOPMAX key
+ *   ZMPOP BZMPOP                    ZPOPMIN|ZPOPMAX key count
+ *   SORT of a set ... STORE dst     DEL dst, RPUSH dst e1 e2... (chunks)
+ * Keys found expired on access or evicted are logged as DEL by the keyspace.
  */
 #ifndef PAIRDB_EFFECTS_H
 #define PAIRDB_EFFECTS_H
