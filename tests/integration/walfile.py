@@ -76,27 +76,41 @@ def segments(data_dir):
     return [os.path.join(wal_dir, n) for n in names]
 
 
+def _read_segment(path):
+    """(first lsn, file bytes) of one segment, its header checked."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < SEGMENT_HEADER_LEN or data[:8] != SEGMENT_MAGIC:
+        raise WalFormatError("%s: not a log segment" % path)
+    (first_lsn,) = struct.unpack_from("<Q", data, 16)
+    (hcrc,) = struct.unpack_from("<I", data, 28)
+    if crc32c(data[:28]) != hcrc:
+        raise WalFormatError("%s: header checksum mismatch" % path)
+    return first_lsn, data
+
+
 def read_frames(data_dir):
-    """[(lsn, [command, ...]), ...] for every complete frame, in log order."""
+    """[(lsn, [command, ...]), ...] for every complete frame, in log order.
+
+    A segment is read up to the first LSN of the next one (frames rewritten into a new segment
+    after a write error supersede the old copies), and up to its zero padding."""
+    segs = [_read_segment(p) + (p,) for p in segments(data_dir)]
     frames = []
-    for path in segments(data_dir):
-        with open(path, "rb") as f:
-            data = f.read()
-        if len(data) < SEGMENT_HEADER_LEN or data[:8] != SEGMENT_MAGIC:
-            raise WalFormatError("%s: not a log segment" % path)
-        (hcrc,) = struct.unpack_from("<I", data, 28)
-        if crc32c(data[:28]) != hcrc:
-            raise WalFormatError("%s: header checksum mismatch" % path)
+    for i, (first_lsn, data, path) in enumerate(segs):
+        limit = segs[i + 1][0] if i + 1 < len(segs) else None
         pos = SEGMENT_HEADER_LEN
         while pos + FRAME_HEADER_LEN <= len(data):
             magic, plen, lsn, crc = struct.unpack_from("<IIQI", data, pos)
-            if magic != FRAME_MAGIC:
-                break  # zero padding after the last frame
+            if magic != FRAME_MAGIC or (limit is not None and lsn >= limit):
+                break  # zero padding after the last frame, or superseded frames
             payload = data[pos + FRAME_HEADER_LEN:pos + FRAME_HEADER_LEN + plen]
             if len(payload) != plen:
                 break  # torn tail
             if crc32c(payload, crc32c(data[pos + 4:pos + 16])) != crc:
                 raise WalFormatError("%s: frame at %d has a bad checksum" % (path, pos))
+            if frames and lsn != frames[-1][0] + 1:
+                raise WalFormatError("%s: frame at %d has LSN %d after %d"
+                                     % (path, pos, lsn, frames[-1][0]))
             frames.append((lsn, _parse_commands(payload)))
             pos += FRAME_HEADER_LEN + plen
     return frames
