@@ -315,7 +315,6 @@ static void log_pushed(const char *s, size_t len, void *arg) {
  * list is logged as it came out (DEL, then RPUSHes). */
 static void log_stored_list(client *c, const resp_arg *key, const kv *dst) {
     effect_log_del(c->dbid, key);
-    if (!dst) return;
     effect_batch b;
     effect_batch_start(&b, c->dbid, "RPUSH", key);
     list_foreach(dst, log_pushed, &b);
@@ -324,9 +323,11 @@ static void log_stored_list(client *c, const resp_arg *key, const kv *dst) {
 
 static void store_result(client *c, const resp_arg *key, kv *dst, long long outputlen,
                          int log_contents) {
-    if (log_contents) log_stored_list(c, key, outputlen > 0 ? dst : NULL);
     if (outputlen > 0) {
+        /* After db_set: replacing a key whose time had passed logs its DEL,
+         * which must come before the new contents. */
         db_set(c->db, dst, 0);
+        if (log_contents) log_stored_list(c, key, dst);
         key_modified(c, key->ptr, key->len);
         if (outputlen > 1) server_dirty_add(outputlen - 1);
         db_notify(NOTIFY_LIST, "sortstore", c->db, key->ptr, key->len);
@@ -334,6 +335,7 @@ static void store_result(client *c, const resp_arg *key, kv *dst, long long outp
     } else {
         kv_free(dst);
         if (db_delete(c->db, key->ptr, key->len)) {
+            if (log_contents) effect_log_del(c->dbid, key);
             key_modified(c, key->ptr, key->len);
             db_notify(NOTIFY_GENERIC, "del", c->db, key->ptr, key->len);
         }

@@ -509,3 +509,17 @@ def test_restart_after_blocking_pops(w):
     assert c.lrange("later", 0, -1) == [b"q"]
     # Replay did not leave anything blocked or logged twice.
     assert c.info("clients")["blocked_clients"] == 0
+
+
+def test_restart_sort_store_over_expired_destination(w):
+    # The destination's time has passed but nothing removed it yet: storing over it logs its
+    # DEL first, then the new contents, so the replay ends with the stored list.
+    c = w.c
+    c.sadd("s", "z", "y", "x")
+    c.set("dst", "old", px=1)
+    time.sleep(0.01)
+    assert c.execute_command("SORT", "s", "BY", "nosort", "STORE", "dst") == 3
+    fx = walfile.read_effects(w.s.dir)
+    assert fx[-1] == [b"RPUSH", b"dst", b"x", b"y", b"z"]
+    w.restart_after_crash()
+    assert w.c.lrange("dst", 0, -1) == [b"x", b"y", b"z"]
