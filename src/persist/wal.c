@@ -346,10 +346,18 @@ static int open_segment(uint64_t first_lsn, long long min_size) {
 static void idle_prepare(void) {
     if (w.seg_fd < 0) return;
     if (w.next_fd < 0) {
+        int was = __atomic_load_n(&w.space_error, __ATOMIC_RELAXED);
         if (prepare_next(segment_size()) < 0) {
-            __atomic_store_n(&w.space_error, errno, __ATOMIC_RELAXED);
+            int err = errno ? errno : EIO;
+            /* Writes are refused from now on: say why, once. */
+            if (!was)
+                log_msg(LOG_WARNING, "Can't preallocate the next write-ahead log segment (%s): "
+                        "writes are refused until it succeeds; retrying every second.",
+                        strerror(err));
+            __atomic_store_n(&w.space_error, err, __ATOMIC_RELAXED);
             return;
         }
+        if (was) log_msg(LOG_WARNING, "Write-ahead log segment preallocated: accepting writes.");
         __atomic_store_n(&w.space_error, 0, __ATOMIC_RELAXED);
     }
     if (w.next_zeroed >= w.next_size) return;
