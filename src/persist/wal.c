@@ -207,7 +207,9 @@ uint64_t wal_seal(void) {
     w.pending_bytes += (long long)f->len;
     pthread_cond_signal(&w.cv_writer);
     pthread_mutex_unlock(&w.mu);
-    return f->lsn;
+    /* Not f->lsn: once queued, f belongs to the writer, which may already
+     * have synced and freed it. */
+    return w.last_lsn;
 }
 
 uint64_t wal_last_lsn(void) {
