@@ -27,12 +27,12 @@ WRITERS_PIPELINED = 3
 WRITERS_SINGLE = 3
 
 
-def crash_round(srv, tag, rng):
+def crash_round(srv, tag, rng, max_pad):
     """Loads the server, kills it, returns the writers (their bookkeeping)."""
     n = WRITERS_PIPELINED + WRITERS_SINGLE
     barrier = threading.Barrier(n + 1)
-    writers = [Writer(srv, "%s.w%d" % (tag, i), i < WRITERS_PIPELINED, rng.random(), barrier)
-               for i in range(n)]
+    writers = [Writer(srv, "%s.w%d" % (tag, i), i < WRITERS_PIPELINED, rng.random(), barrier,
+                      max_pad) for i in range(n)]
     for w in writers:
         w.start()
     barrier.wait(10)
@@ -49,6 +49,8 @@ def crash_round(srv, tag, rng):
 
 def run_series(policy, extra, rounds, seed):
     rng = random.Random(seed)
+    # With small segments, larger values make every round likely to fill one.
+    max_pad = 20000 if extra else 2000
     args = ("--appendfsync", policy) + tuple(extra)
     srv = CrashServer()
     recovered = {}  # every key written so far -> its state after the restart that followed
@@ -56,7 +58,7 @@ def run_series(policy, extra, rounds, seed):
     try:
         srv.start(*args)
         for n in range(rounds):
-            writers = crash_round(srv, "%s%d" % (policy[0], n), rng)
+            writers = crash_round(srv, "%s%d" % (policy[0], n), rng, max_pad)
             srv.start(*args)
             log = srv.start_log()
             assert "DB loaded from disk" in log, log

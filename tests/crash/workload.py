@@ -107,8 +107,9 @@ class Model:
 
 
 class Writer(threading.Thread):
-    def __init__(self, server, prefix, pipelined, seed, barrier):
+    def __init__(self, server, prefix, pipelined, seed, barrier, max_pad=2000):
         super().__init__(daemon=True)
+        self.max_pad = max_pad  # the largest padding of a SET or HSET value
         self.server = server
         self.prefix = prefix
         self.pipelined = pipelined
@@ -134,7 +135,7 @@ class Writer(threading.Thread):
             return ("DEL", k)
         if r < 0.08:
             return ("PEXPIREAT", k, FAR_MS + rng.randrange(10 ** 6))
-        val = b"%s.%d:" % (self.prefix.encode(), self.seq) + b"x" * rng.randrange(2000)
+        val = b"%s.%d:" % (self.prefix.encode(), self.seq) + b"x" * rng.randrange(self.max_pad)
         if kind == "str":
             if r < 0.3:
                 return ("SET", k, val, "PXAT", FAR_MS + rng.randrange(10 ** 6))
