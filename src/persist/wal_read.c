@@ -326,11 +326,18 @@ static int copy_file(const char *src, const char *dst) {
     char buf[65536];
     ssize_t n;
     int rc = 0;
-    while ((n = read(in, buf, sizeof buf)) != 0) {
+    while (rc == 0 && (n = read(in, buf, sizeof buf)) != 0) {
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 || write(out, buf, (size_t)n) != n) {
-            rc = -1;
-            break;
+        if (n < 0) rc = -1;
+        for (ssize_t done = 0; rc == 0 && done < n;) {
+            ssize_t m = write(out, buf + done, (size_t)(n - done));
+            if (m < 0 && errno == EINTR) continue;
+            if (m <= 0) {
+                if (m == 0) errno = EIO;
+                rc = -1;
+            } else {
+                done += m;
+            }
         }
     }
     if (rc == 0 && fsync(out) < 0) rc = -1;
