@@ -151,7 +151,8 @@ class Writer(threading.Thread):
                 return ("HINCRBY", k, b"n%d" % rng.randrange(4), rng.randrange(-5, 100))
             return ("HSET", k, b"f%d" % rng.randrange(8), val, b"g%d" % rng.randrange(8), val[:9])
         if kind == "set":
-            return ("SADD", k) + tuple(b"m%d" % rng.randrange(200) for _ in range(rng.randrange(1, 4)))
+            members = (b"m%d" % rng.randrange(200) for _ in range(rng.randrange(1, 4)))
+            return ("SADD", k) + tuple(members)
         return ("ZADD", k, rng.randrange(1000), b"m%d" % rng.randrange(100),
                 rng.randrange(-50, 50), b"w%d" % rng.randrange(30))
 
