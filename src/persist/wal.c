@@ -207,7 +207,9 @@ uint64_t wal_seal(void) {
     w.pending_bytes += (long long)f->len;
     pthread_cond_signal(&w.cv_writer);
     pthread_mutex_unlock(&w.mu);
-    return f->lsn;
+    /* Not f->lsn: once queued, f belongs to the writer, which may already
+     * have synced and freed it. */
+    return w.last_lsn;
 }
 
 uint64_t wal_last_lsn(void) {
@@ -348,10 +350,18 @@ static int open_segment(uint64_t first_lsn, long long min_size) {
  * still has room for the frames in flight. */
 static void idle_prepare(void) {
     if (w.seg_fd < 0 || w.next_fd >= 0) return;
+    int was = __atomic_load_n(&w.space_error, __ATOMIC_RELAXED);
     if (prepare_next(segment_size()) < 0) {
-        __atomic_store_n(&w.space_error, errno, __ATOMIC_RELAXED);
+        int err = errno ? errno : EIO;
+        /* Writes are refused from now on: say why, once. */
+        if (!was)
+            log_msg(LOG_WARNING, "Can't preallocate the next write-ahead log segment (%s): "
+                    "writes are refused until it succeeds; retrying every second.",
+                    strerror(err));
+        __atomic_store_n(&w.space_error, err, __ATOMIC_RELAXED);
         return;
     }
+    if (was) log_msg(LOG_WARNING, "Write-ahead log segment preallocated: accepting writes.");
     __atomic_store_n(&w.space_error, 0, __ATOMIC_RELAXED);
 }
 
