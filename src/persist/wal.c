@@ -44,6 +44,7 @@
 #define MAX_PENDING_BYTES (256LL * 1024 * 1024) /* sealed, unwritten: the loop waits beyond */
 #define IOV_MAX_GROUP 64
 #define SLOW_SYNC_US 2000000
+#define GROUP_COMMIT_WAIT_US 100
 
 typedef struct frame_buf {
     struct frame_buf *next;
@@ -73,6 +74,7 @@ static struct {
     pthread_cond_t cv_main;     /* the main thread waits for room or for close */
     frame_buf *queue_head, *queue_tail;
     long long pending_bytes;
+    long long queued_frames;
     int stop;
     segment_info *segs;
     int nsegs, segs_cap;
@@ -204,6 +206,7 @@ uint64_t wal_seal(void) {
     else
         w.queue_head = f;
     w.queue_tail = f;
+    w.queued_frames++;
     w.pending_bytes += (long long)f->len;
     pthread_cond_signal(&w.cv_writer);
     pthread_mutex_unlock(&w.mu);
@@ -535,8 +538,23 @@ static int writer_round(frame_buf *group, frame_buf *tail, int policy, int stopp
     return 1;
 }
 
+/* Group commit under `always`: when the last sync carried several frames
+ * (clients are many) and fewer are queued now, wait a little for the rest:
+ * one sync for all of them costs less than two, and those clients would
+ * otherwise wait for the next sync anyway. Under mu. */
+static void gather(const long long *last_group_frames) {
+    if (w.stop || current_policy() != FSYNC_ALWAYS || *last_group_frames < 2) return;
+    long long deadline = mono_us() + GROUP_COMMIT_WAIT_US;
+    while (w.queue_head && w.queued_frames < *last_group_frames && !w.stop) {
+        long long left = deadline - mono_us();
+        if (left <= 0) break;
+        timed_wait(left);
+    }
+}
+
 static void *writer_main(void *arg) {
     (void)arg;
+    long long last_group_frames = 0;
     pthread_mutex_lock(&w.mu);
     for (;;) {
         if (!w.queue_head && !w.stop) {
@@ -546,9 +564,12 @@ static void *writer_main(void *arg) {
             else if (us > 0)
                 timed_wait(us);
         }
+        gather(&last_group_frames);
         frame_buf *group = w.queue_head, *tail = w.queue_tail;
         long long group_bytes = w.pending_bytes;
+        last_group_frames = w.queued_frames;
         w.queue_head = w.queue_tail = NULL;
+        w.queued_frames = 0;
         int stopping = w.stop, policy = current_policy();
         pthread_mutex_unlock(&w.mu);
 
