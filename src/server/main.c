@@ -19,6 +19,7 @@
 
 #include "ds/dict.h"
 #include "ds/mem.h"
+#include "persist/persist.h"
 #include "server/blocking.h"
 #include "server/client.h"
 #include "server/clock.h"
@@ -60,7 +61,13 @@ static void check_shutdown(void) {
                 shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
         server_request_shutdown(SHUTDOWN_DEFAULT);
     }
-    if (server_shutting_down()) loop_stop(main_loop);
+    if (!server_shutting_down()) return;
+    if (persist_on_shutdown(server_shutdown_flags()) < 0) {
+        server_cancel_shutdown(); /* logged; the server goes on, as Redis does */
+        shutdown_signal = 0;
+        return;
+    }
+    loop_stop(main_loop);
 }
 
 static long long server_cron(loop *l, long long id, void *data) {
@@ -80,6 +87,7 @@ static long long server_cron(loop *l, long long id, void *data) {
     }
     db_rehash_step(1000);
     if (cfg->maxmemory) evict_perform();
+    persist_cron();
     stats_cron();
     check_shutdown();
     return period_us / 1000 > 0 ? period_us / 1000 : 1;
@@ -90,6 +98,7 @@ static void before_sleep(loop *l, void *data) {
     (void)data;
     check_shutdown();
     blocking_handle_ready(); /* before writing: served clients' replies leave now */
+    persist_before_sleep();
     client_before_sleep();
 }
 
@@ -212,6 +221,8 @@ static void init_identity(char **argv) {
 }
 
 int main(int argc, char **argv) {
+    int tool = persist_tool_main(argc, argv);
+    if (tool >= 0) return tool;
     int r = config_load_args(argc, argv);
     if (r < 0) return 1;
     if (r > 0) return 0;
@@ -219,9 +230,6 @@ int main(int argc, char **argv) {
     init_identity(argv);
     stats_init();
     log_msg(LOG_NOTICE, "PairDB %s starting, pid=%d", PAIRDB_VERSION, (int)getpid());
-    if (cfg->appendonly || (cfg->save && cfg->save[0]))
-        log_msg(LOG_WARNING, "Persistence is configured but not built yet: data lives in memory "
-                "only and is lost when the process exits.");
     if (cfg->dir && cfg->dir[0] && chdir(cfg->dir) < 0) {
         log_msg(LOG_WARNING, "Can't chdir to '%s': %s", cfg->dir, strerror(errno));
         return 1;
