@@ -70,8 +70,6 @@ void wal_drop_covered(uint64_t lsn);
 /* Seals, waits until everything is written and synced, stops the thread,
  * closes the files. */
 void wal_close(void);
-/* FSYNC_ALWAYS / FSYNC_EVERYSEC / FSYNC_NO (server/config.h). */
-void wal_set_fsync_policy(int policy);
 
 /* Figures for INFO and metrics. */
 typedef struct wal_stats {
@@ -106,8 +104,10 @@ wal_reader *wal_reader_open(const char *dir, char *err, size_t errlen);
  * nothing valid after it) ends the log: *torn is set and the file/offset
  * and dropped byte count are in err as a warning. */
 int wal_reader_next(wal_reader *r, wal_frame *f, char *err, size_t errlen);
-/* After a torn tail: cuts the last segment at the end of its last good
- * frame (zeroing the rest), so the next start sees a clean log. */
+/* After a torn tail, or after corruption when repairing: cuts the log at
+ * the end of its last good frame (later segments are deleted after a torn
+ * tail, renamed to *.corrupt after damage), so the next start sees a clean
+ * log. */
 int wal_reader_truncate_tail(wal_reader *r, char *err, size_t errlen);
 int wal_reader_torn(const wal_reader *r);
 uint64_t wal_reader_last_lsn(const wal_reader *r);

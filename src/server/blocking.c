@@ -137,7 +137,8 @@ int block_parse_timeout(client *c, const resp_arg *arg, long long *deadline_ms) 
 }
 
 int block_allowed(client *c) {
-    return !(c->flags & CLIENT_MULTI);
+    /* Internal clients (log replay) have no one to wait for them. */
+    return !(c->flags & CLIENT_MULTI) && c->fd >= 0;
 }
 
 static void reply_timeout(client *c, int kind) {

@@ -25,6 +25,7 @@
 #include "server/blocking.h"
 #include "server/clock.h"
 #include "server/command.h"
+#include "persist/wal.h"
 #include "server/config.h"
 #include "server/db.h"
 #include "server/exec.h"
@@ -42,6 +43,9 @@
 static client *clients_head;
 static size_t clients_count;
 static client *pending_writes;
+/* Clients whose output waits for the log; unordered, scanned when the
+ * log's acknowledged LSN moves. */
+static client *held_head;
 static client *paused_head;
 static client *monitors[1024];
 static int monitor_count;
@@ -143,6 +147,16 @@ static void list_remove_pending(client *c) {
     c->flags &= ~CLIENT_PENDING_WRITE;
 }
 
+static void list_remove_held(client *c) {
+    for (client **p = &held_head; *p; p = &(*p)->held_next) {
+        if (*p == c) {
+            *p = c->held_next;
+            break;
+        }
+    }
+    c->flags &= ~CLIENT_HELD;
+}
+
 static void list_remove_paused(client *c) {
     for (client **p = &paused_head; *p; p = &(*p)->paused_next) {
         if (*p == c) {
@@ -185,6 +199,27 @@ static void free_replies(client *c) {
     c->sent_in_head = 0;
 }
 
+client *client_create_internal(void) {
+    client *c = mem_calloc(sizeof *c);
+    c->fd = -1;
+    c->id = next_client_id++;
+    c->resp = 2;
+    c->db = db_get(0);
+    c->authenticated = 1;
+    c->flags = CLIENT_REPLY_OFF;
+    c->ctime_ms = c->last_interaction_ms = clock_now_ms();
+    resp_request_init(&c->parser);
+    return c;
+}
+
+void client_free_internal(client *c) {
+    free_replies(c);
+    mem_free(c->spare);
+    resp_request_free(&c->parser);
+    mem_free(c->name);
+    mem_free(c);
+}
+
 void client_free(client *c) {
     blocking_forget_client(c);
     if (c->fd >= 0) {
@@ -192,6 +227,7 @@ void client_free(client *c) {
         close(c->fd);
     }
     if (c->flags & CLIENT_PENDING_WRITE) list_remove_pending(c);
+    if (c->flags & CLIENT_HELD) list_remove_held(c);
     if (c->flags & CLIENT_PAUSED) list_remove_paused(c);
     if (c->flags & CLIENT_MONITOR) client_remove_monitor(c);
     if (c->prev)
@@ -471,13 +507,51 @@ static void on_writable(loop *l, int fd, void *data, int mask) {
     (void)fd;
     (void)mask;
     client *c = data;
+    if (c->flags & CLIENT_HELD) {
+        /* Released by before-sleep once the log catches up. */
+        loop_watch(server_loop(), c->fd, LOOP_READABLE, client_events, c);
+        return;
+    }
     after_write(c, write_output(c));
 }
 
-void client_before_sleep(void) {
+static void hold(client *c, uint64_t lsn) {
+    c->wait_lsn = lsn;
+    if (c->flags & CLIENT_HELD) return;
+    c->flags |= CLIENT_HELD;
+    c->held_next = held_head;
+    held_head = c;
+}
+
+/* Moves clients whose awaited LSN is acknowledged to the pending list. */
+static void release_held(void) {
+    static uint64_t last_acked;
+    if (!held_head) return;
+    uint64_t acked = wal_acked_lsn();
+    if (acked == last_acked) return;
+    last_acked = acked;
+    for (client **p = &held_head; *p;) {
+        client *c = *p;
+        if (c->wait_lsn <= acked) {
+            *p = c->held_next;
+            c->flags &= ~CLIENT_HELD;
+            if (!(c->flags & CLIENT_PENDING_WRITE)) {
+                c->flags |= CLIENT_PENDING_WRITE;
+                c->pending_next = pending_writes;
+                pending_writes = c;
+            }
+        } else {
+            p = &c->held_next;
+        }
+    }
+}
+
+void client_before_sleep(uint64_t observed_lsn) {
     /* Resume clients whose pause ended before writing, so their replies
      * leave in this same pass. */
     if (pause_mode != PAUSE_OFF && clock_now_ms() >= pause_until_ms) client_unpause();
+    release_held();
+    int must_wait = !wal_acked(observed_lsn);
     while (pending_writes) {
         client *c = pending_writes;
         pending_writes = c->pending_next;
@@ -486,6 +560,11 @@ void client_before_sleep(void) {
             client_free(c);
             continue;
         }
+        if (must_wait && c->reply_bytes) {
+            hold(c, observed_lsn);
+            continue;
+        }
+        if (c->flags & CLIENT_HELD) continue; /* waits for an earlier LSN */
         after_write(c, write_output(c));
         if (c->flags & CLIENT_CLOSE_ASAP) {
             /* after_write queued it again; free it now. */

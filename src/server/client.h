@@ -46,6 +46,7 @@ enum {
     CLIENT_PROTECTED = 1 << 15,        /* never freed until unprotected */
     CLIENT_BLOCK_PENDING = 1 << 16,    /* the running command asked to block */
     CLIENT_BLOCK_RESUME = 1 << 17,     /* on blocking.c's resume list */
+    CLIENT_HELD = 1 << 18,             /* output waits for the log (held list) */
 };
 
 /* Output-buffer limit classes. */
@@ -101,6 +102,8 @@ typedef struct client {
     struct client *prev, *next;
     struct client *pending_next;
     struct client *paused_next;
+    struct client *held_next;
+    uint64_t wait_lsn;              /* output may leave once the log acknowledged this LSN */
     long long net_in_bytes, net_out_bytes, commands_processed;
     void *blocked;                  /* blocking.c's state while CLIENT_BLOCKED */
 } client;
@@ -110,13 +113,21 @@ typedef struct client {
  * the error. */
 client *client_create(int fd, int is_unix);
 void client_free(client *c);
+/* A client with no connection, not listed anywhere, whose replies are
+ * dropped: the server runs commands through it (log replay). It never
+ * blocks. */
+client *client_create_internal(void);
+void client_free_internal(client *c);
 /* Marks the client to be freed in the next before-sleep. */
 void client_close_async(client *c);
 /* Queues the client for writing in before-sleep (called by the reply API). */
 void client_request_write(client *c);
 /* Before-sleep: writes pending output, frees clients closed async,
- * resumes clients whose pause ended. */
-void client_before_sleep(void);
+ * resumes clients whose pause ended. observed_lsn is the last log frame
+ * sealed: output produced in this iteration may have observed its writes,
+ * so it is held until the log acknowledges that LSN (wal_acked), and
+ * output held earlier is released as the log catches up. */
+void client_before_sleep(uint64_t observed_lsn);
 /* Periodic checks: idle timeout, soft output limits, query buffer shrink. */
 void client_cron(void);
 /* Closes every client (shutdown). */

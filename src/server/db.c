@@ -20,6 +20,7 @@
 #include "ds/dict.h"
 #include "ds/mem.h"
 #include "server/clock.h"
+#include "persist/propagate.h"
 #include "server/config.h"
 #include "server/stats.h"
 
@@ -231,6 +232,7 @@ void db_expire_now(db *d, kv *e) {
      * are copied to the heap. */
     char *copy = klen <= sizeof key ? key : mem_alloc(klen);
     memcpy(copy, e->data, klen);
+    propagate_del(db_id(d), copy, klen);
     db_delete(d, copy, klen);
     stats.expired_keys++;
     db_notify(NOTIFY_EXPIRED, "expired", d, copy, klen);
@@ -240,9 +242,18 @@ void db_expire_now(db *d, kv *e) {
 
 /* --- lookup and writes --- */
 
+/* While the dataset loads, nothing expires: the log replayed after a
+ * snapshot may still act on a key whose time has passed since, and its
+ * expiry is itself in the log as a DEL. */
+static int expiry_suspended;
+
+void db_suspend_expiry(int on) {
+    expiry_suspended = on;
+}
+
 /* Redis's rule: a key is gone once the time is strictly past its expire. */
 static int is_expired(db *d, const kv *e) {
-    return e->expire && expire_find(d, e)->when < clock_cmd_ms();
+    return e->expire && !expiry_suspended && expire_find(d, e)->when < clock_cmd_ms();
 }
 
 kv *db_lookup(db *d, const char *key, size_t klen, int flags) {
@@ -285,6 +296,7 @@ void db_set(db *d, kv *e, int keep_ttl) {
         /* The old key's time had come: it counts as expired, as if the
          * write had looked it up first, and its TTL does not carry over. */
         stats.expired_keys++;
+        propagate_del(db_id(d), old->data, old->keylen);
         db_notify(NOTIFY_EXPIRED, "expired", d, old->data, old->keylen);
         keep_ttl = 0;
     }
@@ -333,6 +345,7 @@ int db_delete_live(db *d, const char *key, size_t klen) {
     kv_free(e);
     if (expired) {
         stats.expired_keys++;
+        propagate_del(db_id(d), key, klen);
         db_notify(NOTIFY_EXPIRED, "expired", d, key, klen);
         db_touch_key(d, key, klen);
         return 0;
@@ -454,6 +467,7 @@ size_t db_sample(db *d, int volatile_only, kv **out, size_t count) {
 
 void db_active_expire_cycle(long long time_limit_us) {
     static int next_db;
+    if (expiry_suspended) return;
     long long start = clock_mono_us();
     long long now = clock_now_ms();
     int effort = cfg->active_expire_effort > 0 ? cfg->active_expire_effort : 1;

@@ -90,6 +90,8 @@ size_t db_slot_count(const db *d, int slot);
 
 /* Active expiry: bounded effort, called from the server timer. */
 void db_active_expire_cycle(long long time_limit_us);
+/* Loading: no key expires, lazily or actively, until this is turned off. */
+void db_suspend_expiry(int on);
 /* Incremental rehash of slot tables: bounded effort. */
 void db_rehash_step(long long time_limit_us);
 

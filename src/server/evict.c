@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "ds/mem.h"
+#include "persist/propagate.h"
 #include "server/clock.h"
 #include "server/config.h"
 #include "server/db.h"
@@ -155,6 +156,7 @@ int evict_perform(void) {
         }
         if (!found) return EVICT_FAIL;
         db *d = db_get(dbid);
+        propagate_del(dbid, key, klen);
         db_delete(d, key, klen);
         stats.evicted_keys++;
         stats.dirty++;

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "persist/propagate.h"
+#include "persist/recovery.h"
+#include "persist/wal.h"
 #include "server/client.h"
 #include "server/clock.h"
 #include "server/command.h"
@@ -112,6 +115,21 @@ int exec_command(client *c) {
         c->flags &= ~CLIENT_REPLY_SKIP;
         return EXEC_PAUSED;
     }
+    if (recovery_loading() && !(cmd->flags & CMD_LOADING)) {
+        reply_error(c, "LOADING PairDB is loading the dataset in memory");
+        cmd->rejected_calls++;
+        goto done;
+    }
+    if (cmd->flags & CMD_WRITE) {
+        /* The log cannot take writes (disk full or failing): refuse them
+         * rather than acknowledge what a crash would lose; reads go on. */
+        const char *refused = wal_writes_refused();
+        if (refused) {
+            reply_errorf(c, "MISCONF %s", refused);
+            cmd->rejected_calls++;
+            goto done;
+        }
+    }
     if (cfg->maxmemory && evict_perform() != EVICT_OK && (cmd->flags & CMD_DENYOOM)) {
         reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
         cmd->rejected_calls++;
@@ -120,7 +138,9 @@ int exec_command(client *c) {
     c->error_replied = 0;
     c->flags |= CLIENT_IN_CALL;
     long long start = clock_mono_us();
+    long long effects = propagate_call_begin();
     cmd->proc(c);
+    propagate_call_end(c, cmd, effects);
     long long took = clock_mono_us() - start;
     c->flags &= ~CLIENT_IN_CALL;
     if (c->flags & CLIENT_BLOCK_PENDING) {

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -20,6 +21,8 @@
 #include "ds/dict.h"
 #include "ds/mem.h"
 #include "persist/persist.h"
+#include "persist/recovery.h"
+#include "persist/wal.h"
 #include "server/blocking.h"
 #include "server/client.h"
 #include "server/clock.h"
@@ -86,7 +89,7 @@ static long long server_cron(loop *l, long long id, void *data) {
         stats.expire_cycle_cpu_milliseconds += (clock_mono_us() - start) / 1000;
     }
     db_rehash_step(1000);
-    if (cfg->maxmemory) evict_perform();
+    if (cfg->maxmemory && !recovery_loading()) evict_perform();
     persist_cron();
     stats_cron();
     check_shutdown();
@@ -98,8 +101,17 @@ static void before_sleep(loop *l, void *data) {
     (void)data;
     check_shutdown();
     blocking_handle_ready(); /* before writing: served clients' replies leave now */
-    persist_before_sleep();
-    client_before_sleep();
+    persist_before_sleep(); /* a scheduled BGSAVE forks between iterations */
+    /* This iteration's effects become one log frame; replies produced in it
+     * leave once the log has acknowledged it (at once without a log). */
+    uint64_t observed = wal_seal();
+    client_before_sleep(observed);
+}
+
+/* Called from the log's writer thread when a frame was written or synced:
+ * the loop wakes up and before_sleep releases the replies that waited. */
+static void on_wal_progress(void) {
+    if (main_loop) loop_wake(main_loop);
 }
 
 /* "-addr" binds are optional: failing to bind them (no IPv6, say) is not
@@ -220,9 +232,25 @@ static void init_identity(char **argv) {
     server_init_identity(argv[0]);
 }
 
+/* --repair is a start-up mode, not a configuration directive: taken out of
+ * argv before the configuration is parsed. */
+static int take_repair_flag(int *argc, char **argv) {
+    int found = 0, j = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--repair") == 0)
+            found = 1;
+        else
+            argv[j++] = argv[i];
+    }
+    *argc = j;
+    argv[j] = NULL;
+    return found;
+}
+
 int main(int argc, char **argv) {
     int tool = persist_tool_main(argc, argv);
     if (tool >= 0) return tool;
+    int repair = take_repair_flag(&argc, argv);
     int r = config_load_args(argc, argv);
     if (r < 0) return 1;
     if (r > 0) return 0;
@@ -245,6 +273,8 @@ int main(int argc, char **argv) {
     command_register_builtins();
     if (open_listeners() < 0) return 1;
     write_pidfile();
+    wal_set_progress_callback(on_wal_progress);
+    if (recovery_start(repair) < 0) return 1;
 
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
@@ -262,7 +292,8 @@ int main(int argc, char **argv) {
 
     log_msg(LOG_WARNING, "User requested shutdown...");
     close_listeners();
-    client_before_sleep(); /* flush what was already answered */
+    wal_close(); /* everything executed is now written and synced */
+    client_before_sleep(0); /* flush what was already answered */
     client_free_all();
     blocking_free_all();
     if (cfg->pidfile && cfg->pidfile[0]) unlink(cfg->pidfile);
