@@ -628,7 +628,7 @@ static void info_fork(resp_buf *b) {
 }
 
 static void info_rdb(resp_buf *b) {
-    int active = P.child_kind == CHILD_SNAPSHOT;
+    int active = snapshot_pending();
     long long changes = stats.dirty - P.dirty_at_last_save;
     addf(b, "rdb_changes_since_last_save:%lld\r\n", changes > 0 ? changes : 0);
     addf(b, "rdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%lld\r\n", active,
@@ -636,7 +636,8 @@ static void info_rdb(resp_buf *b) {
     addf(b, "rdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n",
          P.last_bgsave_ok ? "ok" : "err", P.last_bgsave_time_sec);
     addf(b, "rdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\nrdb_last_cow_size:%lld\r\n",
-         active ? (clock_now_ms() - P.child_start_ms) / 1000 : -1, P.rdb_saves, P.cow_last);
+         P.child_kind == CHILD_SNAPSHOT ? (clock_now_ms() - P.child_start_ms) / 1000 : -1,
+         P.rdb_saves, P.cow_last);
     recovery_progress rp;
     recovery_get_progress(&rp);
     addf(b, "rdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:%lld\r\n",
@@ -644,12 +645,16 @@ static void info_rdb(resp_buf *b) {
 }
 
 static void info_aof(resp_buf *b) {
-    int rewriting = P.child_is_rewrite;
+    /* A rewrite asked while no child runs forks before the loop sleeps: it
+     * is in progress already; one asked while a child runs waits. */
+    int waiting = P.bgsave_scheduled && P.rewrite_scheduled;
+    int rewriting = P.child_is_rewrite || (waiting && !P.child_pid);
+    waiting = waiting && P.child_pid;
     addf(b, "aof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:%d\r\n",
-         wal_is_open() ? 1 : 0, rewriting, P.bgsave_scheduled && P.rewrite_scheduled);
+         wal_is_open() ? 1 : 0, rewriting, waiting);
     addf(b, "aof_last_rewrite_time_sec:%lld\r\naof_current_rewrite_time_sec:%lld\r\n",
          P.last_rewrite_time_sec,
-         rewriting ? (clock_now_ms() - P.child_start_ms) / 1000 : -1);
+         P.child_is_rewrite ? (clock_now_ms() - P.child_start_ms) / 1000 : -1);
     wal_stats ws = {0};
     if (wal_is_open()) wal_get_stats(&ws);
     addf(b, "aof_last_bgrewrite_status:%s\r\naof_rewrites:%lld\r\n"
@@ -660,7 +665,7 @@ static void info_aof(resp_buf *b) {
          P.cow_last);
     if (!wal_is_open()) return;
     addf(b, "aof_current_size:%lld\r\naof_base_size:0\r\naof_pending_rewrite:%d\r\n",
-         ws.current_size, P.bgsave_scheduled && P.rewrite_scheduled);
+         ws.current_size, waiting);
     addf(b, "aof_buffer_length:%lld\r\naof_pending_bio_fsync:%d\r\naof_delayed_fsync:%lld\r\n",
          ws.pending_bytes, ws.written_lsn > ws.synced_lsn, ws.delayed_fsyncs);
     addf(b, "wal_last_lsn:%llu\r\nwal_synced_lsn:%llu\r\nwal_segments:%lld\r\n",
@@ -820,7 +825,7 @@ static int tool_backup(const char *dir, const char *host, const char *port, cons
     const char *cmd[] = {"BACKUP", absdir};
     if (tool_send(&tc, 2, cmd) < 0 || tool_reply(&tc, reply, sizeof reply) < 0) goto io;
     if (reply[0] == '-') {
-        fprintf(stderr, "Backup refused: %s\n", reply + 1);
+        fprintf(stderr, "%s\n", reply + 1);
         goto out;
     }
     const char *info[] = {"INFO", "persistence"};
@@ -900,6 +905,11 @@ static int tool_restore(const char *backup, const char *datadir) {
     if (found <= 0) {
         fprintf(stderr, "No snapshot in %s/%s%s%s\n", backup, SNAPSHOT_DIR, found < 0 ? ": " : "",
                 found < 0 ? err : "");
+        return 1;
+    }
+    if (dir_has_entries(datadir, SNAPSHOT_DIR) || dir_has_entries(datadir, "wal")) {
+        fprintf(stderr, "Restore refused: directory %s already holds snap/ or wal/ data\n",
+                datadir);
         return 1;
     }
     /* Values are decoded to be checked: the type codecs must be there. */
