@@ -405,3 +405,25 @@ def test_tool_usage_errors():
         res = subprocess.run([SERVER_BIN] + args, capture_output=True, text=True, timeout=10)
         assert res.returncode == 1
         assert res.stderr.startswith("Usage: pairdb-server --backup DIR")
+
+
+@pairdb_only
+def test_failed_saves_are_reported_and_refuse_shutdown(start_server):
+    s = start_server()
+    c = s.client()
+    c.set("k", "v")
+    # A plain file where the snapshot directory should be: every write fails.
+    with open(os.path.join(s.dir, "snap"), "w") as f:
+        f.write("in the way")
+    assert pipeline_raw(s, ["SAVE"]) == [b"-ERR\r\n"]
+    assert persistence(c)["rdb_last_bgsave_status"] == "err"
+    assert pipeline_raw(s, ["BGSAVE"]) == [b"+Background saving started\r\n"]
+    assert wait_for(lambda: persistence(c)["rdb_bgsave_in_progress"] == 0, 5)
+    p = persistence(c)
+    assert p["rdb_last_bgsave_status"] == "err" and p["rdb_saves"] == 0
+    assert pipeline_raw(s, ["SHUTDOWN", "SAVE"]) == [
+        b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n"]
+    assert s.alive() and c.get("k") == b"v"
+    os.remove(os.path.join(s.dir, "snap"))
+    assert pipeline_raw(s, ["SAVE"]) == [b"+OK\r\n"]
+    assert persistence(c)["rdb_last_bgsave_status"] == "ok"
