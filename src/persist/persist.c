@@ -85,6 +85,7 @@ static struct {
 
     long long cow_current, cow_peak, cow_last, cow_changed_ms;
 
+    int backup_pending;           /* BACKUP asked: forks before the loop sleeps */
     int backup_ok;                /* -1 before any backup */
     char backup_dir[PERSIST_PATH_MAX];
     int shutdown_done;
@@ -99,6 +100,11 @@ static long long now_sec(void) {
 
 int persist_child_active(void) {
     return P.child_pid > 0;
+}
+
+/* A child runs, or a backup's is about to be forked. */
+static int child_busy(void) {
+    return P.child_pid > 0 || P.backup_pending;
 }
 
 /* ---- choosing the LSN ------------------------------------------------------------------------ */
@@ -355,12 +361,23 @@ void persist_cron(void) {
         P.dirty_at_last_save = stats.dirty;
         if (wal_is_open()) P.wal_bytes_at_last_save = wal_bytes_written();
     }
-    if (P.child_pid || P.bgsave_scheduled) return;
+    if (child_busy() || P.bgsave_scheduled) return;
     if (save_point_due() || wal_size_due()) P.bgsave_scheduled = 1;
 }
 
+/* Forks the backup asked during this iteration. */
+static void start_backup(void) {
+    P.backup_pending = 0;
+    if (start_child(CHILD_BACKUP, P.backup_dir) < 0) {
+        P.backup_ok = 0;
+        log_msg(LOG_WARNING, "Backup into %s failed: can't start the child", P.backup_dir);
+    }
+}
+
 void persist_before_sleep(void) {
-    if (!P.bgsave_scheduled || P.child_pid || P.shutdown_done) return;
+    if (P.shutdown_done) return;
+    if (P.backup_pending && !P.child_pid) start_backup();
+    if (!P.bgsave_scheduled || P.child_pid) return;
     P.bgsave_scheduled = 0;
     int rewrite = P.rewrite_scheduled;
     P.rewrite_scheduled = 0;
@@ -395,6 +412,10 @@ int persist_on_shutdown(int flags) {
     ensure_started();
     if (P.shutdown_done) return 0;
     kill_child();
+    if (P.backup_pending) {
+        P.backup_pending = 0;
+        P.backup_ok = 0;
+    }
     int want = !(flags & SHUTDOWN_NOSAVE) &&
                ((flags & SHUTDOWN_SAVE) || (cfg->save && cfg->save[0]));
     if (want) {
@@ -418,7 +439,7 @@ static int snapshot_pending(void) {
 
 static void save_command(client *c) {
     ensure_started();
-    if (P.child_pid || P.bgsave_scheduled) {
+    if (child_busy() || P.bgsave_scheduled) {
         reply_error(c, "ERR Background save already in progress");
         return;
     }
@@ -440,7 +461,7 @@ static void bgsave_command(client *c) {
     }
     if (snapshot_pending()) {
         reply_error(c, "ERR Background save already in progress");
-    } else if (P.child_pid) {
+    } else if (child_busy()) {
         if (schedule || (c->flags & CLIENT_MULTI)) {
             P.bgsave_scheduled = 1;
             reply_status(c, "Background saving scheduled");
@@ -458,7 +479,7 @@ static void bgsave_command(client *c) {
 static void bgrewriteaof_command(client *c) {
     if (P.child_is_rewrite || (P.bgsave_scheduled && P.rewrite_scheduled)) {
         reply_error(c, "ERR Background append only file rewriting already in progress");
-    } else if (P.child_pid || P.bgsave_scheduled) {
+    } else if (child_busy() || P.bgsave_scheduled) {
         P.bgsave_scheduled = 1;
         P.rewrite_scheduled = 1;
         reply_status(c, "Background append only file rewriting scheduled");
@@ -519,7 +540,7 @@ static void backup_command(client *c) {
         reply_error(c, "ERR invalid backup directory");
         return;
     }
-    if (P.child_pid || P.bgsave_scheduled) {
+    if (child_busy() || P.bgsave_scheduled) {
         reply_error(c, "ERR Background save already in progress");
         return;
     }
@@ -530,12 +551,10 @@ static void backup_command(client *c) {
         reply_errorf(c, "ERR Backup refused: %s", err);
         return;
     }
+    /* Forked before the loop sleeps, as BGSAVE: the snapshot's LSN then
+     * closes a whole batch of the log. */
     snprintf(P.backup_dir, sizeof P.backup_dir, "%s", dir);
-    if (start_child(CHILD_BACKUP, dir) < 0) {
-        P.backup_ok = 0;
-        reply_error(c, "ERR Backup failed: can't start the background child (see the log)");
-        return;
-    }
+    P.backup_pending = 1;
     reply_status(c, "Backup started");
 }
 
@@ -648,8 +667,8 @@ static void info_aof(resp_buf *b) {
     /* A rewrite asked while no child runs forks before the loop sleeps: it
      * is in progress already; one asked while a child runs waits. */
     int waiting = P.bgsave_scheduled && P.rewrite_scheduled;
-    int rewriting = P.child_is_rewrite || (waiting && !P.child_pid);
-    waiting = waiting && P.child_pid;
+    int rewriting = P.child_is_rewrite || (waiting && !child_busy());
+    waiting = waiting && child_busy();
     addf(b, "aof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:%d\r\n",
          wal_is_open() ? 1 : 0, rewriting, waiting);
     addf(b, "aof_last_rewrite_time_sec:%lld\r\naof_current_rewrite_time_sec:%lld\r\n",
@@ -684,7 +703,7 @@ void persist_info(resp_buf *b) {
     info_aof(b);
     addf(b, "snapshot_last_lsn:%llu\r\n", (unsigned long long)P.snapshot_last_lsn);
     addf(b, "backup_in_progress:%d\r\nbackup_last_status:%s\r\nbackup_last_dir:%s\r\n",
-         P.child_kind == CHILD_BACKUP,
+         P.child_kind == CHILD_BACKUP || P.backup_pending,
          P.backup_ok < 0 ? "none" : P.backup_ok ? "ok" : "err", P.backup_dir);
 }
 
