@@ -346,22 +346,22 @@ static int wal_size_due(void) {
     return wal_bytes_written() - P.wal_bytes_at_last_save >= limit;
 }
 
+/* The changes counted since the last snapshot start once the dataset is
+ * loaded: what loading replayed is on disk already. Run before the loop
+ * polls, so before any client's write of that iteration. */
+static void track_loading(void) {
+    static int baseline_taken;
+    if (baseline_taken || recovery_loading()) return;
+    baseline_taken = 1;
+    P.dirty_at_last_save = stats.dirty;
+    P.wal_bytes_at_last_save = wal_bytes_written();
+}
+
 void persist_cron(void) {
-    static int was_loading;
     ensure_started();
     if (P.shutdown_done) return;
     reap_child();
-    if (recovery_loading()) {
-        was_loading = 1;
-        return;
-    }
-    if (was_loading) {
-        /* What replaying the log changed is already on disk. */
-        was_loading = 0;
-        P.dirty_at_last_save = stats.dirty;
-        if (wal_is_open()) P.wal_bytes_at_last_save = wal_bytes_written();
-    }
-    if (child_busy() || P.bgsave_scheduled) return;
+    if (recovery_loading() || child_busy() || P.bgsave_scheduled) return;
     if (save_point_due() || wal_size_due()) P.bgsave_scheduled = 1;
 }
 
@@ -375,6 +375,7 @@ static void start_backup(void) {
 }
 
 void persist_before_sleep(void) {
+    track_loading();
     if (P.shutdown_done) return;
     if (P.backup_pending && !P.child_pid) start_backup();
     if (!P.bgsave_scheduled || P.child_pid) return;
@@ -599,7 +600,6 @@ static void ensure_started(void) {
     if (started) return;
     started = 1;
     init_last_save_time();
-    P.dirty_at_last_save = stats.dirty;
 }
 
 void persist_register(void) {
