@@ -78,7 +78,7 @@ deps-test:
 	scripts/deps.sh test
 
 run: deps
-	$(MAKE) $(BUILD)/pairdb-server
+	$(MAKE) $(BUILD)/pairdb-server $(TOOL_BIN)
 	scripts/run.sh $(BUILD)/pairdb-server
 
 # The whole suite on the normal build, plus the unit tests and the
