@@ -277,7 +277,7 @@ typedef struct continuity {
     uint64_t snap_lsn;
     int have_snapshot;
     uint64_t first_after;    /* first frame LSN > snap_lsn, 0 when none */
-    const char *first_after_file;
+    char first_after_file[PATH_MAX];
 } continuity;
 
 /* Copies a message, writing `shown` wherever `actual` appears (a segment
@@ -309,9 +309,9 @@ static void print_segments(const seg_info *segs, int n, const char *actual, cons
         const seg_info *s = &segs[i];
         const char *name = display(s->path, actual, shown);
         if (s->frames)
-            printf("segment %s: first LSN %llu, %lld frames, last LSN %llu, %lld of %lld bytes "
+            printf("segment %s: first LSN %llu, %lld frame%s, last LSN %llu, %lld of %lld bytes "
                    "used\n", name, (unsigned long long)s->first_lsn, s->frames,
-                   (unsigned long long)s->last_lsn, s->used, s->size);
+                   s->frames == 1 ? "" : "s", (unsigned long long)s->last_lsn, s->used, s->size);
         else
             printf("segment %s: first LSN %llu, no frames, %lld bytes\n", name,
                    (unsigned long long)s->first_lsn, s->size);
@@ -354,7 +354,7 @@ static void check_log(const char *dir, const check_opts *o, continuity *cont, ch
         }
         if (cont && f.lsn > cont->snap_lsn && !cont->first_after) {
             cont->first_after = f.lsn;
-            cont->first_after_file = s ? s->path : NULL;
+            snprintf(cont->first_after_file, sizeof cont->first_after_file, "%s", f.file);
         }
         if (check_frame_commands(&f, o->dump, err, sizeof err) < 0) {
             rc = -1;
@@ -366,8 +366,8 @@ static void check_log(const char *dir, const check_opts *o, continuity *cont, ch
                wal_reader_total_bytes(r));
     print_segments(segs, nsegs, actual, shown);
     if (frames)
-        printf("log: %lld frames, LSN %llu to %llu\n", frames, (unsigned long long)first,
-               (unsigned long long)last);
+        printf("log: %lld frame%s, LSN %llu to %llu\n", frames, frames == 1 ? "" : "s",
+               (unsigned long long)first, (unsigned long long)last);
     else
         printf("log: no frames\n");
     show_path(err, sizeof err, actual, shown);
@@ -402,13 +402,11 @@ static void report_continuity(const continuity *c, check_state *st) {
     if (c->have_snapshot)
         printf("damaged: the log does not continue snapshot LSN %llu: the first frame after it is "
                "LSN %llu in %s (frames %llu to %llu missing)\n", (unsigned long long)c->snap_lsn,
-               (unsigned long long)c->first_after,
-               c->first_after_file ? c->first_after_file : "?", (unsigned long long)want,
+               (unsigned long long)c->first_after, c->first_after_file, (unsigned long long)want,
                (unsigned long long)(c->first_after - 1));
     else
         printf("damaged: no snapshot, and the log starts at LSN %llu in %s (frames 1 to %llu "
-               "missing)\n", (unsigned long long)c->first_after,
-               c->first_after_file ? c->first_after_file : "?",
+               "missing)\n", (unsigned long long)c->first_after, c->first_after_file,
                (unsigned long long)(c->first_after - 1));
 }
 
