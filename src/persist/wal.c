@@ -41,6 +41,7 @@
 #include "server/log.h"
 
 #define ZERO_CHUNK (256 * 1024)
+#define FIRST_SEGMENT_SIZE (8LL * 1024 * 1024)
 #define MAX_PENDING_BYTES (256LL * 1024 * 1024) /* sealed, unwritten: the loop waits beyond */
 #define IOV_MAX_GROUP 64
 #define SLOW_SYNC_US 2000000
@@ -278,7 +279,6 @@ static int sync_dir(void) {
 
 /* Creates (or reuses) next.tmp, preallocated to size bytes. */
 static int prepare_next(long long size) {
-    if (w.next_fd >= 0 && w.next_size >= size) return 0;
     if (w.next_fd >= 0) close(w.next_fd);
     char path[4200];
     snprintf(path, sizeof path, "%s/next.tmp", w.dir);
@@ -314,12 +314,15 @@ static void segs_add(uint64_t first_lsn, long long used) {
 static int open_segment(uint64_t first_lsn, long long min_size) {
     long long size = segment_size();
     if (size < min_size + WAL_SEGMENT_HEADER_LEN) size = min_size + WAL_SEGMENT_HEADER_LEN;
-    if (prepare_next(size) < 0) return -1;
+    /* A prepared next segment serves whatever its size, if the frame fits. */
+    if ((w.next_fd < 0 || w.next_size < min_size + WAL_SEGMENT_HEADER_LEN) && prepare_next(size) < 0)
+        return -1;
     char hdr[WAL_SEGMENT_HEADER_LEN];
     memset(hdr, 0, sizeof hdr);
     memcpy(hdr, WAL_SEGMENT_MAGIC, 8);
     put_u32(hdr + 8, WAL_VERSION);
     put_u64(hdr + 16, first_lsn);
+    size = w.next_size;
     put_u32(hdr + 24, (uint32_t)(size > 0xffffffffLL ? 0xffffffffu : (uint32_t)size));
     put_u32(hdr + 28, crc32c(0, hdr, 28));
     if (pwrite(w.next_fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr) {
@@ -342,6 +345,37 @@ static int open_segment(uint64_t first_lsn, long long min_size) {
     return 0;
 }
 
+/* Writes zeros over the next segment up to `upto` (a chunk at most when
+ * chunked is set). */
+static int zero_fill_next(long long upto, int chunked) {
+    static const char zeros[ZERO_CHUNK];
+    while (w.next_zeroed < upto) {
+        long long n = upto - w.next_zeroed;
+        if (n > ZERO_CHUNK) n = ZERO_CHUNK;
+        if (pwrite(w.next_fd, zeros, (size_t)n, w.next_zeroed) != n) return -1;
+        w.next_zeroed += n;
+        if (chunked) break;
+    }
+    if (w.next_zeroed == w.next_size && fdatasync(w.next_fd) < 0) return -1;
+    return 0;
+}
+
+/* A fully zeroed next.tmp left by the previous run is reused as is. */
+static void adopt_next(void) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/next.tmp", w.dir);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) return;
+    if (fstat(fd, &st) < 0 || st.st_size < segment_size()) {
+        close(fd);
+        unlink(path);
+        return;
+    }
+    w.next_fd = fd;
+    w.next_size = w.next_zeroed = (long long)st.st_size;
+}
+
 /* Idle work: zero-fill the next segment a chunk at a time. */
 static void idle_prepare(void) {
     if (w.seg_fd < 0) return;
@@ -352,13 +386,7 @@ static void idle_prepare(void) {
         }
         __atomic_store_n(&w.space_error, 0, __ATOMIC_RELAXED);
     }
-    if (w.next_zeroed >= w.next_size) return;
-    static char zeros[ZERO_CHUNK];
-    long long n = w.next_size - w.next_zeroed;
-    if (n > ZERO_CHUNK) n = ZERO_CHUNK;
-    if (pwrite(w.next_fd, zeros, (size_t)n, w.next_zeroed) != n) return;
-    w.next_zeroed += n;
-    if (w.next_zeroed == w.next_size) fdatasync(w.next_fd);
+    if (w.next_zeroed < w.next_size) zero_fill_next(w.next_size, 1);
 }
 
 static void free_frames(frame_buf *f) {
@@ -612,6 +640,16 @@ int wal_open(const char *dir, uint64_t next_lsn, char *err, size_t errlen) {
     w.last_lsn = next_lsn - 1;
     w.written_lsn = w.synced_lsn = next_lsn - 1;
     w.stop = 0;
+    /* The first segment is zeroed before use (a short one, so start-up
+     * stays quick) unless the last run left a zeroed one ready. */
+    adopt_next();
+    if (w.next_fd < 0) {
+        long long first = segment_size() < FIRST_SEGMENT_SIZE ? segment_size() : FIRST_SEGMENT_SIZE;
+        if (prepare_next(first) < 0 || zero_fill_next(first, 0) < 0) {
+            snprintf(err, errlen, "can't create a log segment in %s: %s", w.dir, strerror(errno));
+            return -1;
+        }
+    }
     if (open_segment(next_lsn, 0) < 0) {
         snprintf(err, errlen, "can't create a log segment in %s: %s", w.dir, strerror(errno));
         return -1;
@@ -651,6 +689,9 @@ void wal_close(void) {
     pthread_cond_signal(&w.cv_writer);
     pthread_mutex_unlock(&w.mu);
     pthread_join(w.thread, NULL);
+    log_msg(LOG_VERBOSE, "Write-ahead log closed at LSN %llu (%lld syncs, %lld us on average, "
+            "%lld bytes written)", (unsigned long long)w.last_lsn, w.fsyncs,
+            w.fsyncs ? w.fsync_us_total / w.fsyncs : 0, w.bytes_written);
     if (w.unsynced_head)
         log_msg(LOG_WARNING, "The write-ahead log could not be synced at shutdown: the last "
                 "writes (from LSN %llu) may be lost.", (unsigned long long)w.unsynced_head->lsn);
@@ -659,10 +700,12 @@ void wal_close(void) {
     w.unsynced_head = w.unsynced_tail = w.queue_head = w.queue_tail = NULL;
     if (w.seg_fd >= 0) close(w.seg_fd);
     if (w.next_fd >= 0) {
-        char path[4200];
         close(w.next_fd);
-        snprintf(path, sizeof path, "%s/next.tmp", w.dir);
-        unlink(path);
+        if (w.next_zeroed < w.next_size) { /* keep it only ready for use */
+            char path[4200];
+            snprintf(path, sizeof path, "%s/next.tmp", w.dir);
+            unlink(path);
+        }
     }
     w.seg_fd = w.next_fd = -1;
     mem_free(w.segs);
