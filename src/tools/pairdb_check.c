@@ -262,7 +262,10 @@ static void free_segments(seg_info *segs, int n) {
     mem_free(segs);
 }
 
-static seg_info *segment_of(seg_info *segs, int n, const char *path) {
+/* Frames arrive segment after segment, so the previous answer is tried
+ * first: a long log costs one comparison per frame. */
+static seg_info *segment_of(seg_info *segs, int n, const char *path, seg_info *prev) {
+    if (prev && strcmp(prev->path, path) == 0) return prev;
     for (int i = 0; i < n; i++)
         if (strcmp(segs[i].path, path) == 0) return &segs[i];
     return NULL;
@@ -342,11 +345,12 @@ static void check_log(const char *dir, const check_opts *o, continuity *cont, ch
     uint64_t first = 0, last = 0;
     int rc;
     wal_frame f;
+    seg_info *s = NULL;
     while ((rc = wal_reader_next(r, &f, err, sizeof err)) == 1) {
         if (!first) first = f.lsn;
         last = f.lsn;
         frames++;
-        seg_info *s = segment_of(segs, nsegs, f.file);
+        s = segment_of(segs, nsegs, f.file, s);
         if (s) {
             s->frames++;
             s->last_lsn = f.lsn;
