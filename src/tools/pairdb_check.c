@@ -61,7 +61,7 @@ typedef struct seg_info {
     long long size;
     long long frames;
     uint64_t last_lsn;
-    long long used;          /* end of the last frame read from it */
+    long long used; /* end of the last frame read from it */
 } seg_info;
 
 static const char usage_text[] =
@@ -123,8 +123,7 @@ static int parse_args(int argc, char **argv, check_opts *o) {
             return usage_error("options come before files: '%s'", o->files[k]);
     if (o->wal_only && o->snapshot_only)
         return usage_error("%s", "--wal-only and --snapshot-only exclude each other");
-    if (dir_given && o->nfiles)
-        return usage_error("%s", "give either --dir or files, not both");
+    if (dir_given && o->nfiles) return usage_error("%s", "give either --dir or files, not both");
     if (o->dir[0] == '\0') return usage_error("%s", "--dir needs a directory");
     return 0;
 }
@@ -132,22 +131,18 @@ static int parse_args(int argc, char **argv, check_opts *o) {
 /* ---- --dump: commands as redis-cli quotes them -------------------------------------- */
 
 static void print_quoted(const char *p, size_t len) {
+    static const char plain[] = "\\\"\n\r\t\a\b", letter[] = "\\\"nrtab";
     putchar('"');
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)p[i];
-        switch (c) {
-        case '\\': fputs("\\\\", stdout); break;
-        case '"': fputs("\\\"", stdout); break;
-        case '\n': fputs("\\n", stdout); break;
-        case '\r': fputs("\\r", stdout); break;
-        case '\t': fputs("\\t", stdout); break;
-        case '\a': fputs("\\a", stdout); break;
-        case '\b': fputs("\\b", stdout); break;
-        default:
-            if (c >= 0x20 && c < 0x7f)
-                putchar(c);
-            else
-                printf("\\x%02x", c);
+        const char *esc = c ? strchr(plain, c) : NULL;
+        if (esc) {
+            putchar('\\');
+            putchar(letter[esc - plain]);
+        } else if (c >= 0x20 && c < 0x7f) {
+            putchar(c);
+        } else {
+            printf("\\x%02x", c);
         }
     }
     putchar('"');
@@ -176,9 +171,11 @@ static int check_frame_commands(const wal_frame *f, int dump, char *err, size_t 
         size_t used = 0;
         int r = resp_request_parse(&p, f->payload + pos, f->len - pos, &used);
         if (r != RESP_OK) {
-            snprintf(err, errlen, "%s: frame LSN %llu at offset %lld has a malformed command at "
-                     "byte %zu of its payload (%s)", f->file, (unsigned long long)f->lsn,
-                     f->offset, pos, r == RESP_ERROR ? p.error : "incomplete");
+            snprintf(err, errlen,
+                     "%s: frame LSN %llu at offset %lld has a malformed command at "
+                     "byte %zu of its payload (%s)",
+                     f->file, (unsigned long long)f->lsn, f->offset, pos,
+                     r == RESP_ERROR ? p.error : "incomplete");
             rc = -1;
             break;
         }
@@ -187,9 +184,10 @@ static int check_frame_commands(const wal_frame *f, int dump, char *err, size_t 
         int unknown_sub = 0;
         if (!command_lookup_argv(p.argc, p.argv, &unknown_sub) || unknown_sub) {
             int shown = p.argv[0].len > 64 ? 64 : (int)p.argv[0].len;
-            snprintf(err, errlen, "%s: frame LSN %llu at offset %lld holds an unknown command "
-                     "'%.*s'", f->file, (unsigned long long)f->lsn, f->offset, shown,
-                     p.argv[0].ptr);
+            snprintf(err, errlen,
+                     "%s: frame LSN %llu at offset %lld holds an unknown command "
+                     "'%.*s'",
+                     f->file, (unsigned long long)f->lsn, f->offset, shown, p.argv[0].ptr);
             rc = -1;
             break;
         }
@@ -258,7 +256,8 @@ static int list_segments(const char *dir, seg_info **out, int *count) {
 }
 
 static void free_segments(seg_info *segs, int n) {
-    for (int i = 0; i < n; i++) mem_free(segs[i].path);
+    for (int i = 0; i < n; i++)
+        mem_free(segs[i].path);
     mem_free(segs);
 }
 
@@ -279,7 +278,7 @@ static seg_info *segment_of(seg_info *segs, int n, const char *path, seg_info *p
 typedef struct continuity {
     uint64_t snap_lsn;
     int have_snapshot;
-    uint64_t first_after;    /* first frame LSN > snap_lsn, 0 when none */
+    uint64_t first_after; /* first frame LSN > snap_lsn, 0 when none */
     char first_after_file[PATH_MAX];
 } continuity;
 
@@ -313,8 +312,9 @@ static void print_segments(const seg_info *segs, int n, const char *actual, cons
         const char *name = display(s->path, actual, shown);
         if (s->frames)
             printf("segment %s: first LSN %llu, %lld frame%s, last LSN %llu, %lld of %lld bytes "
-                   "used\n", name, (unsigned long long)s->first_lsn, s->frames,
-                   s->frames == 1 ? "" : "s", (unsigned long long)s->last_lsn, s->used, s->size);
+                   "used\n",
+                   name, (unsigned long long)s->first_lsn, s->frames, s->frames == 1 ? "" : "s",
+                   (unsigned long long)s->last_lsn, s->used, s->size);
         else
             printf("segment %s: first LSN %llu, no frames, %lld bytes\n", name,
                    (unsigned long long)s->first_lsn, s->size);
@@ -405,12 +405,14 @@ static void report_continuity(const continuity *c, check_state *st) {
     st->damaged = 1;
     if (c->have_snapshot)
         printf("damaged: the log does not continue snapshot LSN %llu: the first frame after it is "
-               "LSN %llu in %s (frames %llu to %llu missing)\n", (unsigned long long)c->snap_lsn,
-               (unsigned long long)c->first_after, c->first_after_file, (unsigned long long)want,
+               "LSN %llu in %s (frames %llu to %llu missing)\n",
+               (unsigned long long)c->snap_lsn, (unsigned long long)c->first_after,
+               c->first_after_file, (unsigned long long)want,
                (unsigned long long)(c->first_after - 1));
     else
         printf("damaged: no snapshot, and the log starts at LSN %llu in %s (frames 1 to %llu "
-               "missing)\n", (unsigned long long)c->first_after, c->first_after_file,
+               "missing)\n",
+               (unsigned long long)c->first_after, c->first_after_file,
                (unsigned long long)(c->first_after - 1));
 }
 

@@ -34,10 +34,10 @@
 #include "persist/wal.h"
 
 enum {
-    REC_BAD_LSN = 1,    /* the frame skips an LSN */
-    REC_BAD_CRC = 2,    /* its checksum is off by one */
-    REC_ZERO_GAP = 4,   /* a frame header's worth of zeros before it */
-    REC_SPLIT = 8,      /* the second segment starts with this frame */
+    REC_BAD_LSN = 1,  /* the frame skips an LSN */
+    REC_BAD_CRC = 2,  /* its checksum is off by one */
+    REC_ZERO_GAP = 4, /* a frame header's worth of zeros before it */
+    REC_SPLIT = 8,    /* the second segment starts with this frame */
 };
 
 static char dir[256];
