@@ -221,17 +221,17 @@ static char *join_path(const char *dir, const char *name) {
 }
 
 /* The segments in dir/wal, by first LSN, named as the reader names them (so
- * frames can be matched to them by path). -1 when the directory exists but
- * cannot be read; an absent directory is an empty list. */
+ * frames can be matched to them by path). An errno value when the directory
+ * exists but cannot be read; an absent directory is an empty list. */
 static int list_segments(const char *dir, seg_info **out, int *count) {
     char *wdir = join_path(dir, "wal");
     *out = NULL;
     *count = 0;
     DIR *d = opendir(wdir);
     if (!d) {
-        int absent = errno == ENOENT;
+        int e = errno;
         mem_free(wdir);
-        return absent ? 0 : -1;
+        return e == ENOENT ? 0 : e;
     }
     int cap = 0;
     struct dirent *de;
@@ -329,8 +329,9 @@ static void check_log(const char *dir, const check_opts *o, continuity *cont, ch
     char err[ERR_LEN] = "";
     seg_info *segs;
     int nsegs;
-    if (list_segments(dir, &segs, &nsegs) < 0) {
-        printf("damaged: can't read %s/wal: %s\n", dir, strerror(errno));
+    int e = list_segments(dir, &segs, &nsegs);
+    if (e) {
+        printf("damaged: can't read %s/wal: %s\n", dir, strerror(e));
         st->damaged = 1;
         return;
     }
