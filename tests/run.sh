@@ -82,6 +82,25 @@ count integration "${p:-0}" $(( ${f:-0} + ${e:-0} ))
 [ "${s:-0}" -gt 0 ] && notes+=("$s integration tests skipped (see pytest output above)")
 [ "${x:-0}" -gt 0 ] && notes+=("$x known differences from Redis expected to fail (xfail; see their reasons)")
 
+# --- crash tests: kill -9 under load, damaged logs, a full disk --------------
+# CRASH_ROUNDS=N runs more kill -9 rounds (see tests/crash/test_kill9.py). The
+# disk-full test mounts a tmpfs, so it needs root; it fails (never skips)
+# without it. Nothing in this suite may skip: a skip counts as a failure.
+crash_suite() { # suite-name, then the environment for pytest
+    local log summary p f e s
+    log=$(mktemp)
+    env "${@:2}" $PY -m pytest -q tests/crash 2>&1 | tee "$log" | tail -25
+    summary=$(grep -E '[0-9]+ (passed|failed)|no tests ran' "$log" | tail -1)
+    p=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
+    f=$(echo "$summary" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)
+    e=$(echo "$summary" | grep -oE '[0-9]+ error' | grep -oE '[0-9]+' || echo 0)
+    s=$(echo "$summary" | grep -oE '[0-9]+ skipped' | grep -oE '[0-9]+' || echo 0)
+    [ -z "$summary" ] && f=1
+    rm -f "$log"
+    count "$1" "${p:-0}" $(( ${f:-0} + ${e:-0} + ${s:-0} ))
+}
+crash_suite crash PAIRDB_SERVER="$PAIRDB_SERVER"
+
 # --- the same server under ASan/UBSan (when SAN_BUILD names its build) -------
 # A sanitizer report in a server log fails the test that owned the server.
 # pairdb-check is taken from the same build directory as the server.
@@ -111,6 +130,8 @@ if [ -n "${SAN_BUILD:-}" ]; then
     [ -z "$summary" ] && f=1
     rm -f "$log"
     count "integration (sanitizers)" "${p:-0}" $(( ${f:-0} + ${e:-0} ))
+    crash_suite "crash (sanitizers)" ASAN_OPTIONS=detect_leaks=1 CRASH_ROUNDS=6 \
+        PAIRDB_SERVER="$PWD/$SAN_BUILD/pairdb-server"
 fi
 
 echo

@@ -15,10 +15,11 @@
  * them all again. Readers stop reading a segment at the first LSN its
  * successor starts with, so the abandoned copy never counts.
  *
- * Segments are preallocated with fallocate (ENOSPC shows up before a frame
- * depends on the space) and, when the writer is idle, the next segment is
- * filled with zeros ahead of use: overwriting written blocks needs no
- * metadata update, which makes each fdatasync cheaper.
+ * Segments are preallocated with fallocate, the next one while the writer
+ * is idle, so ENOSPC shows up before a frame depends on the space. (Filling
+ * them with zeros ahead of use would spare each fdatasync a metadata update,
+ * but on ext4 the zero writes then ride along with the log's own syncs and
+ * cost far more than they save.)
  */
 #include "persist/wal.h"
 
@@ -40,11 +41,10 @@
 #include "server/config.h"
 #include "server/log.h"
 
-#define ZERO_CHUNK (256 * 1024)
-#define FIRST_SEGMENT_SIZE (8LL * 1024 * 1024)
 #define MAX_PENDING_BYTES (256LL * 1024 * 1024) /* sealed, unwritten: the loop waits beyond */
 #define IOV_MAX_GROUP 64
 #define SLOW_SYNC_US 2000000
+#define GROUP_COMMIT_WAIT_US 100
 
 typedef struct frame_buf {
     struct frame_buf *next;
@@ -74,6 +74,7 @@ static struct {
     pthread_cond_t cv_main;     /* the main thread waits for room or for close */
     frame_buf *queue_head, *queue_tail;
     long long pending_bytes;
+    long long queued_frames;
     int stop;
     segment_info *segs;
     int nsegs, segs_cap;
@@ -85,7 +86,7 @@ static struct {
     int seg_fd;
     long long seg_off, seg_size;
     int next_fd;                /* preallocated next segment (next.tmp), -1 if none */
-    long long next_size, next_zeroed;
+    long long next_size;
     frame_buf *unsynced_head, *unsynced_tail; /* written, not yet synced */
     long long last_sync_us;
     int need_new_segment;
@@ -205,10 +206,13 @@ uint64_t wal_seal(void) {
     else
         w.queue_head = f;
     w.queue_tail = f;
+    w.queued_frames++;
     w.pending_bytes += (long long)f->len;
     pthread_cond_signal(&w.cv_writer);
     pthread_mutex_unlock(&w.mu);
-    return f->lsn;
+    /* Not f->lsn: once queued, f belongs to the writer, which may already
+     * have synced and freed it. */
+    return w.last_lsn;
 }
 
 uint64_t wal_last_lsn(void) {
@@ -293,7 +297,6 @@ static int prepare_next(long long size) {
         return -1;
     }
     w.next_size = size;
-    w.next_zeroed = 0;
     return 0;
 }
 
@@ -345,48 +348,24 @@ static int open_segment(uint64_t first_lsn, long long min_size) {
     return 0;
 }
 
-/* Writes zeros over the next segment up to `upto` (a chunk at most when
- * chunked is set). */
-static int zero_fill_next(long long upto, int chunked) {
-    static const char zeros[ZERO_CHUNK];
-    while (w.next_zeroed < upto) {
-        long long n = upto - w.next_zeroed;
-        if (n > ZERO_CHUNK) n = ZERO_CHUNK;
-        if (pwrite(w.next_fd, zeros, (size_t)n, w.next_zeroed) != n) return -1;
-        w.next_zeroed += n;
-        if (chunked) break;
-    }
-    if (w.next_zeroed == w.next_size && fdatasync(w.next_fd) < 0) return -1;
-    return 0;
-}
-
-/* A fully zeroed next.tmp left by the previous run is reused as is. */
-static void adopt_next(void) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/next.tmp", w.dir);
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0) return;
-    if (fstat(fd, &st) < 0 || st.st_size < segment_size()) {
-        close(fd);
-        unlink(path);
+/* Idle work: have the next segment preallocated before it is needed, so a
+ * full disk shows up (and writes are refused) while the current segment
+ * still has room for the frames in flight. */
+static void idle_prepare(void) {
+    if (w.seg_fd < 0 || w.next_fd >= 0) return;
+    int was = __atomic_load_n(&w.space_error, __ATOMIC_RELAXED);
+    if (prepare_next(segment_size()) < 0) {
+        int err = errno ? errno : EIO;
+        /* Writes are refused from now on: say why, once. */
+        if (!was)
+            log_msg(LOG_WARNING, "Can't preallocate the next write-ahead log segment (%s): "
+                    "writes are refused until it succeeds; retrying every second.",
+                    strerror(err));
+        __atomic_store_n(&w.space_error, err, __ATOMIC_RELAXED);
         return;
     }
-    w.next_fd = fd;
-    w.next_size = w.next_zeroed = (long long)st.st_size;
-}
-
-/* Idle work: zero-fill the next segment a chunk at a time. */
-static void idle_prepare(void) {
-    if (w.seg_fd < 0) return;
-    if (w.next_fd < 0) {
-        if (prepare_next(segment_size()) < 0) {
-            __atomic_store_n(&w.space_error, errno, __ATOMIC_RELAXED);
-            return;
-        }
-        __atomic_store_n(&w.space_error, 0, __ATOMIC_RELAXED);
-    }
-    if (w.next_zeroed < w.next_size) zero_fill_next(w.next_size, 1);
+    if (was) log_msg(LOG_WARNING, "Write-ahead log segment preallocated: accepting writes.");
+    __atomic_store_n(&w.space_error, 0, __ATOMIC_RELAXED);
 }
 
 static void free_frames(frame_buf *f) {
@@ -515,7 +494,7 @@ static long long idle_wait_us(int policy) {
         long long due = w.last_sync_us + 1000000 - mono_us();
         return due > 0 ? due : 0;
     }
-    if (w.next_fd < 0 || w.next_zeroed < w.next_size) return 0; /* prepare the next segment */
+    if (w.next_fd < 0) return 0; /* prepare the next segment */
     return -1;
 }
 
@@ -559,8 +538,23 @@ static int writer_round(frame_buf *group, frame_buf *tail, int policy, int stopp
     return 1;
 }
 
+/* Group commit under `always`: when the last sync carried several frames
+ * (clients are many) and fewer are queued now, wait a little for the rest:
+ * one sync for all of them costs less than two, and those clients would
+ * otherwise wait for the next sync anyway. Under mu. */
+static void gather(const long long *last_group_frames) {
+    if (w.stop || current_policy() != FSYNC_ALWAYS || *last_group_frames < 2) return;
+    long long deadline = mono_us() + GROUP_COMMIT_WAIT_US;
+    while (w.queue_head && w.queued_frames < *last_group_frames && !w.stop) {
+        long long left = deadline - mono_us();
+        if (left <= 0) break;
+        timed_wait(left);
+    }
+}
+
 static void *writer_main(void *arg) {
     (void)arg;
+    long long last_group_frames = 0;
     pthread_mutex_lock(&w.mu);
     for (;;) {
         if (!w.queue_head && !w.stop) {
@@ -570,9 +564,12 @@ static void *writer_main(void *arg) {
             else if (us > 0)
                 timed_wait(us);
         }
+        gather(&last_group_frames);
         frame_buf *group = w.queue_head, *tail = w.queue_tail;
         long long group_bytes = w.pending_bytes;
+        last_group_frames = w.queued_frames;
         w.queue_head = w.queue_tail = NULL;
+        w.queued_frames = 0;
         int stopping = w.stop, policy = current_policy();
         pthread_mutex_unlock(&w.mu);
 
@@ -640,16 +637,6 @@ int wal_open(const char *dir, uint64_t next_lsn, char *err, size_t errlen) {
     w.last_lsn = next_lsn - 1;
     w.written_lsn = w.synced_lsn = next_lsn - 1;
     w.stop = 0;
-    /* The first segment is zeroed before use (a short one, so start-up
-     * stays quick) unless the last run left a zeroed one ready. */
-    adopt_next();
-    if (w.next_fd < 0) {
-        long long first = segment_size() < FIRST_SEGMENT_SIZE ? segment_size() : FIRST_SEGMENT_SIZE;
-        if (prepare_next(first) < 0 || zero_fill_next(first, 0) < 0) {
-            snprintf(err, errlen, "can't create a log segment in %s: %s", w.dir, strerror(errno));
-            return -1;
-        }
-    }
     if (open_segment(next_lsn, 0) < 0) {
         snprintf(err, errlen, "can't create a log segment in %s: %s", w.dir, strerror(errno));
         return -1;
@@ -700,12 +687,10 @@ void wal_close(void) {
     w.unsynced_head = w.unsynced_tail = w.queue_head = w.queue_tail = NULL;
     if (w.seg_fd >= 0) close(w.seg_fd);
     if (w.next_fd >= 0) {
+        char path[4200];
         close(w.next_fd);
-        if (w.next_zeroed < w.next_size) { /* keep it only ready for use */
-            char path[4200];
-            snprintf(path, sizeof path, "%s/next.tmp", w.dir);
-            unlink(path);
-        }
+        snprintf(path, sizeof path, "%s/next.tmp", w.dir);
+        unlink(path);
     }
     w.seg_fd = w.next_fd = -1;
     mem_free(w.segs);

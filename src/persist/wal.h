@@ -106,8 +106,9 @@ wal_reader *wal_reader_open(const char *dir, char *err, size_t errlen);
 int wal_reader_next(wal_reader *r, wal_frame *f, char *err, size_t errlen);
 /* After a torn tail, or after corruption when repairing: cuts the log at
  * the end of its last good frame (later segments are deleted after a torn
- * tail, renamed to *.corrupt after damage), so the next start sees a clean
- * log. */
+ * tail, renamed to *.corrupt after damage; a damaged segment is copied to
+ * *.corrupt before it is cut, or renamed whole after a gap or a bad
+ * header), so the next start sees a clean log. */
 int wal_reader_truncate_tail(wal_reader *r, char *err, size_t errlen);
 int wal_reader_torn(const wal_reader *r);
 uint64_t wal_reader_last_lsn(const wal_reader *r);

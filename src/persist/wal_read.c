@@ -219,6 +219,15 @@ static int valid_frame_after(wal_reader *r, long long off) {
     return 0;
 }
 
+/* The log is damaged at off in the current segment: what --repair cuts.
+ * At offset 0 the whole segment is unusable (a gap before it, a bad
+ * header) and is set aside with everything after it. */
+static void mark_damage(wal_reader *r, long long off) {
+    r->corrupt = 1;
+    r->torn_seg = r->cur;
+    r->torn_off = off;
+}
+
 int wal_reader_next(wal_reader *r, wal_frame *f, char *err, size_t errlen) {
     if (r->torn) return 0;
     for (;;) {
@@ -236,10 +245,14 @@ int wal_reader_next(wal_reader *r, wal_frame *f, char *err, size_t errlen) {
                 snprintf(err, errlen, "%s: the log goes from LSN %llu to a segment starting at %llu "
                          "(frames missing)", s->path, (unsigned long long)(r->expect - 1),
                          (unsigned long long)s->first_lsn);
+                mark_damage(r, 0);
                 return -1;
             }
             int m = map_segment(r, r->cur, err, errlen);
-            if (m < 0) return -1;
+            if (m < 0) {
+                mark_damage(r, 0);
+                return -1;
+            }
             if (m == 1) {
                 unmap(r);
                 continue;
@@ -261,9 +274,7 @@ int wal_reader_next(wal_reader *r, wal_frame *f, char *err, size_t errlen) {
             if (!all_zero(r->map + off, r->map_len - off) && valid_frame_after(r, off)) {
                 snprintf(err, errlen, "%s: corrupt frame at offset %lld (zeroed header followed "
                          "by valid frames)", s->path, off);
-                r->corrupt = 1;
-                r->torn_seg = r->cur;
-                r->torn_off = off;
+                mark_damage(r, off);
                 return -1;
             }
             continue;
@@ -274,9 +285,7 @@ int wal_reader_next(wal_reader *r, wal_frame *f, char *err, size_t errlen) {
             if (valid_frame_after(r, off)) {
                 snprintf(err, errlen, "%s: corrupt frame at offset %lld (expected LSN %llu)",
                          s->path, off, (unsigned long long)r->expect);
-                r->corrupt = 1;
-                r->torn_seg = r->cur;
-                r->torn_off = off;
+                mark_damage(r, off);
                 return -1;
             }
             r->torn = 1;
@@ -305,16 +314,70 @@ int wal_reader_torn(const wal_reader *r) {
     return r->torn;
 }
 
+/* Copies src to dst (created, synced). 0, or -1 with errno. */
+static int copy_file(const char *src, const char *dst) {
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return -1;
+    int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) {
+        close(in);
+        return -1;
+    }
+    char buf[65536];
+    ssize_t n;
+    int rc = 0;
+    while (rc == 0 && (n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) rc = -1;
+        for (ssize_t done = 0; rc == 0 && done < n;) {
+            ssize_t m = write(out, buf + done, (size_t)(n - done));
+            if (m < 0 && errno == EINTR) continue;
+            if (m <= 0) {
+                if (m == 0) errno = EIO;
+                rc = -1;
+            } else {
+                done += m;
+            }
+        }
+    }
+    if (rc == 0 && fsync(out) < 0) rc = -1;
+    int saved = errno;
+    close(in);
+    close(out);
+    errno = saved;
+    return rc;
+}
+
 int wal_reader_truncate_tail(wal_reader *r, char *err, size_t errlen) {
     if (!r->torn && !r->corrupt) return 0;
     const char *path = r->segs[r->torn_seg].path;
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || ftruncate(fd, r->torn_off) < 0 || fsync(fd) < 0) {
-        snprintf(err, errlen, "can't truncate %s at %lld: %s", path, r->torn_off, strerror(errno));
-        if (fd >= 0) close(fd);
-        return -1;
+    char aside[4200];
+    snprintf(aside, sizeof aside, "%s.corrupt", path);
+    if (r->corrupt && r->torn_off == 0) {
+        /* Nothing in it can be used: the segment itself goes aside. Left in
+         * place, the next start would replay it after the new frames. */
+        if (rename(path, aside) < 0) {
+            snprintf(err, errlen, "can't rename %s to %s: %s", path, aside, strerror(errno));
+            return -1;
+        }
+    } else {
+        /* Valid frames may follow the damage in this very segment: keep the
+         * whole file aside before cutting it, so the offsets a message named
+         * still point at the same bytes. */
+        if (r->corrupt && copy_file(path, aside) < 0) {
+            snprintf(err, errlen, "can't keep a copy of %s as %s: %s", path, aside,
+                     strerror(errno));
+            return -1;
+        }
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || ftruncate(fd, r->torn_off) < 0 || fsync(fd) < 0) {
+            snprintf(err, errlen, "can't truncate %s at %lld: %s", path, r->torn_off,
+                     strerror(errno));
+            if (fd >= 0) close(fd);
+            return -1;
+        }
+        close(fd);
     }
-    close(fd);
     /* After a torn tail later segments hold no valid frame: they go. After
      * damage (--repair) they are kept aside for inspection. */
     for (int i = r->torn_seg + 1; i < r->nsegs; i++) {

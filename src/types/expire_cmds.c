@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "persist/effects.h"
 #include "server/handler.h"
 
 void key__expire_register(void);
@@ -93,12 +94,16 @@ static void expire_generic(client *c, long long basetime, int seconds) {
         db_delete(c->db, key->ptr, key->len);
         key_modified(c, key->ptr, key->len);
         db_notify(NOTIFY_GENERIC, "del", c->db, key->ptr, key->len);
+        effect_log_del(c->dbid, key);
         reply_int(c, 1);
         return;
     }
     db_set_expire(c->db, e, when);
     key_modified(c, key->ptr, key->len);
     db_notify(NOTIFY_GENERIC, "expire", c->db, key->ptr, key->len);
+    /* Every form is logged absolute: a relative time would restart on
+     * replay, and NX/XX/GT/LT were decided against the state of now. */
+    effect_log_pexpireat(c->dbid, key, when);
     reply_int(c, 1);
     return;
 not_set:

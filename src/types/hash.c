@@ -39,6 +39,7 @@
 #include "ds/listpack.h"
 #include "ds/mem.h"
 #include "ds/numconv.h"
+#include "persist/effects.h"
 #include "server/config.h"
 #include "server/handler.h"
 #include "types/scan.h"
@@ -464,6 +465,13 @@ static void hincrbyfloat_command(client *c) {
     hash_set(e, f->ptr, f->len, nbuf, nlen);
     reply_bulk(c, nbuf, nlen);
     notify_write(c, key, "hincrbyfloat");
+    /* The result is logged, not the increment (as INCRBYFLOAT does). */
+    effect ef;
+    effect_start(&ef, "HSET");
+    effect_add_arg(&ef, key);
+    effect_add_arg(&ef, f);
+    effect_add(&ef, nbuf, nlen);
+    effect_log(&ef, c->dbid);
 }
 
 /* ------------------------------------------------------------------------ */

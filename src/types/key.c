@@ -24,6 +24,7 @@
 #include "ds/glob.h"
 #include "ds/mem.h"
 #include "ds/numconv.h"
+#include "persist/effects.h"
 #include "server/config.h"
 #include "server/blocking.h"
 #include "server/handler.h"
@@ -569,6 +570,28 @@ static void restore_access(kv *e, long long freq, long long idle) {
     }
 }
 
+/* RESTORE is logged with its TTL absolute (a relative one would restart on
+ * replay), keeping the options that shape the result. */
+static void log_restore_effect(client *c, long long abs_ttl, int replace, long long freq,
+                               long long idle) {
+    effect e;
+    effect_start(&e, "RESTORE");
+    effect_add_arg(&e, &c->argv[1]);
+    effect_add_ll(&e, abs_ttl);
+    effect_add_arg(&e, &c->argv[3]);
+    if (replace) effect_add_str(&e, "REPLACE");
+    if (abs_ttl) effect_add_str(&e, "ABSTTL");
+    if (idle >= 0) {
+        effect_add_str(&e, "IDLETIME");
+        effect_add_ll(&e, idle);
+    }
+    if (freq >= 0) {
+        effect_add_str(&e, "FREQ");
+        effect_add_ll(&e, freq);
+    }
+    effect_log(&e, c->dbid);
+}
+
 static void restore_command(client *c) {
     const resp_arg *key = &c->argv[1], *payload = &c->argv[3];
     long long ttl, freq = -1, idle = -1;
@@ -624,6 +647,7 @@ static void restore_command(client *c) {
         if (deleted) {
             key_modified(c, key->ptr, key->len);
             db_notify(NOTIFY_GENERIC, "del", c->db, key->ptr, key->len);
+            effect_log_del(c->dbid, key);
         }
         reply_ok(c);
         return;
@@ -631,6 +655,7 @@ static void restore_command(client *c) {
     db_add(c->db, e);
     if (ttl) db_set_expire(c->db, e, ttl);
     restore_access(e, freq, idle);
+    log_restore_effect(c, ttl, replace, freq, idle);
     key_modified(c, key->ptr, key->len);
     db_notify(NOTIFY_GENERIC, "restore", c->db, key->ptr, key->len);
     signal_key_ready(c->db, key->ptr, key->len);

@@ -30,6 +30,7 @@
 #include "ds/dstr.h"
 #include "ds/mem.h"
 #include "ds/quicklist.h"
+#include "persist/effects.h"
 #include "server/blocking.h"
 #include "server/config.h"
 #include "server/handler.h"
@@ -553,6 +554,15 @@ static int move_try(client *c, int wherefrom, int whereto) {
     kv *dst = lookup_list_write(c, dstkey, &err);
     if (err) return 1;
     (void)dst;
+    /* BLMOVE and BRPOPLPUSH must not block on replay: every form is logged
+     * as the LMOVE it amounts to. */
+    effect e;
+    effect_start(&e, "LMOVE");
+    effect_add_arg(&e, srckey);
+    effect_add_arg(&e, dstkey);
+    effect_add_str(&e, wherefrom == QL_HEAD ? "LEFT" : "RIGHT");
+    effect_add_str(&e, whereto == QL_HEAD ? "LEFT" : "RIGHT");
+    effect_log(&e, c->dbid);
     move_serve(c, srckey, src, dstkey, wherefrom, whereto);
     return 1;
 }
@@ -593,6 +603,17 @@ static void brpoplpush_command(client *c) {
 /* Blocking pops and LMPOP                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* Which key was served, and whether the command waited for it, are
+ * settled now: the log gets the plain pop of that key ([LR]POP key, with
+ * the count for LMPOP forms). */
+static void log_pop_effect(client *c, const resp_arg *key, int where, long long count) {
+    effect e;
+    effect_start(&e, where == QL_HEAD ? "LPOP" : "RPOP");
+    effect_add_arg(&e, key);
+    if (count >= 0) effect_add_ll(&e, count);
+    effect_log(&e, c->dbid);
+}
+
 /* Serves the first non-empty list among keys. Returns 1 when served or an
  * error was replied, 0 when every key is absent. count < 0: BLPOP's
  * [key, element] reply; otherwise LMPOP's [key, [elements]]. */
@@ -602,6 +623,7 @@ static int pop_first_of(client *c, const resp_arg *keys, int nkeys, int where, l
         kv *e = lookup_list_write(c, &keys[j], &err);
         if (err) return 1;
         if (!e) continue;
+        log_pop_effect(c, &keys[j], where, count);
         if (count < 0) {
             pop_one_reply(c, &keys[j], e, where, 1);
         } else {

@@ -36,6 +36,7 @@
 #include "ds/intset.h"
 #include "ds/mem.h"
 #include "ds/numconv.h"
+#include "persist/effects.h"
 #include "proto/resp.h"
 #include "server/config.h"
 #include "server/handler.h"
@@ -677,8 +678,12 @@ static void spop_with_count(client *c) {
         db_delete(c->db, key->ptr, key->len);
         db_notify(NOTIFY_GENERIC, "del", c->db, key->ptr, key->len);
         key_modified(c, key->ptr, key->len);
+        effect_log_del(c->dbid, key);
         return;
     }
+    /* The members taken are random: they are logged as SREMs. */
+    effect_batch removed;
+    effect_batch_start(&removed, c->dbid, "SREM", key);
     size_t remaining = size - (size_t)count;
     reply_set(c, (long)count);
     if (remaining * SPOP_MOVE_STRATEGY_MUL > (size_t)count) {
@@ -686,12 +691,14 @@ static void spop_with_count(client *c) {
             selem el;
             sv_random(&s, &el);
             if (el.is_int) {
-                int removed;
+                int gone;
                 reply_bulk_ll(c, el.v);
-                s.ptr = intset_remove(s.ptr, el.v, &removed);
+                effect_batch_add_ll(&removed, el.v);
+                s.ptr = intset_remove(s.ptr, el.v, &gone);
             } else {
-                /* Reply before removing: el points into the member. */
+                /* Reply and log before removing: el points into the member. */
                 reply_bulk(c, el.p, el.len);
+                effect_batch_add(&removed, el.p, el.len);
                 sv_remove(&s, el.p, el.len);
             }
         }
@@ -711,11 +718,18 @@ static void spop_with_count(client *c) {
         siter it;
         selem el;
         siter_init(&it, &s);
-        while (siter_next(&it, &el)) reply_elem(c, &el);
+        while (siter_next(&it, &el)) {
+            char buf[INT_BUF];
+            size_t len;
+            const char *p = selem_bytes(&el, buf, &len);
+            reply_elem(c, &el);
+            effect_batch_add(&removed, p, len);
+        }
         siter_done(&it);
         sv_free(&s);
         sv_store(e, &keep);
     }
+    effect_batch_finish(&removed);
     key_modified(c, key->ptr, key->len);
 }
 
@@ -740,6 +754,16 @@ static void spop_command(client *c) {
     selem el;
     sv_random(&s, &el);
     reply_elem(c, &el);
+    /* Logged before the removal frees the member el points into. SREM of
+     * the last member deletes the key on replay too. */
+    char buf[INT_BUF];
+    size_t len;
+    const char *p = selem_bytes(&el, buf, &len);
+    effect ef;
+    effect_start(&ef, "SREM");
+    effect_add_arg(&ef, key);
+    effect_add(&ef, p, len);
+    effect_log(&ef, c->dbid);
     sv_remove_elem(&s, &el);
     sv_store(e, &s);
     db_notify(NOTIFY_SET, "spop", c->db, key->ptr, key->len);

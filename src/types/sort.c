@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "ds/mem.h"
+#include "persist/effects.h"
 #include "server/blocking.h"
 #include "server/handler.h"
 #include "types/hash.h"
@@ -305,9 +306,28 @@ static void emit(client *c, kv *dst, const char *s, size_t len, int found) {
     else reply_null(c);
 }
 
-static void store_result(client *c, const resp_arg *key, kv *dst, long long outputlen) {
+static void log_pushed(const char *s, size_t len, void *arg) {
+    effect_batch_add(arg, s, len);
+}
+
+/* A set's elements come in hash order, and BY ALPHA ties (equal or missing
+ * weights) keep that order, which a replay need not reproduce: the stored
+ * list is logged as it came out (DEL, then RPUSHes). */
+static void log_stored_list(client *c, const resp_arg *key, const kv *dst) {
+    effect_log_del(c->dbid, key);
+    effect_batch b;
+    effect_batch_start(&b, c->dbid, "RPUSH", key);
+    list_foreach(dst, log_pushed, &b);
+    effect_batch_finish(&b);
+}
+
+static void store_result(client *c, const resp_arg *key, kv *dst, long long outputlen,
+                         int log_contents) {
     if (outputlen > 0) {
+        /* After db_set: replacing a key whose time had passed logs its DEL,
+         * which must come before the new contents. */
         db_set(c->db, dst, 0);
+        if (log_contents) log_stored_list(c, key, dst);
         key_modified(c, key->ptr, key->len);
         if (outputlen > 1) server_dirty_add(outputlen - 1);
         db_notify(NOTIFY_LIST, "sortstore", c->db, key->ptr, key->len);
@@ -315,6 +335,7 @@ static void store_result(client *c, const resp_arg *key, kv *dst, long long outp
     } else {
         kv_free(dst);
         if (db_delete(c->db, key->ptr, key->len)) {
+            if (log_contents) effect_log_del(c->dbid, key);
             key_modified(c, key->ptr, key->len);
             db_notify(NOTIFY_GENERIC, "del", c->db, key->ptr, key->len);
         }
@@ -425,7 +446,7 @@ static void sort_generic(client *c, int readonly) {
                 emit(c, dst, val, vlen, found);
             }
         }
-        if (dst) store_result(c, o.store, dst, outputlen);
+        if (dst) store_result(c, o.store, dst, outputlen, type == TYPE_SET);
     }
     mem_free(sc.key);
     vec_free(&v);

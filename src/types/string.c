@@ -35,6 +35,7 @@
 #include "ds/dstr.h"
 #include "ds/mem.h"
 #include "ds/numconv.h"
+#include "persist/effects.h"
 #include "server/config.h"
 #include "server/handler.h"
 #include "types/types.h"
@@ -174,6 +175,23 @@ static int parse_set_options(client *c, int first, int for_set, int *flags,
     return 0;
 }
 
+/* A SET that wrote logs what it did, not what it was asked: the expire as
+ * an absolute PXAT (relative forms would move on replay), KEEPTTL when
+ * asked, and no NX/XX/GET, whose conditions already held. */
+static void log_set_effect(client *c, const resp_arg *key, const resp_arg *val, int flags,
+                           long long when_ms) {
+    effect e;
+    effect_start(&e, "SET");
+    effect_add_arg(&e, key);
+    effect_add_arg(&e, val);
+    if (flags & SO_KEEPTTL) effect_add_str(&e, "KEEPTTL");
+    if (when_ms) {
+        effect_add_str(&e, "PXAT");
+        effect_add_ll(&e, when_ms);
+    }
+    effect_log(&e, c->dbid);
+}
+
 /* What SET, SETNX, SETEX and PSETEX share. flags are SO_*; expire is the
  * time argument (NULL for none); int_reply selects SETNX's 1/0 replies
  * instead of OK/nil. */
@@ -224,6 +242,7 @@ static void set_generic(client *c, int flags, const resp_arg *key, const resp_ar
         db_set_expire(c->db, e, when);
         db_notify(NOTIFY_GENERIC, "expire", c->db, key->ptr, key->len);
     }
+    log_set_effect(c, key, val, flags, expire ? when : 0);
     if (!(flags & SO_GET)) {
         if (int_reply)
             reply_int(c, 1);
@@ -303,14 +322,17 @@ static void getex_command(client *c) {
         db_delete(c->db, key->ptr, key->len);
         key_modified(c, key->ptr, key->len);
         db_notify(NOTIFY_GENERIC, "del", c->db, key->ptr, key->len);
+        effect_log_del(c->dbid, key);
     } else if (expire) {
         db_set_expire(c->db, e, when);
         key_modified(c, key->ptr, key->len);
         db_notify(NOTIFY_GENERIC, "expire", c->db, key->ptr, key->len);
+        effect_log_pexpireat(c->dbid, key, when);
     } else if (flags & SO_PERSIST) {
         if (db_persist(c->db, e)) {
             key_modified(c, key->ptr, key->len);
             db_notify(NOTIFY_GENERIC, "persist", c->db, key->ptr, key->len);
+            effect_log_key_only(c->dbid, "PERSIST", key);
         }
     }
 }
@@ -628,6 +650,14 @@ static void incrbyfloat_command(client *c) {
         db_add(c->db, ne);
     key_modified(c, key->ptr, key->len);
     db_notify(NOTIFY_STRING, "incrbyfloat", c->db, key->ptr, key->len);
+    /* The sum is logged, not the increment: float arithmetic and its
+     * formatting need not give the same text on replay. */
+    effect ef;
+    effect_start(&ef, "SET");
+    effect_add_arg(&ef, key);
+    effect_add(&ef, out, olen);
+    effect_add_str(&ef, "KEEPTTL");
+    effect_log(&ef, c->dbid);
     reply_bulk(c, out, olen);
 }
 

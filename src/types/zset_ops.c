@@ -22,6 +22,7 @@
 #include "ds/glob.h"
 #include "ds/mem.h"
 #include "ds/numconv.h"
+#include "persist/effects.h"
 #include "proto/resp.h"
 #include "server/blocking.h"
 #include "server/config.h"
@@ -670,6 +671,16 @@ static void zpopmax_command(client *c) {
     zpop_generic(c, 1);
 }
 
+/* The key served is settled now, and a blocking form must not wait on
+ * replay: the log gets ZPOPMIN/ZPOPMAX key (with the count of ZMPOP forms). */
+static void log_pop_effect(client *c, const resp_arg *key, long long count, int max) {
+    effect e;
+    effect_start(&e, max ? "ZPOPMAX" : "ZPOPMIN");
+    effect_add_arg(&e, key);
+    if (count >= 0) effect_add_ll(&e, count);
+    effect_log(&e, c->dbid);
+}
+
 /* Serves the first non-empty key; 1 if it replied (served or error). */
 static int pop_first(client *c, const resp_arg *keys, int n, long long count, int max, int shape) {
     for (int i = 0; i < n; i++) {
@@ -677,6 +688,7 @@ static int pop_first(client *c, const resp_arg *keys, int n, long long count, in
         kv *e = lookup_zset_write(c, &keys[i], &wrong);
         if (wrong) return 1;
         if (e) {
+            log_pop_effect(c, &keys[i], count, max);
             pop_from(c, &keys[i], e, count, max, shape);
             return 1;
         }

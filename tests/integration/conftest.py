@@ -12,6 +12,7 @@ starts on a flushed server with reset stats. Tests needing special configuration
 """
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -50,7 +51,35 @@ def wait_for(cond, timeout=5, interval=0.01):
         interval = min(interval * 2, 0.1)
 
 
+def _port_range():
+    """PAIRDB_TEST_PORTS="lo-hi" keeps every server in a range of TCP ports (shared machines)."""
+    spec = os.environ.get("PAIRDB_TEST_PORTS", "")
+    if not spec:
+        return None
+    lo, _, hi = spec.partition("-")
+    return int(lo), int(hi or lo)
+
+
+def _bindable(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 def free_port():
+    rng = _port_range()
+    if rng:
+        lo, hi = rng
+        for _ in range(200):
+            port = random.randint(lo, hi)
+            if _bindable(port):
+                return port
+        raise RuntimeError("no free port in PAIRDB_TEST_PORTS=%s" % os.environ["PAIRDB_TEST_PORTS"])
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -171,6 +200,17 @@ class Server:
 
     def restart(self):
         self.stop()
+        self.start()
+
+    def crash(self):
+        """SIGKILL: no shutdown code runs, as in a power cut for the process."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(STOP_TIMEOUT)
+
+    def crash_restart(self):
+        """Kills the process and starts a new one on the same dir and arguments."""
+        self.crash()
         self.start()
 
     def cleanup(self):
