@@ -13,6 +13,7 @@ import pytest
 
 from conftest import IS_REDIS, SERVER_BIN
 from resp import RawConn
+from walfile import crc32c
 
 pytestmark = pytest.mark.skipif(IS_REDIS, reason="PairDB's own tool")
 
@@ -39,26 +40,6 @@ def resp(*args):
         a = a if isinstance(a, bytes) else str(a).encode()
         out += b"$%d\r\n%s\r\n" % (len(a), a)
     return out
-
-
-def _crc32c_table():
-    table = []
-    for n in range(256):
-        c = n
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-CRC_TABLE = _crc32c_table()
-
-
-def crc32c(data, crc=0):
-    crc ^= 0xFFFFFFFF
-    for b in data:
-        crc = CRC_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
 
 
 # The commands the fixture sends, one frame each (a client waits for each reply), and the
