@@ -6,7 +6,8 @@
  * point its image shows, and forks: the child writes the image from its
  * copy-on-write view while the parent goes on serving. When the child
  * succeeds the parent drops the log segments and older snapshots the new
- * one covers. SAVE, shutdown and backups write in-process.
+ * one covers. SAVE and shutdown write in-process; BACKUP forks as BGSAVE
+ * does, writing into its own directory.
  *
  * Triggers: BGSAVE/BGREWRITEAOF, `save <seconds> <changes>` points, and
  * the log growing past `wal-snapshot-size` bytes since the last snapshot.

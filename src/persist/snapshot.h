@@ -63,4 +63,9 @@ void snapshot_load_close(snapshot_loader *l);
 int snapshot_verify(const char *path, void (*describe)(const char *line, void *arg), void *arg,
                     char *err, size_t errlen);
 
+/* Reads only the header of a snapshot: its LSN and creation time (unix
+ * ms). 0, or -1 with err filled. */
+int snapshot_read_info(const char *path, uint64_t *lsn, long long *created_ms, char *err,
+                       size_t errlen);
+
 #endif

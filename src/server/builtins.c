@@ -4,6 +4,7 @@
  * Adding a command family means adding its register call here; nothing
  * else in the server needs to know it exists.
  */
+#include "persist/persist.h"
 #include "server/command.h"
 #include "server/config.h"
 #include "server/families.h"
@@ -22,4 +23,5 @@ void command_register_builtins(void) {
     set_register();
     zset_register();
     sort_register();
+    persist_register();
 }

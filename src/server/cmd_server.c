@@ -6,6 +6,7 @@
 
 #include "ds/mem.h"
 #include "ds/numconv.h"
+#include "persist/persist.h"
 #include "server/config.h"
 #include "server/handler.h"
 #include "server/net.h"
@@ -39,6 +40,12 @@ static void shutdown_command(client *c) {
     }
     if ((flags & SHUTDOWN_NOSAVE) && (flags & SHUTDOWN_SAVE)) {
         reply_error_syntax(c);
+        return;
+    }
+    /* The final save runs now so that its failure can be answered; the
+     * shutdown is then refused, as in Redis. */
+    if (persist_on_shutdown(flags) < 0) {
+        reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
         return;
     }
     /* As in Redis, a successful SHUTDOWN has no reply: the connection
@@ -100,7 +107,7 @@ static void debug_command(client *c) {
         active_expire_enabled = v != 0;
         reply_ok(c);
     } else if (arg_is(sub, "reload")) {
-        reply_error(c, "ERR DEBUG RELOAD needs snapshots, which this server does not write yet");
+        reply_error(c, "ERR DEBUG RELOAD is not supported: use SAVE and a restart");
     } else if (arg_is(sub, "help")) {
         static const char *const help[] = {
             "OBJECT <key>",

@@ -207,6 +207,7 @@ static const cfg_def table[] = {
     BOOL("appendonly", NULL, 0, "yes", FLD(appendonly)),
     ENUM("appendfsync", NULL, 0, enum_fsync, "always", FLD(appendfsync)),
     SPEC("save", NULL, CF_MULTI, "", &sp_save),
+    MEM("wal-snapshot-size", NULL, 0, 0, LMAX, "256mb", RT),
     MEM("wal-segment-size", NULL, IMM, 1024 * 1024, 1LL << 32, "64mb", FLD(wal_segment_size)),
     /* observability */
     INT("slowlog-log-slower-than", NULL, 0, -1, LMAX, "10000", FLD(slowlog_log_slower_than), NULL),

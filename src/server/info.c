@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ds/mem.h"
+#include "persist/persist.h"
 #include "server/config.h"
 #include "server/handler.h"
 #include "server/server.h"
@@ -123,15 +124,7 @@ static void section_memory(resp_buf *b) {
 }
 
 static void section_persistence(resp_buf *b) {
-    addf(b, "# Persistence\r\n");
-    addf(b, "loading:0\r\nasync_loading:0\r\n");
-    addf(b, "rdb_changes_since_last_save:%lld\r\n", stats.dirty);
-    addf(b, "rdb_bgsave_in_progress:0\r\nrdb_last_save_time:%lld\r\n", stats.start_time_ms / 1000);
-    addf(b, "rdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\n");
-    addf(b, "rdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\n");
-    addf(b, "aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n");
-    addf(b, "aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\n");
-    addf(b, "aof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_last_write_status:ok\r\n");
+    persist_info(b);
 }
 
 static void section_stats(resp_buf *b) {

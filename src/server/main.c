@@ -20,6 +20,7 @@
 
 #include "ds/dict.h"
 #include "ds/mem.h"
+#include "persist/persist.h"
 #include "persist/recovery.h"
 #include "persist/wal.h"
 #include "server/blocking.h"
@@ -63,7 +64,13 @@ static void check_shutdown(void) {
                 shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
         server_request_shutdown(SHUTDOWN_DEFAULT);
     }
-    if (server_shutting_down()) loop_stop(main_loop);
+    if (!server_shutting_down()) return;
+    if (persist_on_shutdown(server_shutdown_flags()) < 0) {
+        server_cancel_shutdown(); /* logged; the server goes on, as Redis does */
+        shutdown_signal = 0;
+        return;
+    }
+    loop_stop(main_loop);
 }
 
 static long long server_cron(loop *l, long long id, void *data) {
@@ -83,6 +90,7 @@ static long long server_cron(loop *l, long long id, void *data) {
     }
     db_rehash_step(1000);
     if (cfg->maxmemory && !recovery_loading()) evict_perform();
+    persist_cron();
     stats_cron();
     check_shutdown();
     return period_us / 1000 > 0 ? period_us / 1000 : 1;
@@ -93,6 +101,7 @@ static void before_sleep(loop *l, void *data) {
     (void)data;
     check_shutdown();
     blocking_handle_ready(); /* before writing: served clients' replies leave now */
+    persist_before_sleep(); /* a scheduled BGSAVE forks between iterations */
     /* This iteration's effects become one log frame; replies produced in it
      * leave once the log has acknowledged it (at once without a log). */
     uint64_t observed = wal_seal();
@@ -239,6 +248,8 @@ static int take_repair_flag(int *argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    int tool = persist_tool_main(argc, argv);
+    if (tool >= 0) return tool;
     int repair = take_repair_flag(&argc, argv);
     int r = config_load_args(argc, argv);
     if (r < 0) return 1;

@@ -19,6 +19,7 @@ static char run_id[41];
 static char executable[4096];
 static int tcp_port;
 static int shutdown_requested;
+static int shutdown_flags;
 
 loop *server_loop(void) {
     return main_loop;
@@ -57,8 +58,17 @@ void server_set_tcp_port(int port) {
 }
 
 void server_request_shutdown(int flags) {
-    (void)flags; /* NOSAVE/SAVE matter once snapshots exist */
+    shutdown_flags = flags;
     shutdown_requested = 1;
+}
+
+int server_shutdown_flags(void) {
+    return shutdown_flags;
+}
+
+void server_cancel_shutdown(void) {
+    shutdown_requested = 0;
+    shutdown_flags = 0;
 }
 
 int server_shutting_down(void) {

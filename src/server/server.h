@@ -29,5 +29,8 @@ enum { SHUTDOWN_DEFAULT = 0, SHUTDOWN_NOSAVE = 1, SHUTDOWN_SAVE = 2, SHUTDOWN_NO
 /* Asks the loop to stop after this iteration and exit cleanly. */
 void server_request_shutdown(int flags);
 int server_shutting_down(void);
+int server_shutdown_flags(void);
+/* A shutdown whose final save failed is called off (as Redis refuses it). */
+void server_cancel_shutdown(void);
 
 #endif
