@@ -1,13 +1,15 @@
 """pairdb-check: verifying and describing a data directory written by a real server.
 
-The server writes its log (--appendonly yes); the test stops it and runs the tool on the
-directory. Expected sizes and offsets are computed here from the on-disk format
-(src/persist/wal.h), not read from the tool, so a wrong description fails.
+The server writes its log (--appendonly yes) and, where a test says SAVE, a snapshot; the test
+stops it and runs the tool on the directory. Expected sizes and offsets are computed here from
+the on-disk format (src/persist/wal.h), not read from the tool, so a wrong description fails.
 PairDB's own tool: these tests do not run against Redis.
 """
 
 import os
+import re
 import subprocess
+import time
 
 import pytest
 
@@ -322,3 +324,148 @@ def test_check_missing_dir_is_an_error(tmp_path):
     assert rc == 1
     assert out.splitlines() == ["damaged: %s is not a readable directory" % (tmp_path / "nope"),
                                 "status: damaged"]
+
+
+# --- snapshots ---------------------------------------------------------------------------
+
+def snap_path(d, lsn):
+    return os.path.join(d, "snap", "%020d.pdb" % lsn)
+
+
+@pytest.fixture
+def snapped(start_server):
+    """A stopped server's directory: frames 1-6 (every type) covered by snapshot LSN 6,
+    frames 7-8 after it. Returns (server, creation time bounds in unix ms)."""
+    s = start_server("--appendonly", "yes", "--wal-segment-size", "1mb")
+    c = RawConn(s.host, s.port, timeout=10)
+    try:
+        assert c.cmd("SET", "k", "v") == b"+OK\r\n"
+        assert c.cmd("RPUSH", "l", "a", "b") == b":2\r\n"
+        assert c.cmd("SADD", "s0", "1", "2", "x") == b":3\r\n"
+        assert c.cmd("ZADD", "z0", "1.5", "a", "2", "b") == b":2\r\n"
+        assert c.cmd("SELECT", "3") == b"+OK\r\n"
+        assert c.cmd("HSET", "h", "f", "v") == b":1\r\n"
+        assert c.cmd("SET", "t", "x", "PX", "100000") == b"+OK\r\n"
+        before = int(time.time() * 1000)
+        assert c.cmd("SAVE") == b"+OK\r\n"
+        after = int(time.time() * 1000)
+        assert c.cmd("SADD", "s", "1", "2") == b":2\r\n"
+        assert c.cmd("ZADD", "z", "1", "a") == b":1\r\n"
+    finally:
+        c.close()
+    assert s.stop() == 0
+    return s, before, after
+
+
+SNAP_LINE = re.compile(r"^snapshot (\S+): format 1, lsn (\d+), created (\d+) \(unix ms\), "
+                       r"(\d+) bytes$")
+
+
+def test_check_snapshot_and_log_that_continues_it(snapped):
+    s, before, after = snapped
+    rc, out, _ = check("--dir", s.dir)
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[0] == "snapshots %s/snap: 1" % s.dir
+    m = SNAP_LINE.match(lines[1])
+    assert m, lines[1]
+    assert m.group(1) == snap_path(s.dir, 6)
+    assert m.group(2) == "6"
+    assert before <= int(m.group(3)) <= after
+    assert int(m.group(4)) == os.path.getsize(snap_path(s.dir, 6))
+    assert lines[2:6] == [
+        "  db0: keys=4 expires=0",
+        "  db3: keys=2 expires=1",
+        "  types: string=2 list=1 set=1 zset=1 hash=1",
+        "  total: keys=6 expires=1",
+    ]
+    assert lines[6] == "log %s/wal: 1 segment, %d bytes" % (s.dir, SEGMENT)
+    assert lines[7].startswith("segment %s: first LSN 1, 8 frames, last LSN 8, " % seg_path(s.dir))
+    assert lines[8:] == [
+        "log: 8 frames, LSN 1 to 8",
+        "log continues snapshot LSN 6: frames from LSN 7 on are present",
+        "status: valid",
+    ]
+
+
+def test_check_snapshot_only_and_snapshot_file(snapped):
+    s, _, _ = snapped
+    rc, out, _ = check("--dir", s.dir, "--snapshot-only")
+    assert rc == 0
+    lines = out.splitlines()
+    assert len(lines) == 7 and lines[-1] == "status: valid"
+    assert "log" not in out
+    rel = os.path.join("snap", "%020d.pdb" % 6)
+    rc, out, _ = check(rel, cwd=s.dir)
+    assert rc == 0
+    assert SNAP_LINE.match(out.splitlines()[0]).group(1) == rel
+    assert out.splitlines()[1:] == lines[2:]
+
+
+def test_check_damaged_snapshot(snapped):
+    s, _, _ = snapped
+    path = snap_path(s.dir, 6)
+    flip(path, os.path.getsize(path) // 2)
+    rc, out, _ = check("--dir", s.dir)
+    assert rc == 1
+    lines = out.splitlines()
+    assert lines[1].startswith("damaged: Bad snapshot %s at offset " % path), lines
+    assert lines[-1] == "status: damaged"
+    # The log itself is still sound.
+    rc, out, _ = check("--dir", s.dir, "--wal-only")
+    assert rc == 0
+
+
+def test_check_log_that_does_not_continue_the_snapshot(snapped):
+    s, _, _ = snapped
+    # A restart opens a new segment at LSN 9; losing the first segment loses frames 7-8,
+    # which the snapshot (LSN 6) does not hold.
+    s.start()
+    c = RawConn(s.host, s.port, timeout=10)
+    try:
+        assert c.cmd("SET", "new", "1") == b"+OK\r\n"
+    finally:
+        c.close()
+    assert s.stop() == 0
+    os.unlink(seg_path(s.dir))
+    rc, out, _ = check("--dir", s.dir)
+    assert rc == 1
+    seg9 = seg_path(s.dir, "%020d.log" % 9)
+    assert out.splitlines()[-2:] == [
+        "damaged: the log does not continue snapshot LSN 6: the first frame after it is LSN 9 "
+        "in %s (frames 7 to 8 missing)" % seg9,
+        "status: damaged",
+    ]
+
+
+def test_check_snapshot_covering_the_whole_log(start_server):
+    s = start_server("--appendonly", "yes", "--wal-segment-size", "1mb")
+    c = RawConn(s.host, s.port, timeout=10)
+    try:
+        assert c.cmd("SET", "k", "v") == b"+OK\r\n"
+        assert c.cmd("SET", "k2", "v2") == b"+OK\r\n"
+    finally:
+        c.close()
+    # After a restart the log goes on in a new segment (LSN 3); a snapshot at LSN 2 then
+    # covers the first segment, which is dropped.
+    s.restart()
+    c = RawConn(s.host, s.port, timeout=10)
+    try:
+        assert c.cmd("SAVE") == b"+OK\r\n"
+    finally:
+        c.close()
+    assert s.stop() == 0
+    logs = [n for n in os.listdir(os.path.join(s.dir, "wal")) if n.endswith(".log")]
+    assert logs == ["%020d.log" % 3]
+    rc, out, _ = check("--dir", s.dir)
+    assert rc == 0
+    lines = out.splitlines()
+    assert SNAP_LINE.match(lines[1]).group(2) == "2"
+    assert lines[2:4] == ["  db0: keys=2 expires=0", "  types: string=2 list=0 set=0 zset=0 hash=0"]
+    seg3 = seg_path(s.dir, "%020d.log" % 3)
+    assert lines[-4:] == [
+        "segment %s: first LSN 3, no frames, %d bytes" % (seg3, os.path.getsize(seg3)),
+        "log: no frames",
+        "log continues snapshot LSN 2: no frames after it",
+        "status: valid",
+    ]
