@@ -162,6 +162,38 @@ static int save_in_process(void) {
     return 0;
 }
 
+/* ---- switching the log at run time --------------------------------------------------------- */
+
+int persist_set_appendonly(int on, const char **err) {
+    static char msg[600];
+    if (recovery_loading()) return 0; /* recovery opens the log when it ends */
+    if (!on) {
+        wal_close();
+        return 0;
+    }
+    if (wal_is_open()) return 0;
+    /* Writes made while the log was off are in no frame: a snapshot first
+     * holds them, and the log continues from its LSN. */
+    if (child_busy()) {
+        *err = "a snapshot is being written; retry when it has finished";
+        return -1;
+    }
+    if (save_in_process() < 0) {
+        *err = "can't write the snapshot the log would start from (see the log file)";
+        return -1;
+    }
+    char why[512];
+    if (wal_open(".", P.snapshot_last_lsn + 1, why, sizeof why) < 0) {
+        snprintf(msg, sizeof msg, "can't open the write-ahead log: %s", why);
+        *err = msg;
+        return -1;
+    }
+    wal_drop_covered(P.snapshot_last_lsn);
+    log_msg(LOG_NOTICE, "Write-ahead log opened at run time from LSN %llu",
+            (unsigned long long)P.snapshot_last_lsn + 1);
+    return 0;
+}
+
 /* ---- the child ----------------------------------------------------------------------------- */
 
 static int shared_map(void) {

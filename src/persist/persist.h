@@ -31,6 +31,10 @@ int persist_child_active(void);
  * configured and not NOSAVE) and kills a running child. -1 when a
  * requested save failed (the shutdown is refused, as in Redis). */
 int persist_on_shutdown(int flags);
+/* CONFIG SET appendonly: off closes the log (synced); on writes a
+ * snapshot in-process (it holds what was written without a log) and opens
+ * the log after its LSN. -1 with *err set when that fails. */
+int persist_set_appendonly(int on, const char **err);
 /* The "# Persistence" INFO section. */
 void persist_info(resp_buf *b);
 

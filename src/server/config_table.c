@@ -38,6 +38,8 @@
 #include "server/client.h"
 #include "server/db.h"
 #include "server/log.h"
+#include "server/server.h"
+#include "persist/persist.h"
 
 #include "server/config_int.h"
 
@@ -142,6 +144,7 @@ static const cfg_enum enum_sanitize[] = {{"no", 0}, {"yes", 1}, {"clients", 2}, 
 /* ---- the table ---------------------------------------------------------------- */
 
 static int apply_hz(const char **err);
+static int apply_appendonly(const char **err);
 static int apply_maxclients(const char **err);
 static const cfg_special sp_bind, sp_save, sp_obuf, sp_notify, sp_dir, sp_oom_values,
     sp_percentiles, sp_replicaof;
@@ -150,6 +153,8 @@ static const cfg_special sp_bind, sp_save, sp_obuf, sp_notify, sp_dir, sp_oom_va
 #define RT -1L, 0
 #define BOOL(n, a, fl, d, loc)                                                                     \
     { n, a, CT_BOOL, fl, 0, 1, d, NULL, loc, NULL, NULL }
+#define BOOLA(n, a, fl, d, loc, ap)                                                                 \
+    { n, a, CT_BOOL, fl, 0, 1, d, NULL, loc, NULL, ap }
 #define INT(n, a, fl, lo, hi, d, loc, ap)                                                          \
     { n, a, CT_INT, fl, lo, hi, d, NULL, loc, NULL, ap }
 #define MEM(n, a, fl, lo, hi, d, loc)                                                              \
@@ -204,7 +209,7 @@ static const cfg_def table[] = {
     INT("lfu-decay-time", NULL, 0, 0, IMAX, "1", FLD(lfu_decay_time), NULL),
     INT("active-expire-effort", NULL, 0, 1, 10, "1", FLD(active_expire_effort), NULL),
     /* persistence */
-    BOOL("appendonly", NULL, 0, "yes", FLD(appendonly)),
+    BOOLA("appendonly", NULL, 0, "yes", FLD(appendonly), apply_appendonly),
     ENUM("appendfsync", NULL, 0, enum_fsync, "always", FLD(appendfsync)),
     SPEC("save", NULL, CF_MULTI, "", &sp_save),
     MEM("wal-snapshot-size", NULL, 0, 0, LMAX, "256mb", RT),
@@ -733,6 +738,13 @@ static char *cfg_format(int i) {
 }
 
 /* ---- apply hooks ------------------------------------------------------------------ */
+
+/* At start-up recovery opens the log; at run time the persistence layer
+ * switches it (a snapshot first when it comes on). */
+static int apply_appendonly(const char **err) {
+    if (!server_loop()) return 0;
+    return persist_set_appendonly(config.appendonly, err);
+}
 
 static int apply_hz(const char **err) {
     (void)err;
