@@ -103,6 +103,7 @@ crash_suite crash PAIRDB_SERVER="$PAIRDB_SERVER"
 
 # --- the same server under ASan/UBSan (when SAN_BUILD names its build) -------
 # A sanitizer report in a server log fails the test that owned the server.
+# pairdb-check is taken from the same build directory as the server.
 if [ -n "${SAN_BUILD:-}" ]; then
     echo "== sanitizers ($SAN_BUILD)"
     out=$(ASAN_OPTIONS=detect_leaks=1 "$SAN_BUILD/unit-tests" 2>&1)
@@ -121,7 +122,7 @@ if [ -n "${SAN_BUILD:-}" ]; then
         tests/integration/test_dump.py tests/integration/test_limits.py \
         tests/integration/test_list.py tests/integration/test_hash.py \
         tests/integration/test_set.py tests/integration/test_zset.py \
-        tests/integration/test_sort.py 2>&1 | tee "$log" | tail -15
+        tests/integration/test_sort.py tests/integration/test_check.py 2>&1 | tee "$log" | tail -15
     summary=$(grep -E '[0-9]+ (passed|failed)' "$log" | tail -1)
     p=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
     f=$(echo "$summary" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)
