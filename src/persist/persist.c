@@ -134,7 +134,15 @@ static long long wal_bytes_written(void) {
 
 /* After a snapshot at lsn exists: what it covers can go. */
 static void snapshot_done(uint64_t lsn, long long dirty_then, long long wal_bytes_then) {
+    /* LASTSAVE is the image's own time, the one reported again after a
+     * restart loads it. */
+    char path[PERSIST_PATH_MAX], err[256];
+    uint64_t found_lsn;
+    long long created_ms;
     P.last_save_time = now_sec();
+    if (snapshot_find_newest(".", path, sizeof path, &found_lsn, 0, err, sizeof err) == 1 &&
+        found_lsn == lsn && snapshot_read_info(path, NULL, &created_ms, err, sizeof err) == 0)
+        P.last_save_time = created_ms / 1000;
     P.rdb_saves++;
     P.dirty_at_last_save = dirty_then;
     P.wal_bytes_at_last_save = wal_bytes_then;
