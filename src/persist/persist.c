@@ -21,12 +21,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -48,6 +50,7 @@
 /* Redis retries a failed scheduled save only after this many seconds. */
 #define BGSAVE_RETRY_DELAY 5
 #define PERSIST_PATH_MAX 1024
+#define CHILD_NICE 10
 
 enum child_kind { CHILD_NONE, CHILD_SNAPSHOT, CHILD_BACKUP };
 
@@ -270,6 +273,14 @@ static int start_child(int kind, const char *dir) {
          * with _exit() whatever happens. */
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
+        /* Background work: where it shares a core with the server, the
+         * server's requests go first (SCHED_IDLE: the child runs when the
+         * core has nothing else to do; a lower nice value where that policy
+         * is refused). */
+        struct sched_param sp = {0};
+        if (sched_setscheduler(0, SCHED_IDLE, &sp) < 0 &&
+            setpriority(PRIO_PROCESS, 0, CHILD_NICE) < 0) {
+        }
         _exit(child_work(kind, dir, lsn));
     }
     P.child_pid = pid;
