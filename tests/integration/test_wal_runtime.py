@@ -1,5 +1,8 @@
 """The write-ahead log switched at run time (CONFIG SET appendonly), and what INFO says of it."""
 import os
+import socket
+import subprocess
+import time
 
 import pytest
 import redis
@@ -57,3 +60,48 @@ def test_fsync_policy_changes_at_run_time(start_server):
     s.crash_restart()  # a process crash loses nothing answered under everysec either
     r = client(s)
     assert [r.get("k%d" % i) for i in range(50)] == [str(i) for i in range(50)]
+
+
+def fill_pipelined(s, n, batch=5000):
+    sock = socket.create_connection((s.host, s.port))
+    for start in range(0, n, batch):
+        sock.sendall(b"".join(b"*3\r\n$3\r\nSET\r\n$%d\r\nk:%d\r\n$1\r\nv\r\n" % (len(b"k:%d" % i), i)
+                              for i in range(start, min(n, start + batch))))
+        want, got = (min(n, start + batch) - start) * 5, 0
+        while got < want:
+            got += len(sock.recv(1 << 20))
+    sock.close()
+
+
+def test_clients_get_loading_while_the_log_replays(start_server):
+    s = start_server("--appendonly", "yes", "--appendfsync", "no")
+    fill_pipelined(s, 300000)
+    s.crash()
+    # Connect while the server replays its log: the listeners open first.
+    log = open(os.path.join(s.dir, "server.log"), "ab")
+    s.proc = subprocess.Popen(s.args, cwd=s.dir, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    log.close()
+    sock = None
+    deadline = time.time() + 10
+    while sock is None and time.time() < deadline:
+        try:
+            sock = socket.create_connection((s.host, s.port))
+        except OSError:
+            time.sleep(0.001)
+    assert sock is not None
+    replies = []
+    f = sock.makefile("rb")
+    while time.time() < deadline:
+        sock.sendall(b"*2\r\n$3\r\nGET\r\n$3\r\nk:7\r\n")
+        line = f.readline()
+        if line.startswith(b"$"):
+            line += f.readline()
+        replies.append(line)
+        if not line.startswith(b"-LOADING"):
+            break
+    sock.close()
+    assert replies[0] == b"-LOADING PairDB is loading the dataset in memory\r\n"
+    assert replies[-1] == b"$1\r\nv\r\n"
+    r = client(s)
+    assert r.dbsize() == 300000
+    assert r.info("persistence")["loading"] == 0
