@@ -3,7 +3,6 @@
  */
 #include "persist/propagate.h"
 
-#include <string.h>
 
 #include "persist/wal.h"
 #include "server/client.h"
@@ -22,16 +21,6 @@ int propagate_active(void) {
 void propagate_effect(int dbid, int argc, const resp_arg *argv) {
     call_explicit = 1;
     if (wal_is_open()) wal_append(dbid, argc, argv);
-}
-
-void propagate_effect_str(int dbid, int argc, const char **argv) {
-    resp_arg args[16];
-    if (argc > 16) argc = 16; /* fixed effects are short; see the header */
-    for (int i = 0; i < argc; i++) {
-        args[i].ptr = argv[i];
-        args[i].len = strlen(argv[i]);
-    }
-    propagate_effect(dbid, argc, args);
 }
 
 void propagate_del(int dbid, const char *key, size_t klen) {

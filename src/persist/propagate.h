@@ -35,8 +35,6 @@ int propagate_active(void);
 /* Logs one effect command against database dbid, and marks the running
  * command as having logged its effects explicitly. */
 void propagate_effect(int dbid, int argc, const resp_arg *argv);
-/* The same from C strings (argv[i] NUL-terminated), for fixed effects. */
-void propagate_effect_str(int dbid, int argc, const char **argv);
 /* A key that expired or was evicted: logged as DEL, not counted as the
  * running command's own effect. */
 void propagate_del(int dbid, const char *key, size_t klen);
