@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "ds/crc32c.h"
+#include "ds/endian.h"
 #include "ds/dstr.h"
 #include "ds/mem.h"
 #include "server/clock.h"
@@ -49,25 +50,6 @@
 
 enum { KIND_BLOCK = 'B', KIND_END = 'E' };
 enum { REC_DB = 'D', REC_KEY = 'K', REC_KEY_EXPIRE = 'X' };
-
-/* ---- little-endian helpers ---------------------------------------------------- */
-
-static void put_u32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put_u64(unsigned char *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint32_t get_u32(const unsigned char *p) {
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
-}
-static uint64_t get_u64(const unsigned char *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
-}
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -140,10 +122,10 @@ static int out_put(snap_writer *w, const void *p, size_t len) {
 static int put_block(snap_writer *w, uint8_t kind, const char *payload, size_t len) {
     unsigned char h[SNAP_BLOCK_HEADER_LEN];
     h[0] = kind;
-    put_u32(h + 1, (uint32_t)len);
+    le_put_u32(h + 1, (uint32_t)len);
     uint32_t crc = crc32c(0, h, 5);
     crc = crc32c(crc, payload, len);
-    put_u32(h + 5, crc);
+    le_put_u32(h + 5, crc);
     if (out_put(w, h, sizeof h) < 0) return -1;
     return out_put(w, payload, len);
 }
@@ -166,7 +148,7 @@ static void write_key(kv *e, void *arg) {
     }
     if (e->expire) {
         unsigned char when[8];
-        put_u64(when, (uint64_t)db_get_expire(w->cur_db, e));
+        le_put_u64(when, (uint64_t)db_get_expire(w->cur_db, e));
         dump_put_u8(&w->block, REC_KEY_EXPIRE);
         w->block = dstr_append(w->block, (const char *)when, sizeof when);
     } else {
@@ -196,19 +178,19 @@ static void write_db(snap_writer *w, db *d) {
 static void write_header(snap_writer *w, uint64_t lsn) {
     unsigned char h[SNAP_HEADER_LEN];
     memcpy(h, SNAP_MAGIC, 8);
-    put_u32(h + 8, SNAP_VERSION);
-    put_u32(h + 12, 0);
-    put_u64(h + 16, lsn);
-    put_u64(h + 24, (uint64_t)clock_now_ms());
-    put_u32(h + 32, (uint32_t)db_count());
-    put_u32(h + 36, crc32c(0, h, 36));
+    le_put_u32(h + 8, SNAP_VERSION);
+    le_put_u32(h + 12, 0);
+    le_put_u64(h + 16, lsn);
+    le_put_u64(h + 24, (uint64_t)clock_now_ms());
+    le_put_u32(h + 32, (uint32_t)db_count());
+    le_put_u32(h + 36, crc32c(0, h, 36));
     out_put(w, h, sizeof h);
 }
 
 static void write_end(snap_writer *w) {
     unsigned char p[SNAP_END_PAYLOAD_LEN];
-    put_u64(p, (uint64_t)w->keys);
-    put_u32(p + 8, w->file_crc);
+    le_put_u64(p, (uint64_t)w->keys);
+    le_put_u32(p + 8, w->file_crc);
     put_block(w, KIND_END, (const char *)p, sizeof p);
 }
 
@@ -405,17 +387,17 @@ static snapshot_loader *loader_open(const char *path, int verify_only, char *err
         what = "truncated header";
     else if (memcmp(h, SNAP_MAGIC, 8) != 0)
         what = "not a snapshot (bad magic)";
-    else if (get_u32(h + 36) != crc32c(0, h, 36))
+    else if (le_get_u32(h + 36) != crc32c(0, h, 36))
         what = "header checksum mismatch";
-    else if (get_u32(h + 8) != SNAP_VERSION)
+    else if (le_get_u32(h + 8) != SNAP_VERSION)
         what = "unknown format version";
     if (what) {
         set_err(err, errlen, "Bad snapshot %s at offset 0: %s", path, what);
         snapshot_load_close(l);
         return NULL;
     }
-    l->lsn = get_u64(h + 16);
-    l->created_ms = (long long)get_u64(h + 24);
+    l->lsn = le_get_u64(h + 16);
+    l->created_ms = (long long)le_get_u64(h + 24);
     l->file_crc = crc32c(0, h, sizeof h);
     return l;
 }
@@ -467,10 +449,10 @@ static int finish_end(snapshot_loader *l, uint32_t crc_before, long long off, ch
                       size_t errlen) {
     if (close_db(l, off, err, errlen) < 0) return -1;
     if (l->blk_len != SNAP_END_PAYLOAD_LEN) FAIL_AT(off, "end record of a wrong length");
-    if (get_u64(l->blk) != (uint64_t)l->keys)
+    if (le_get_u64(l->blk) != (uint64_t)l->keys)
         FAIL_AT(off, "end record counts %llu keys but the file holds %lld",
-                (unsigned long long)get_u64(l->blk), l->keys);
-    if (get_u32(l->blk + 8) != crc_before) FAIL_AT(off, "whole-file checksum mismatch");
+                (unsigned long long)le_get_u64(l->blk), l->keys);
+    if (le_get_u32(l->blk + 8) != crc_before) FAIL_AT(off, "whole-file checksum mismatch");
     if (l->pos != l->file_size) FAIL_AT(l->pos, "bytes after the end record");
     l->done = 1;
     return 0;
@@ -484,7 +466,7 @@ static int next_block(snapshot_loader *l, char *err, size_t errlen) {
     if (l->file_size - l->pos < (long long)sizeof h) FAIL_AT(off, "truncated (no end record)");
     if (read_full(l, h, sizeof h) < 0) FAIL_AT(off, "read error: %s", strerror(errno));
     uint8_t kind = h[0];
-    uint32_t len = get_u32(h + 1);
+    uint32_t len = le_get_u32(h + 1);
     if (kind != KIND_BLOCK && kind != KIND_END) FAIL_AT(off, "unknown block kind 0x%02x", kind);
     if ((long long)len > l->file_size - l->pos)
         FAIL_AT(off, "block length %u runs past the end of the file", (unsigned)len);
@@ -496,7 +478,7 @@ static int next_block(snapshot_loader *l, char *err, size_t errlen) {
     if (len && read_full(l, l->blk, len) < 0)
         FAIL_AT(off, "read error: %s", strerror(errno));
     uint32_t crc = crc32c(crc32c(0, h, 5), l->blk, len);
-    if (crc != get_u32(h + 5))
+    if (crc != le_get_u32(h + 5))
         FAIL_AT(off, "block checksum mismatch (block of %u bytes)", (unsigned)len);
     uint32_t crc_before = l->file_crc;
     l->file_crc = crc32c(crc32c(l->file_crc, h, sizeof h), l->blk, len);
@@ -554,7 +536,7 @@ static int read_key_record(snapshot_loader *l, dump_reader *r, int with_expire, 
     long long when = -1;
     if (with_expire) {
         if (dump_remaining(r) < 8) FAIL_AT(off, "truncated expire time");
-        when = (long long)get_u64(r->p);
+        when = (long long)le_get_u64(r->p);
         r->p += 8;
         if (when < 0) FAIL_AT(off, "negative expire time");
     }

@@ -34,8 +34,10 @@
 #include <unistd.h>
 
 #include "ds/crc32c.h"
+#include "ds/endian.h"
 #include "ds/mem.h"
 #include "proto/resp.h"
+#include "server/clock.h"
 #include "server/config.h"
 #include "server/log.h"
 
@@ -93,19 +95,6 @@ static struct {
     int space_error;            /* the next segment cannot be preallocated */
 } w = {.seg_fd = -1, .next_fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER,
        .cv_writer = PTHREAD_COND_INITIALIZER, .cv_main = PTHREAD_COND_INITIALIZER};
-
-static long long mono_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void put_u32(char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (char)(v >> (8 * i));
-}
-static void put_u64(char *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (char)(v >> (8 * i));
-}
 
 /* CONFIG SET appendfsync takes effect at the writer's next round. */
 static int current_policy(void) {
@@ -183,12 +172,12 @@ uint64_t wal_seal(void) {
     w.batch = NULL;
     f->lsn = ++w.last_lsn;
     uint32_t plen = (uint32_t)(f->len - WAL_FRAME_HEADER_LEN);
-    put_u32(f->data, WAL_FRAME_MAGIC);
-    put_u32(f->data + 4, plen);
-    put_u64(f->data + 8, f->lsn);
+    le_put_u32(f->data, WAL_FRAME_MAGIC);
+    le_put_u32(f->data + 4, plen);
+    le_put_u64(f->data + 8, f->lsn);
     uint32_t crc = crc32c(0, f->data + 4, 12);
     crc = crc32c(crc, f->data + WAL_FRAME_HEADER_LEN, plen);
-    put_u32(f->data + 16, crc);
+    le_put_u32(f->data + 16, crc);
 
     pthread_mutex_lock(&w.mu);
     if (w.pending_bytes > MAX_PENDING_BYTES) {
@@ -335,11 +324,11 @@ static int open_segment(uint64_t first_lsn, long long min_size) {
     char hdr[WAL_SEGMENT_HEADER_LEN];
     memset(hdr, 0, sizeof hdr);
     memcpy(hdr, WAL_SEGMENT_MAGIC, 8);
-    put_u32(hdr + 8, WAL_VERSION);
-    put_u64(hdr + 16, first_lsn);
+    le_put_u32(hdr + 8, WAL_VERSION);
+    le_put_u64(hdr + 16, first_lsn);
     size = w.next_size;
-    put_u32(hdr + 24, (uint32_t)(size > 0xffffffffLL ? 0xffffffffu : (uint32_t)size));
-    put_u32(hdr + 28, crc32c(0, hdr, 28));
+    le_put_u32(hdr + 24, (uint32_t)(size > 0xffffffffLL ? 0xffffffffu : (uint32_t)size));
+    le_put_u32(hdr + 28, crc32c(0, hdr, 28));
     if (pwrite(w.next_fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr) {
         if (errno == 0) errno = EIO;
         return -1;
@@ -451,10 +440,10 @@ static int write_frames(frame_buf *list) {
 }
 
 static int do_sync(void) {
-    long long start = mono_us();
+    long long start = clock_mono_us();
     if (fdatasync(w.seg_fd) < 0) return -1;
-    long long took = mono_us() - start;
-    w.last_sync_us = mono_us();
+    long long took = clock_mono_us() - start;
+    w.last_sync_us = start + took;
     pthread_mutex_lock(&w.mu);
     w.fsyncs++;
     w.fsync_us_total += took;
@@ -503,7 +492,7 @@ static long long idle_wait_us(int policy) {
         __atomic_load_n(&w.space_error, __ATOMIC_RELAXED))
         return 1000000; /* retry in a second */
     if (w.unsynced_head && policy == FSYNC_EVERYSEC) {
-        long long due = w.last_sync_us + 1000000 - mono_us();
+        long long due = w.last_sync_us + 1000000 - clock_mono_us();
         return due > 0 ? due : 0;
     }
     if (w.next_fd < 0) return 0; /* prepare the next segment */
@@ -532,7 +521,7 @@ static int writer_round(frame_buf *group, frame_buf *tail, int policy, int stopp
         return 0;
     }
     publish(&w.written_lsn, w.unsynced_tail->lsn);
-    int due = policy == FSYNC_EVERYSEC && mono_us() - w.last_sync_us >= 1000000;
+    int due = policy == FSYNC_EVERYSEC && clock_mono_us() - w.last_sync_us >= 1000000;
     if (policy == FSYNC_ALWAYS || stopping || retrying || due) {
         if (sync_unsynced() < 0) {
             on_failure(errno);
@@ -609,10 +598,8 @@ int wal_open(const char *dir, uint64_t next_lsn, char *err, size_t errlen) {
     if (d) {
         struct dirent *de;
         while ((de = readdir(d))) {
-            unsigned long long first;
-            char tail[8];
-            if (strlen(de->d_name) == 24 && sscanf(de->d_name, "%20llu%7s", &first, tail) == 2 &&
-                strcmp(tail, ".log") == 0 && first < next_lsn) {
+            uint64_t first;
+            if (wal_segment_name_lsn(de->d_name, &first) && first < next_lsn) {
                 struct stat st;
                 char p[4400];
                 snprintf(p, sizeof p, "%s/%s", w.dir, de->d_name);
@@ -635,7 +622,7 @@ int wal_open(const char *dir, uint64_t next_lsn, char *err, size_t errlen) {
         snprintf(err, errlen, "can't create a log segment in %s: %s", w.dir, strerror(errno));
         return -1;
     }
-    w.last_sync_us = mono_us();
+    w.last_sync_us = clock_mono_us();
     if (pthread_create(&w.thread, NULL, writer_main, NULL) != 0) {
         snprintf(err, errlen, "can't start the log writer thread");
         return -1;

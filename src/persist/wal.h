@@ -87,6 +87,9 @@ void wal_get_stats(wal_stats *out);
 
 /* --- reading (recovery, pairdb-check) --- */
 
+/* 1 when name is a segment's file name ("<20 digits>.log"); *first = its LSN. */
+int wal_segment_name_lsn(const char *name, uint64_t *first);
+
 typedef struct wal_reader wal_reader;
 typedef struct wal_frame {
     uint64_t lsn;

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "ds/crc32c.h"
+#include "ds/endian.h"
 #include "ds/mem.h"
 
 typedef struct seg_entry {
@@ -50,11 +51,13 @@ struct wal_reader {
     long long torn_off;
 };
 
-static uint32_t get_u32(const unsigned char *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t get_u64(const unsigned char *p) {
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+int wal_segment_name_lsn(const char *name, uint64_t *first) {
+    unsigned long long n;
+    char tail[8];
+    if (strlen(name) != 24 || sscanf(name, "%20llu%7s", &n, tail) != 2 || strcmp(tail, ".log"))
+        return 0;
+    *first = n;
+    return 1;
 }
 
 static int cmp_seg(const void *a, const void *b) {
@@ -77,11 +80,8 @@ wal_reader *wal_reader_open(const char *dir, char *err, size_t errlen) {
     int cap = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
-        unsigned long long first;
-        char tail[8];
-        if (strlen(de->d_name) != 24 || sscanf(de->d_name, "%20llu%7s", &first, tail) != 2 ||
-            strcmp(tail, ".log") != 0)
-            continue;
+        uint64_t first;
+        if (!wal_segment_name_lsn(de->d_name, &first)) continue;
         if (r->nsegs == cap) {
             cap = cap ? cap * 2 : 16;
             r->segs = mem_realloc(r->segs, (size_t)cap * sizeof *r->segs);
@@ -142,17 +142,17 @@ static int map_segment(wal_reader *r, int i, char *err, size_t errlen) {
         if (h[k]) zero_header = 0;
     if (zero_header && i == r->nsegs - 1) return 1;
     if (r->map_len < WAL_SEGMENT_HEADER_LEN || memcmp(h, WAL_SEGMENT_MAGIC, 8) != 0 ||
-        get_u32(h + 28) != crc32c(0, h, 28)) {
+        le_get_u32(h + 28) != crc32c(0, h, 28)) {
         snprintf(err, errlen, "%s: bad segment header at offset 0", s->path);
         return -1;
     }
-    if (get_u32(h + 8) != WAL_VERSION) {
-        snprintf(err, errlen, "%s: unsupported log version %u", s->path, get_u32(h + 8));
+    if (le_get_u32(h + 8) != WAL_VERSION) {
+        snprintf(err, errlen, "%s: unsupported log version %u", s->path, le_get_u32(h + 8));
         return -1;
     }
-    if (get_u64(h + 16) != s->first_lsn) {
+    if (le_get_u64(h + 16) != s->first_lsn) {
         snprintf(err, errlen, "%s: header says first LSN %llu, the name says %llu", s->path,
-                 (unsigned long long)get_u64(h + 16), (unsigned long long)s->first_lsn);
+                 (unsigned long long)le_get_u64(h + 16), (unsigned long long)s->first_lsn);
         return -1;
     }
     return 0;
@@ -163,13 +163,13 @@ static int frame_ok(const unsigned char *m, long long size, long long off, uint6
                     uint32_t *len) {
     if (off + WAL_FRAME_HEADER_LEN > size) return 0;
     const unsigned char *h = m + off;
-    if (get_u32(h) != WAL_FRAME_MAGIC) return 0;
-    uint32_t plen = get_u32(h + 4);
+    if (le_get_u32(h) != WAL_FRAME_MAGIC) return 0;
+    uint32_t plen = le_get_u32(h + 4);
     if (plen > WAL_MAX_FRAME || off + WAL_FRAME_HEADER_LEN + (long long)plen > size) return 0;
     uint32_t crc = crc32c(0, h + 4, 12);
     crc = crc32c(crc, h + WAL_FRAME_HEADER_LEN, plen);
-    if (crc != get_u32(h + 16)) return 0;
-    *lsn = get_u64(h + 8);
+    if (crc != le_get_u32(h + 16)) return 0;
+    *lsn = le_get_u64(h + 8);
     *len = plen;
     return 1;
 }
@@ -187,12 +187,12 @@ static int segment_has_frame(const char *path) {
     unsigned char h[WAL_FRAME_HEADER_LEN];
     int ok = 0;
     if (pread(fd, h, sizeof h, WAL_SEGMENT_HEADER_LEN) == (ssize_t)sizeof h &&
-        get_u32(h) == WAL_FRAME_MAGIC && get_u32(h + 4) <= WAL_MAX_FRAME) {
-        uint32_t plen = get_u32(h + 4);
+        le_get_u32(h) == WAL_FRAME_MAGIC && le_get_u32(h + 4) <= WAL_MAX_FRAME) {
+        uint32_t plen = le_get_u32(h + 4);
         unsigned char *p = mem_alloc(plen ? plen : 1);
         if (pread(fd, p, plen, WAL_SEGMENT_HEADER_LEN + WAL_FRAME_HEADER_LEN) == (ssize_t)plen) {
             uint32_t crc = crc32c(0, h + 4, 12);
-            ok = crc32c(crc, p, plen) == get_u32(h + 16);
+            ok = crc32c(crc, p, plen) == le_get_u32(h + 16);
         }
         mem_free(p);
     }
