@@ -16,6 +16,7 @@
 #include "server/config.h"
 #include "server/evict.h"
 #include "server/handler.h"
+#include "server/pubsub.h"
 #include "server/reply.h"
 #include "server/stats.h"
 
@@ -132,6 +133,10 @@ int exec_command(client *c) {
     }
     if (cfg->maxmemory && evict_perform() != EVICT_OK && (cmd->flags & CMD_DENYOOM)) {
         reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
+        cmd->rejected_calls++;
+        goto done;
+    }
+    if (!pubsub_context_allows(c, cmd)) {
         cmd->rejected_calls++;
         goto done;
     }
