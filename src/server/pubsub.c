@@ -469,7 +469,7 @@ static command pubsub_commands[] = {
      .since = "2.0.0", .group = "pubsub",
      .complexity = "O(N+M) where N is the number of patterns the client is already subscribed "
                    "and M is the number of total patterns subscribed in the system (by any client)."},
-    {"publish", publish_command, 3, PS_FLAGS | CMD_FAST | CMD_MAY_REPLICATE, 0, 0, 0, 0,
+    {"publish", publish_command, 3, PS_FLAGS | CMD_FAST, 0, 0, 0, 0,
      .summary = "Post a message to a channel", .since = "2.0.0", .group = "pubsub",
      .complexity = "O(N+M) where N is the number of clients subscribed to the receiving channel "
                    "and M is the total number of subscribed patterns (by any client)."},
@@ -482,7 +482,7 @@ static command pubsub_commands[] = {
      .since = "7.0.0", .group = "pubsub",
      .complexity = "O(N) where N is the number of clients already subscribed to a shard "
                    "channel."},
-    {"spublish", spublish_command, 3, PS_FLAGS | CMD_FAST | CMD_MAY_REPLICATE, 0, 1, 1, 1,
+    {"spublish", spublish_command, 3, PS_FLAGS | CMD_FAST, 0, 1, 1, 1,
      .summary = "Post a message to a shard channel", .since = "7.0.0", .group = "pubsub",
      .complexity = "O(N) where N is the number of clients subscribed to the receiving shard "
                    "channel."},
