@@ -266,7 +266,10 @@ kv *db_lookup(db *d, const char *key, size_t klen, int flags) {
         e = NULL;
     }
     if (!e) {
-        if (!(flags & LOOKUP_NOSTATS)) stats.keyspace_misses++;
+        if (!(flags & LOOKUP_NOSTATS)) {
+            stats.keyspace_misses++;
+            db_notify(NOTIFY_KEY_MISS, "keymiss", d, key, klen);
+        }
         return NULL;
     }
     if (!(flags & LOOKUP_NOSTATS)) stats.keyspace_hits++;
@@ -281,6 +284,7 @@ void db_add(db *d, kv *e) {
     dict_insert(slot_table(d, slot, 1), &e->node, dict_hash(e->data, e->keylen));
     d->keys++;
     fenwick_add(d, slot, 1);
+    db_notify(NOTIFY_NEW, "new", d, e->data, e->keylen);
 }
 
 void db_set(db *d, kv *e, int keep_ttl) {
@@ -300,6 +304,7 @@ void db_set(db *d, kv *e, int keep_ttl) {
         stats.expired_keys++;
         propagate_del(db_id(d), old->data, old->keylen);
         db_notify(NOTIFY_EXPIRED, "expired", d, old->data, old->keylen);
+        db_notify(NOTIFY_NEW, "new", d, e->data, e->keylen);
         keep_ttl = 0;
     }
     if (old->expire) {
