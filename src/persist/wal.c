@@ -36,6 +36,7 @@
 #include "ds/crc32c.h"
 #include "ds/endian.h"
 #include "ds/mem.h"
+#include "persist/fsutil.h"
 #include "proto/resp.h"
 #include "server/clock.h"
 #include "server/config.h"
@@ -257,14 +258,6 @@ static void segment_path(char *out, size_t outlen, uint64_t first_lsn) {
     snprintf(out, outlen, "%s/%020llu.log", w.dir, (unsigned long long)first_lsn);
 }
 
-static int sync_dir(void) {
-    int fd = open(w.dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return -1;
-    int r = fsync(fd);
-    close(fd);
-    return r;
-}
-
 /* Creates (or reuses) next.tmp, preallocated to size bytes. */
 static int prepare_next(long long size) {
     if (w.next_fd >= 0) close(w.next_fd);
@@ -339,7 +332,7 @@ static int open_segment(uint64_t first_lsn, long long min_size) {
     snprintf(tmp, sizeof tmp, "%s/next.tmp", w.dir);
     segment_path(path, sizeof path, first_lsn);
     if (rename(tmp, path) < 0) return -1;
-    if (sync_dir() < 0) return -1;
+    if (fs_sync_dir(w.dir) < 0) return -1;
     if (w.seg_fd >= 0) close(w.seg_fd);
     w.seg_fd = w.next_fd;
     w.seg_size = w.next_size;
@@ -580,15 +573,10 @@ static void *writer_main(void *arg) {
 
 /* --- open / close (main thread) --- */
 
-static int mkdir_p(const char *path) {
-    if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
-    return -1;
-}
-
 int wal_open(const char *dir, uint64_t next_lsn, char *err, size_t errlen) {
     if (w.open) return 0;
     snprintf(w.dir, sizeof w.dir, "%s/wal", dir);
-    if (mkdir_p(w.dir) < 0) {
+    if (fs_make_dir(w.dir) < 0) {
         snprintf(err, errlen, "can't create %s: %s", w.dir, strerror(errno));
         return -1;
     }
