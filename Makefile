@@ -24,9 +24,12 @@ endif
 WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SANFLAGS) -Isrc -MMD -MP
 LDFLAGS := $(SANFLAGS)
-LDLIBS := -lpthread -lm
+LUA_CFLAGS := $(shell pkg-config --cflags lua5.1 2>/dev/null)
+LUA_LIBS := $(shell pkg-config --libs lua5.1-cjson lua5.1-bitop lua5.1 2>/dev/null)
+CFLAGS += $(LUA_CFLAGS)
+LDLIBS := $(LUA_LIBS) -lpthread -lm
 
-SERVER_SRC := $(wildcard src/ds/*.c src/proto/*.c src/server/*.c src/types/*.c src/persist/*.c)
+SERVER_SRC := $(wildcard src/ds/*.c src/proto/*.c src/server/*.c src/types/*.c src/persist/*.c src/script/*.c)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 # Everything but main() goes into the library the unit tests link against.
 LIB_OBJ := $(filter-out $(BUILD)/src/server/main.o,$(SERVER_OBJ))

@@ -221,6 +221,11 @@ void client_free_internal(client *c) {
     mem_free(c);
 }
 
+void client_drain_replies(client *c, resp_buf *out) {
+    for (reply_block *b = c->reply_head; b; b = b->next) resp_buf_append(out, b->buf, b->used);
+    free_replies(c);
+}
+
 void client_free(client *c) {
     blocking_forget_client(c);
     if (c->fd >= 0) {
@@ -315,6 +320,9 @@ static void on_readable(loop *l, int fd, void *data, int mask) {
     (void)mask;
     client *c = data;
     if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY)) return;
+    /* Its command is still running (a busy script serves the loop from
+     * inside it): the client must not be read, or freed on EOF, under it. */
+    if (c->flags & CLIENT_IN_CALL) return;
     /* A big bulk in progress: read exactly what it still needs so its
      * bytes land in one place with no further growth. */
     size_t want = READ_CHUNK;

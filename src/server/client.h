@@ -47,6 +47,7 @@ enum {
     CLIENT_BLOCK_PENDING = 1 << 16,    /* the running command asked to block */
     CLIENT_BLOCK_RESUME = 1 << 17,     /* on blocking.c's resume list */
     CLIENT_HELD = 1 << 18,             /* output waits for the log (held list) */
+    CLIENT_SCRIPT = 1 << 19,           /* a script's client: replies are collected, never sent */
 };
 
 /* Output-buffer limit classes. */
@@ -119,6 +120,9 @@ void client_free(client *c);
  * blocks. */
 client *client_create_internal(void);
 void client_free_internal(client *c);
+/* Moves the output collected on a CLIENT_SCRIPT client into out. */
+struct resp_buf;
+void client_drain_replies(client *c, struct resp_buf *out);
 /* Marks the client to be freed in the next before-sleep. */
 void client_close_async(client *c);
 /* Queues the client for writing in before-sleep (called by the reply API). */

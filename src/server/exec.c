@@ -10,6 +10,7 @@
 #include "persist/propagate.h"
 #include "persist/recovery.h"
 #include "persist/wal.h"
+#include "script/script.h"
 #include "server/client.h"
 #include "server/clock.h"
 #include "server/command.h"
@@ -107,6 +108,12 @@ int exec_command(client *c) {
     }
     if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
         reply_error(c, "NOAUTH Authentication required.");
+        cmd->rejected_calls++;
+        goto done;
+    }
+    if (script_busy() && !script_allowed_while_busy(cmd)) {
+        reply_error(c, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+                       "SHUTDOWN NOSAVE.");
         cmd->rejected_calls++;
         goto done;
     }

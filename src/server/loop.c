@@ -66,6 +66,7 @@ struct loop {
     int stop;
     fd_entry *fds;
     struct epoll_event *events;
+    int depth; /* loop_run_once calls in progress (a busy script serves the loop) */
 
     timer_slot *slots;
     uint32_t nslots, slots_cap;
@@ -439,13 +440,19 @@ void loop_set_after_sleep(loop *l, loop_hook_cb *cb, void *data) {
 }
 
 int loop_run_once(loop *l, long long timeout_ms) {
+    /* A nested call (from a busy script, inside a file callback) must not
+     * overwrite the events the outer call is still going through. */
+    struct epoll_event nested[64];
+    struct epoll_event *events = l->depth ? nested : l->events;
+    int max_events = l->depth ? 64 : MAX_EVENTS;
+    l->depth++;
     if (l->before_cb) l->before_cb(l, l->before_data);
-    int n = epoll_wait(l->epfd, l->events, MAX_EVENTS, wait_ms(l, timeout_ms));
+    int n = epoll_wait(l->epfd, events, max_events, wait_ms(l, timeout_ms));
     if (n < 0) n = 0; /* EINTR: a signal handler ran; timers still get their turn */
     if (l->after_cb) l->after_cb(l, l->after_data);
     int ran = 0;
     for (int i = 0; i < n; i++) {
-        struct epoll_event *ev = &l->events[i];
+        struct epoll_event *ev = &events[i];
         if (ev->data.u64 == WAKE_TAG) {
             drain_wake(l);
             continue;
@@ -456,7 +463,9 @@ int loop_run_once(loop *l, long long timeout_ms) {
         if (all || (ev->events & EPOLLIN)) ran += dispatch_one(l, fd, gen, LOOP_READABLE);
         if (all || (ev->events & EPOLLOUT)) ran += dispatch_one(l, fd, gen, LOOP_WRITABLE);
     }
-    return ran + run_timers(l);
+    ran += run_timers(l);
+    l->depth--;
+    return ran;
 }
 
 void loop_run(loop *l) {

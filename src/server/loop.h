@@ -16,7 +16,8 @@
  *  - Timers run after file events, in due order (ties in arming order). A timer's callback
  *    may delete any timer, itself included; a timer armed or re-armed during a timer pass
  *    runs in a later pass, so a callback returning 0 cannot starve the loop.
- *  - Callbacks must not call loop_run(), loop_run_once() or loop_free() on their own loop.
+ *  - Callbacks must not call loop_run() or loop_free() on their own loop; loop_run_once()
+ *    may be nested (a busy script serves clients from inside a command).
  *  - Unwatch an fd (mask LOOP_NONE) before closing it: the loop keeps the registration it
  *    was given and does not notice a close behind its back.
  *

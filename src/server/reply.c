@@ -51,7 +51,8 @@ static inline int reply_suppressed(const client *c) {
 
 static void append(client *c, const char *p, size_t len) {
     if (reply_suppressed(c) || len == 0) return;
-    if (!c->reply_bytes) client_request_write(c);
+    int collected = (c->flags & CLIENT_SCRIPT) != 0;
+    if (!c->reply_bytes && !collected) client_request_write(c);
     c->reply_bytes += len;
     reply_block *b = c->reply_tail;
     if (b && !b->deferred) {
@@ -66,7 +67,7 @@ static void append(client *c, const char *p, size_t len) {
     b = block_new(c, len > REPLY_BLOCK_SIZE ? len : REPLY_BLOCK_SIZE, 0);
     memcpy(b->buf, p, len);
     b->used = len;
-    client_check_obuf_limits(c);
+    if (!collected) client_check_obuf_limits(c);
 }
 
 static void header(client *c, char type, long long n) {
@@ -293,7 +294,8 @@ void reply_help(client *c, const char *const *lines) {
 reply_deferred reply_defer(client *c) {
     reply_deferred d = {NULL};
     if (reply_suppressed(c)) return d;
-    if (!c->reply_bytes) client_request_write(c);
+    int collected = (c->flags & CLIENT_SCRIPT) != 0;
+    if (!c->reply_bytes && !collected) client_request_write(c);
     d.node = block_new(c, RESP_HDR_MAX, 1);
     return d;
 }

@@ -1,0 +1,27 @@
+/*
+ * script.h - Lua scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT.
+ *
+ * Scripts run Lua 5.1 in a sandbox; redis.call() runs commands through the
+ * command table with a client of the script's own, whose replies are
+ * collected and converted to Lua values. A script's writes reach the log as
+ * the commands it ran, never as the EVAL itself.
+ *
+ * A script that runs past busy-reply-threshold makes the server "busy":
+ * it keeps serving the event loop from inside the script, and the
+ * dispatcher refuses other clients' commands with -BUSY (script_busy())
+ * except SCRIPT KILL, SHUTDOWN NOSAVE and the CMD_ALLOW_BUSY ones.
+ */
+#ifndef PAIRDB_SCRIPT_H
+#define PAIRDB_SCRIPT_H
+
+struct command;
+
+void script_register(void);
+/* 1 while a script has run past busy-reply-threshold. */
+int script_busy(void);
+/* 1 when cmd may run while a script is busy. */
+int script_allowed_while_busy(const struct command *cmd);
+/* Frees the Lua state and the cache (shutdown). */
+void script_free_all(void);
+
+#endif
