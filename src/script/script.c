@@ -267,16 +267,17 @@ static void script_help_cmd(client *c) {
     reply_help(c, help);
 }
 
-/* Keys of EVAL: numkeys at argv[2], the keys after it. */
+/* Keys of EVAL: numkeys at argv[2], the keys after it; none when numkeys
+ * is malformed or too large (EVAL itself reports that). */
 static int eval_getkeys(int argc, const resp_arg *argv, int *keys, int max) {
-    if (argc < 3) return -1;
+    if (argc < 3) return 0;
     char buf[24];
     size_t n = argv[2].len < sizeof buf - 1 ? argv[2].len : sizeof buf - 1;
     memcpy(buf, argv[2].ptr, n);
     buf[n] = '\0';
     char *end;
     long long nk = strtoll(buf, &end, 10);
-    if (*end || n == 0 || nk < 0 || nk > argc - 3) return -1;
+    if (*end || n == 0 || nk < 0 || nk > argc - 3) return 0;
     int got = 0;
     for (long long i = 0; i < nk && got < max; i++) keys[got++] = 3 + (int)i;
     return got;

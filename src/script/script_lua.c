@@ -623,16 +623,21 @@ static void make_readonly_proxy(lua_State *L, int global_lookup) {
     lua_remove(L, -2);
 }
 
-/* setmetatable() on a protected table errors the way Redis does. */
-static int guarded_setmetatable(lua_State *L) {
-    if (lua_getmetatable(L, 1)) {
-        lua_getfield(L, -1, "__metatable");
-        int protected_table = lua_toboolean(L, -1);
-        lua_pop(L, 2);
-        if (protected_table) {
-            lua_pushstring(L, "Attempt to modify a readonly table");
-            return lua_error(L);
-        }
+/* 1 when the table at idx is one of the readonly proxies. */
+static int is_protected(lua_State *L, int idx) {
+    if (!lua_getmetatable(L, idx)) return 0;
+    lua_getfield(L, -1, "__metatable");
+    int marked = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+    return marked;
+}
+
+/* setmetatable() and rawset() on a protected table error the way Redis
+ * does; on any other table they call the original (upvalue 1). */
+static int guarded_base_call(lua_State *L) {
+    if (lua_istable(L, 1) && is_protected(L, 1)) {
+        lua_pushstring(L, "Attempt to modify a readonly table");
+        return lua_error(L);
     }
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
@@ -717,9 +722,12 @@ static void replace_math_random(lua_State *L) {
 }
 
 static void guard_base_functions(lua_State *L) {
-    lua_getglobal(L, "setmetatable");
-    lua_pushcclosure(L, guarded_setmetatable, 1);
-    lua_setglobal(L, "setmetatable");
+    static const char *const guarded[] = {"setmetatable", "rawset", NULL};
+    for (int i = 0; guarded[i]; i++) {
+        lua_getglobal(L, guarded[i]);
+        lua_pushcclosure(L, guarded_base_call, 1);
+        lua_setglobal(L, guarded[i]);
+    }
     lua_pushcfunction(L, guarded_loadstring);
     lua_setglobal(L, "loadstring");
 }

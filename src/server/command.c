@@ -411,6 +411,10 @@ static void command_getkeys_generic(client *c, int with_flags) {
         reply_error(c, "ERR Invalid arguments specified for command");
         return;
     }
+    if (n == 0 && (cmd->flags & CMD_NO_MANDATORY_KEYS)) {
+        reply_empty_array(c); /* EVAL with no keys: keys are optional, as in Redis */
+        return;
+    }
     if (n == 0) {
         reply_error(c, "ERR The command has no key arguments");
         return;

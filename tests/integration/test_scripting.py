@@ -221,9 +221,11 @@ def test_globals_and_libraries_are_readonly(raw, script):
     assert ev(raw, script) == err_at("ERR user_script:1: Attempt to modify a readonly table", script)
 
 
-def test_setmetatable_on_globals_refused(raw):
-    assert ev(raw, "setmetatable(_G, nil)") == \
-        err_at("ERR Attempt to modify a readonly table", "setmetatable(_G, nil)")
+@pytest.mark.parametrize("script", ["setmetatable(_G, nil)", "rawset(_G, 'x', 1)",
+                                    "rawset(redis, 'call', 1)"])
+def test_protected_tables_refuse_raw_changes(raw, script):
+    assert ev(raw, script) == err_at("ERR Attempt to modify a readonly table", script)
+    assert ev(raw, "return rawset({}, 'x', 1).x") == b":1\r\n"
 
 
 def test_libraries_available(raw):
