@@ -8,6 +8,7 @@
 #include "server/command.h"
 #include "server/config.h"
 #include "server/families.h"
+#include "server/multi.h"
 #include "types/types.h"
 
 void command_register_builtins(void) {
@@ -24,4 +25,5 @@ void command_register_builtins(void) {
     zset_register();
     sort_register();
     persist_register();
+    multi_register();
 }

@@ -24,6 +24,7 @@
 #include "ds/mem.h"
 #include "server/blocking.h"
 #include "server/clock.h"
+#include "server/multi.h"
 #include "server/command.h"
 #include "persist/wal.h"
 #include "server/config.h"
@@ -213,6 +214,7 @@ client *client_create_internal(void) {
 }
 
 void client_free_internal(client *c) {
+    multi_client_reset(c);
     free_replies(c);
     mem_free(c->spare);
     resp_request_free(&c->parser);
@@ -222,6 +224,7 @@ void client_free_internal(client *c) {
 
 void client_free(client *c) {
     blocking_forget_client(c);
+    multi_client_reset(c);
     if (c->fd >= 0) {
         loop_watch(server_loop(), c->fd, LOOP_NONE, NULL, NULL);
         close(c->fd);
@@ -663,11 +666,11 @@ char *client_info_line(client *c) {
     char *line = mem_alloc(1024 + (c->name ? strlen(c->name) : 0));
     snprintf(line, 1024 + (c->name ? strlen(c->name) : 0),
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 "
-             "ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%d rbp=%d obl=%zu "
+             "ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%d rbp=%d obl=%zu "
              "oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
              (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags, c->dbid,
-             c->qlen - c->qpos, c->qcap - c->qlen, argv_mem, 16 * 1024, 16 * 1024,
+             multi_queued_count(c), c->qlen - c->qpos, c->qcap - c->qlen, argv_mem, 16 * 1024, 16 * 1024,
              reply_first, c->reply_blocks > 1 ? c->reply_blocks - 1 : 0, omem, tot, events,
              c->lastcmd ? c->lastcmd->fullname : "NULL", c->resp);
     return line;

@@ -106,6 +106,7 @@ typedef struct client {
     uint64_t wait_lsn;              /* output may leave once the log acknowledged this LSN */
     long long net_in_bytes, net_out_bytes, commands_processed;
     void *blocked;                  /* blocking.c's state while CLIENT_BLOCKED */
+    struct multi_state *multi;      /* multi.c's queue and watches, NULL if none */
 } client;
 
 /* Creates a client for an accepted fd and registers it with the loop.

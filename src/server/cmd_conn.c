@@ -11,6 +11,7 @@
 #include "server/blocking.h"
 #include "server/config.h"
 #include "server/handler.h"
+#include "server/multi.h"
 #include "server/server.h"
 
 /* Compares in time independent of where the first difference is, so a
@@ -63,6 +64,7 @@ static void quit_command(client *c) {
 }
 
 static void reset_command(client *c) {
+    multi_client_reset(c);
     c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT | CLIENT_NO_EVICT | CLIENT_NO_TOUCH);
     if (c->flags & CLIENT_MONITOR) {
         /* A monitor that sends RESET stops monitoring. */

@@ -22,6 +22,7 @@
 #include "server/clock.h"
 #include "persist/propagate.h"
 #include "server/config.h"
+#include "server/multi.h"
 #include "server/stats.h"
 
 typedef struct expire_node {
@@ -383,6 +384,8 @@ long long db_avg_ttl(const db *d) {
 
 size_t db_empty(db *d) {
     size_t removed = d->keys;
+    /* Watchers of keys that exist see the flush (Redis's signalFlushedDb). */
+    multi_touch_db(d, NULL);
     dict_clear(&d->expires, free_expire_node, NULL);
     if (d->slots) {
         for (int s = 0; s < DB_SLOTS; s++) {
@@ -398,6 +401,8 @@ size_t db_empty(db *d) {
 }
 
 void db_swap(int a, int b) {
+    multi_touch_db(&dbs[a], &dbs[b]);
+    multi_touch_db(&dbs[b], &dbs[a]);
     db tmp = dbs[a];
     dbs[a] = dbs[b];
     dbs[b] = tmp;
@@ -519,12 +524,10 @@ void db_rehash_step(long long time_limit_us) {
 
 /* --- hooks --- */
 
-/* WATCH and client-side caching attach here when they land; today a write
- * needs nothing beyond what key_modified() counts. */
+/* Redis's signalModifiedKey: WATCH attaches here (client-side caching
+ * will too). */
 void db_touch_key(db *d, const char *key, size_t klen) {
-    (void)d;
-    (void)key;
-    (void)klen;
+    multi_touch_key(d, key, klen);
 }
 
 /* Keyspace notifications are published through pub/sub, which does not
