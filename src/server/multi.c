@@ -373,12 +373,9 @@ static void exec_command_proc(client *c) {
     }
     /* Watches go first: the transaction's own writes must not count. */
     unwatch_all(c);
-    multi_queued *cmds = m->cmds;
-    int count = m->count;
-    m->cmds = NULL;
-    m->count = m->cap = 0;
-    run_queue(c, cmds, count);
-    free_queue(cmds, count);
+    /* The queue stays in place while it runs (CLIENT LIST counts it, as
+     * Redis does); nothing run from it can queue or discard. */
+    run_queue(c, m->cmds, m->count);
     discard_transaction(c);
 }
 
