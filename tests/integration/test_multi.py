@@ -225,6 +225,46 @@ def test_watch_modified_by_other_client_fails(two, change):
     assert a.cmd("EXISTS", "out") == num(0)
 
 
+@pytest.mark.parametrize("setup,change", [
+    (("HSET", "k", "f", "v"), ("HDEL", "k", "f")),
+    (("HSET", "k", "f", "v"), ("HINCRBY", "k", "n", "1")),
+    (("SADD", "k", "m"), ("SREM", "k", "m")),
+    (("SADD", "k", "m"), ("SPOP", "k")),
+    (("SADD", "s", "m"), ("SUNIONSTORE", "k", "s")),
+    (("ZADD", "k", "1", "m"), ("ZREM", "k", "m")),
+    (("ZADD", "k", "1", "m"), ("ZINCRBY", "k", "2", "m")),
+    (("RPUSH", "k", "a"), ("LPOP", "k")),
+    (("RPUSH", "k", "a"), ("LSET", "k", "0", "b")),
+    (("RPUSH", "s", "2", "1"), ("SORT", "s", "STORE", "k")),
+    (("SET", "k", "v"), ("MOVE", "k", "1")),
+    (("SET", "s", "v"), ("COPY", "s", "k")),
+    (("SET", "k", "v", "EX", "100"), ("PERSIST", "k")),
+    (("SET", "k", "v"), ("PEXPIRE", "k", "0")),
+    (("SET", "k", "v"), ("GETDEL", "k")),
+    (("SET", "k", "v"), ("UNLINK", "k")),
+])
+def test_watch_modified_by_type_commands_fails(two, setup, change):
+    a, b = two
+    a.cmd(*setup)
+    assert a.cmd("WATCH", "k") == OK
+    b.cmd(*change)
+    assert watched_exec(a) == NULL_ARRAY
+
+
+def test_watch_served_blocked_pop_fails(server, two):
+    a, b = two
+    c = server.raw()
+    try:
+        c.send("BLPOP", "k", "0")
+        time.sleep(0.1)
+        a.cmd("WATCH", "k")
+        b.cmd("RPUSH", "k", "x")
+        assert c.read_reply() == b"*2\r\n" + bulk("k") + bulk("x")
+        assert watched_exec(a) == NULL_ARRAY
+    finally:
+        c.close()
+
+
 def test_watch_touched_by_same_client_fails(raw):
     raw.cmd("SET", "k", "1")
     raw.cmd("WATCH", "k")
@@ -400,3 +440,26 @@ def test_multi_effects_in_one_log_frame(start_server):
                            [b"SET", b"b", b"2"]]
     finally:
         c.close()
+
+
+def test_multi_out_of_memory(server, raw):
+    oom = b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+    other = server.raw()
+    try:
+        assert raw.cmd("MULTI") == OK
+        assert raw.cmd("SET", "a", "1") == QUEUED
+        assert other.cmd("CONFIG", "SET", "maxmemory", "1") == OK
+        # EXEC is checked with its queued commands' flags: a write refused for memory.
+        assert raw.cmd("EXEC") == (b"-EXECABORT Transaction discarded because of: OOM command "
+                                   b"not allowed when used memory > 'maxmemory'.\r\n")
+        assert raw.cmd("MULTI") == OK
+        # Past maxmemory nothing more is queued, not even a read.
+        assert raw.cmd("GET", "a") == oom
+        assert raw.cmd("DISCARD") == OK
+        assert raw.cmd("MULTI") == OK
+        assert raw.cmd("GET", "a") == oom
+        assert raw.cmd("EXEC") == EXECABORT
+        assert raw.cmd("GET", "a") == b"$-1\r\n"
+    finally:
+        assert other.cmd("CONFIG", "SET", "maxmemory", "0") == OK
+        other.close()
