@@ -91,8 +91,8 @@ static void reject(client *c, command *cmd, const char *err) {
 int exec_call(client *c, command *cmd) {
     uint32_t in_call = c->flags & CLIENT_IN_CALL;
     const command *outer = c->cmd;
+    /* lastcmd stays the command the client sent (EXEC, not its queue). */
     c->cmd = cmd;
-    c->lastcmd = cmd;
     c->error_replied = 0;
     c->flags |= CLIENT_IN_CALL;
     long long start = clock_mono_us();

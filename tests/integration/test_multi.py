@@ -170,7 +170,8 @@ def test_multi_quit_discards(server, raw):
     assert raw.cmd("EXISTS", "k") == num(0)
 
 
-def test_multi_client_list_shows_queue_length(raw):
+def test_multi_client_list_shows_queue_length(server, raw):
+    my_id = raw.cmdp("CLIENT", "ID")
     assert b" multi=-1 " in raw.cmdp("CLIENT", "INFO")
     raw.cmd("MULTI")
     raw.cmd("SET", "a", "1")
@@ -180,6 +181,12 @@ def test_multi_client_list_shows_queue_length(raw):
     info = raw.cmd("EXEC")
     # While EXEC runs, the queue still counts (three commands).
     assert b" multi=3 " in info and b" flags=x " in info
+    # The last command is EXEC, not the last one it ran.
+    other = server.raw()
+    try:
+        assert b" cmd=exec " in other.cmdp("CLIENT", "LIST", "ID", str(my_id))
+    finally:
+        other.close()
 
 
 def test_multi_redis_py_pipeline(r):
