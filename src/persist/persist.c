@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "ds/mem.h"
+#include "persist/fsutil.h"
 #include "persist/recovery.h"
 #include "persist/snapshot.h"
 #include "persist/wal.h"
@@ -231,13 +232,6 @@ static int write_text_file(const char *path, const char *text) {
     return 0;
 }
 
-static int fsync_path(const char *path) {
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
 
 /* In the child: the snapshot, then for a backup its manifest. */
 static int child_work(int kind, const char *dir, uint64_t lsn) {
@@ -248,7 +242,7 @@ static int child_work(int kind, const char *dir, uint64_t lsn) {
     snprintf(path, sizeof path, "%s/BACKUP", dir);
     snprintf(text, sizeof text, "pairdb_version:%s\nlsn:%llu\ntime:%lld\nkeys:%lld\n",
              PAIRDB_VERSION, (unsigned long long)lsn, now_sec(), sh->progress.keys_done);
-    if (write_text_file(path, text) < 0 || fsync_path(dir) < 0) {
+    if (write_text_file(path, text) < 0 || fs_sync_dir(dir) < 0) {
         snprintf(sh->err, sizeof sh->err, "Can't write %.400s: %s", path, strerror(errno));
         return 1;
     }
@@ -562,7 +556,7 @@ static int dir_has_entries(const char *dir, const char *sub) {
 }
 
 static int make_dir(const char *path, char *err, size_t errlen) {
-    if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+    if (fs_make_dir(path) < 0) {
         snprintf(err, errlen, "can't create %s: %s", path, strerror(errno));
         return -1;
     }
@@ -997,8 +991,8 @@ static int tool_restore(const char *backup, const char *datadir) {
     char to[PATH_MAX + 64], sdir[PATH_MAX + 16];
     snprintf(sdir, sizeof sdir, "%s/%s", datadir, SNAPSHOT_DIR);
     snprintf(to, sizeof to, "%s/%020llu.pdb", sdir, (unsigned long long)lsn);
-    if (copy_file(snap, to, err, sizeof err) < 0 || fsync_path(sdir) < 0 ||
-        fsync_path(datadir) < 0) {
+    if (copy_file(snap, to, err, sizeof err) < 0 || fs_sync_dir(sdir) < 0 ||
+        fs_sync_dir(datadir) < 0) {
         fprintf(stderr, "Restore failed: %s\n", err);
         return 1;
     }

@@ -35,6 +35,7 @@
 #include "ds/endian.h"
 #include "ds/dstr.h"
 #include "ds/mem.h"
+#include "persist/fsutil.h"
 #include "server/clock.h"
 #include "server/db.h"
 #include "server/kv.h"
@@ -63,15 +64,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...) {
 
 static void snap_path(char *out, size_t outlen, const char *dir, uint64_t lsn, const char *ext) {
     snprintf(out, outlen, "%s/%s/%020llu%s", dir, SNAPSHOT_DIR, (unsigned long long)lsn, ext);
-}
-
-/* fsync of a directory makes a rename or unlink in it durable. */
-static int fsync_dir(const char *path) {
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
 }
 
 /* ---- writer ----------------------------------------------------------------------- */
@@ -215,7 +207,7 @@ int snapshot_write(const char *dir, uint64_t lsn, snapshot_progress *progress, c
                    size_t errlen) {
     char sdir[4096], tmp[4200], final[4200];
     snprintf(sdir, sizeof sdir, "%s/%s", dir, SNAPSHOT_DIR);
-    if (mkdir(sdir, 0755) < 0 && errno != EEXIST) {
+    if (fs_make_dir(sdir) < 0) {
         set_err(err, errlen, "Can't create %s: %s", sdir, strerror(errno));
         return -1;
     }
@@ -239,7 +231,7 @@ int snapshot_write(const char *dir, uint64_t lsn, snapshot_progress *progress, c
         w.failed = errno;
         rc = -1;
     }
-    if (rc == 0 && fsync_dir(sdir) < 0) {
+    if (rc == 0 && fs_sync_dir(sdir) < 0) {
         w.failed = errno;
         rc = -1;
     }
@@ -322,7 +314,7 @@ void snapshot_drop_older(const char *dir, uint64_t keep_lsn) {
         if (unlinkat(dirfd(d), de->d_name, 0) == 0) dropped = 1;
     }
     closedir(d);
-    if (dropped) fsync_dir(sdir);
+    if (dropped) fs_sync_dir(sdir);
 }
 
 /* ---- loader and verifier ---------------------------------------------------------------- */

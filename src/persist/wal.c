@@ -36,6 +36,7 @@
 #include "ds/crc32c.h"
 #include "ds/endian.h"
 #include "ds/mem.h"
+#include "persist/fsutil.h"
 #include "proto/resp.h"
 #include "server/clock.h"
 #include "server/config.h"
@@ -85,6 +86,7 @@ static struct {
     long long seg_off, seg_size;
     int next_fd;                /* preallocated next segment (next.tmp), -1 if none */
     long long next_size;
+    int next_reused;            /* next.tmp is a reused segment: written blocks */
     frame_buf *unsynced_head, *unsynced_tail; /* written, not yet synced */
     long long last_sync_us;
     int need_new_segment;
@@ -257,19 +259,25 @@ static void segment_path(char *out, size_t outlen, uint64_t first_lsn) {
     snprintf(out, outlen, "%s/%020llu.log", w.dir, (unsigned long long)first_lsn);
 }
 
-static int sync_dir(void) {
-    int fd = open(w.dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return -1;
-    int r = fsync(fd);
-    close(fd);
-    return r;
-}
-
 /* Creates (or reuses) next.tmp, preallocated to size bytes. */
 static int prepare_next(long long size) {
     if (w.next_fd >= 0) close(w.next_fd);
-    char path[4200];
+    char path[4200], spare[4200];
     snprintf(path, sizeof path, "%s/next.tmp", w.dir);
+    snprintf(spare, sizeof spare, "%s/spare.tmp", w.dir);
+    /* A segment a snapshot made obsolete is reused as it is: its blocks are
+     * written already, so syncs over them touch no metadata. Its old frames
+     * stay behind the new ones; readers stop at the end marker or at the
+     * first frame whose LSN does not continue. */
+    struct stat st;
+    if (stat(spare, &st) == 0 && st.st_size >= size && rename(spare, path) == 0) {
+        w.next_fd = open(path, O_RDWR | O_CLOEXEC);
+        if (w.next_fd >= 0) {
+            w.next_size = (long long)st.st_size;
+            w.next_reused = 1;
+            return 0;
+        }
+    }
     w.next_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (w.next_fd < 0) return -1;
     int r = posix_fallocate(w.next_fd, 0, size);
@@ -281,6 +289,7 @@ static int prepare_next(long long size) {
         return -1;
     }
     w.next_size = size;
+    w.next_reused = 0;
     return 0;
 }
 
@@ -293,6 +302,7 @@ static int prepare_next(long long size) {
 static int zero_first_segment(void) {
     static const char zeros[1 << 20];
     if (prepare_next(segment_size()) < 0) return -1;
+    if (w.next_reused) return 0;
     for (long long off = 0; off < w.next_size; off += (long long)sizeof zeros) {
         long long n = w.next_size - off < (long long)sizeof zeros ? w.next_size - off
                                                                  : (long long)sizeof zeros;
@@ -339,7 +349,7 @@ static int open_segment(uint64_t first_lsn, long long min_size) {
     snprintf(tmp, sizeof tmp, "%s/next.tmp", w.dir);
     segment_path(path, sizeof path, first_lsn);
     if (rename(tmp, path) < 0) return -1;
-    if (sync_dir() < 0) return -1;
+    if (fs_sync_dir(w.dir) < 0) return -1;
     if (w.seg_fd >= 0) close(w.seg_fd);
     w.seg_fd = w.next_fd;
     w.seg_size = w.next_size;
@@ -396,7 +406,8 @@ static int write_frames(frame_buf *list) {
             if (open_segment(f->lsn, (long long)f->len) < 0) return -1;
             w.need_new_segment = 0;
         }
-        struct iovec iov[IOV_MAX_GROUP];
+        static const char end_marker[WAL_FRAME_HEADER_LEN];
+        struct iovec iov[IOV_MAX_GROUP + 1];
         int n = 0;
         long long bytes = 0;
         frame_buf *g = f;
@@ -406,6 +417,15 @@ static int write_frames(frame_buf *list) {
             bytes += (long long)g->len;
             n++;
             g = g->next;
+        }
+        /* A zeroed frame header after the last frame marks the end (in a
+         * reused segment, old frames follow); the next write covers it. */
+        long long marker = w.seg_size - (w.seg_off + bytes);
+        if (marker > WAL_FRAME_HEADER_LEN) marker = WAL_FRAME_HEADER_LEN;
+        if (marker > 0) {
+            iov[n].iov_base = (void *)end_marker;
+            iov[n].iov_len = (size_t)marker;
+            n++;
         }
         long long off = w.seg_off;
         int i = 0;
@@ -429,7 +449,7 @@ static int write_frames(frame_buf *list) {
                 iov[i].iov_len -= (size_t)r;
             }
         }
-        w.seg_off = off;
+        w.seg_off = off - marker;
         pthread_mutex_lock(&w.mu);
         w.bytes_written += bytes;
         if (w.nsegs) w.segs[w.nsegs - 1].used = w.seg_off;
@@ -580,15 +600,10 @@ static void *writer_main(void *arg) {
 
 /* --- open / close (main thread) --- */
 
-static int mkdir_p(const char *path) {
-    if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
-    return -1;
-}
-
 int wal_open(const char *dir, uint64_t next_lsn, char *err, size_t errlen) {
     if (w.open) return 0;
     snprintf(w.dir, sizeof w.dir, "%s/wal", dir);
-    if (mkdir_p(w.dir) < 0) {
+    if (fs_make_dir(w.dir) < 0) {
         snprintf(err, errlen, "can't create %s: %s", w.dir, strerror(errno));
         return -1;
     }
@@ -639,8 +654,11 @@ void wal_drop_covered(uint64_t lsn) {
      * the last segment is the one being written and always stays. */
     while (drop + 1 < w.nsegs && w.segs[drop + 1].first_lsn <= lsn + 1) drop++;
     for (int i = 0; i < drop; i++) {
-        char path[4200];
+        char path[4200], spare[4200];
         segment_path(path, sizeof path, w.segs[i].first_lsn);
+        snprintf(spare, sizeof spare, "%s/spare.tmp", w.dir);
+        /* One covered segment is kept for reuse (see prepare_next). */
+        if (access(spare, F_OK) != 0 && rename(path, spare) == 0) continue;
         if (unlink(path) < 0 && errno != ENOENT)
             log_msg(LOG_WARNING, "Can't delete log segment %s: %s", path, strerror(errno));
     }

@@ -7,8 +7,11 @@
  *  - A segment is read up to the first LSN its successor starts with: a
  *    writer that hit an error rewrote its unsynced frames into a new
  *    segment, so whatever follows in the old one does not count.
- *  - Zeros where a frame header should be end the segment (the rest of a
- *    preallocated file).
+ *  - Zeros where a frame header should be end the segment: the rest of a
+ *    preallocated file, or the end marker the writer puts after its last
+ *    frame. A valid frame with an LSN below the expected one ends it too: a
+ *    reused segment keeps frames of its previous life behind the new ones,
+ *    and those never count (nor do they make damage look like a torn tail).
  *  - A bad frame (magic, length, checksum or LSN out of order) with no
  *    valid frame anywhere after it is a torn tail: the log ends there and
  *    the caller is told so. With a valid frame after it, acknowledged
@@ -180,14 +183,15 @@ static int all_zero(const unsigned char *p, long long n) {
     return 1;
 }
 
-/* Does the segment at path hold at least one valid frame? */
-static int segment_has_frame(const char *path) {
+/* Does the segment at path start with a valid frame of its own (its first LSN)? */
+static int segment_has_frame(const char *path, uint64_t first_lsn) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
     unsigned char h[WAL_FRAME_HEADER_LEN];
     int ok = 0;
     if (pread(fd, h, sizeof h, WAL_SEGMENT_HEADER_LEN) == (ssize_t)sizeof h &&
-        le_get_u32(h) == WAL_FRAME_MAGIC && le_get_u32(h + 4) <= WAL_MAX_FRAME) {
+        le_get_u32(h) == WAL_FRAME_MAGIC && le_get_u32(h + 4) <= WAL_MAX_FRAME &&
+        le_get_u64(h + 8) == first_lsn) {
         uint32_t plen = le_get_u32(h + 4);
         unsigned char *p = mem_alloc(plen ? plen : 1);
         if (pread(fd, p, plen, WAL_SEGMENT_HEADER_LEN + WAL_FRAME_HEADER_LEN) == (ssize_t)plen) {
@@ -211,11 +215,11 @@ static int valid_frame_after(wal_reader *r, long long off) {
         uint64_t lsn;
         uint32_t len;
         long long at = hit - m;
-        if (frame_ok(m, r->map_len, at, &lsn, &len)) return 1;
+        if (frame_ok(m, r->map_len, at, &lsn, &len) && lsn >= r->expect) return 1;
         p = at + 1;
     }
     for (int i = r->cur + 1; i < r->nsegs; i++)
-        if (segment_has_frame(r->segs[i].path)) return 1;
+        if (segment_has_frame(r->segs[i].path, r->segs[i].first_lsn)) return 1;
     return 0;
 }
 
@@ -281,7 +285,13 @@ int wal_reader_next(wal_reader *r, wal_frame *f, char *err, size_t errlen) {
         }
         uint64_t lsn;
         uint32_t len;
-        if (!frame_ok(r->map, r->map_len, off, &lsn, &len) || lsn != r->expect) {
+        int ok = frame_ok(r->map, r->map_len, off, &lsn, &len);
+        if (ok && lsn < r->expect) {
+            /* A frame from the segment's previous life (it was reused). */
+            r->off = r->map_len;
+            continue;
+        }
+        if (!ok || lsn != r->expect) {
             if (valid_frame_after(r, off)) {
                 snprintf(err, errlen, "%s: corrupt frame at offset %lld (expected LSN %llu)",
                          s->path, off, (unsigned long long)r->expect);

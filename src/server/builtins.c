@@ -9,6 +9,7 @@
 #include "server/config.h"
 #include "server/families.h"
 #include "server/multi.h"
+#include "server/pubsub.h"
 #include "types/types.h"
 
 void command_register_builtins(void) {
@@ -26,4 +27,5 @@ void command_register_builtins(void) {
     sort_register();
     persist_register();
     multi_register();
+    pubsub_register();
 }

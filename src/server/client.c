@@ -32,6 +32,7 @@
 #include "server/exec.h"
 #include "server/log.h"
 #include "server/net.h"
+#include "server/pubsub.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "server/stats.h"
@@ -233,6 +234,7 @@ void client_free(client *c) {
     if (c->flags & CLIENT_HELD) list_remove_held(c);
     if (c->flags & CLIENT_PAUSED) list_remove_paused(c);
     if (c->flags & CLIENT_MONITOR) client_remove_monitor(c);
+    pubsub_unsubscribe_all(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -665,11 +667,12 @@ char *client_info_line(client *c) {
     size_t reply_first = c->reply_head ? c->reply_head->used : 0;
     char *line = mem_alloc(1024 + (c->name ? strlen(c->name) : 0));
     snprintf(line, 1024 + (c->name ? strlen(c->name) : 0),
-             "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 "
-             "ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%d rbp=%d obl=%zu "
+             "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu psub=%zu "
+             "ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%d rbp=%d obl=%zu "
              "oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
              (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags, c->dbid,
+             pubsub_client_channels(c), pubsub_client_patterns(c), pubsub_client_shard_channels(c),
              multi_queued_count(c), c->qlen - c->qpos, c->qcap - c->qlen, argv_mem, 16 * 1024, 16 * 1024,
              reply_first, c->reply_blocks > 1 ? c->reply_blocks - 1 : 0, omem, tot, events,
              c->lastcmd ? c->lastcmd->fullname : "NULL", c->resp);

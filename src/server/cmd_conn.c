@@ -12,6 +12,7 @@
 #include "server/config.h"
 #include "server/handler.h"
 #include "server/multi.h"
+#include "server/pubsub.h"
 #include "server/server.h"
 
 /* Compares in time independent of where the first difference is, so a
@@ -70,6 +71,7 @@ static void reset_command(client *c) {
         /* A monitor that sends RESET stops monitoring. */
         client_remove_monitor(c);
     }
+    pubsub_unsubscribe_all(c);
     client_select(c, 0);
     c->resp = 2;
     mem_free(c->name);

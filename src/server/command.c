@@ -163,6 +163,18 @@ void command_free_all(void) {
  * COMMAND
  * ------------------------------------------------------------------- */
 
+/* A key's access flags; shard channels sit where keys do but are not keys. */
+static void reply_key_flags(client *c, const command *cmd) {
+    if (cmd->flags & CMD_PUBSUB) {
+        reply_set(c, 1);
+        reply_status(c, "not_key");
+        return;
+    }
+    reply_set(c, 2);
+    reply_status(c, (cmd->flags & CMD_WRITE) ? "RW" : "RO");
+    reply_status(c, (cmd->flags & CMD_WRITE) ? "update" : "access");
+}
+
 static void reply_key_specs(client *c, const command *cmd) {
     if (cmd->first_key <= 0 || cmd->getkeys) {
         reply_empty_array(c);
@@ -171,15 +183,7 @@ static void reply_key_specs(client *c, const command *cmd) {
     reply_array(c, 1);
     reply_map(c, 3);
     reply_bulk_cstr(c, "flags");
-    if (cmd->flags & CMD_WRITE) {
-        reply_set(c, 2);
-        reply_status(c, "RW");
-        reply_status(c, "update");
-    } else {
-        reply_set(c, 2);
-        reply_status(c, "RO");
-        reply_status(c, "access");
-    }
+    reply_key_flags(c, cmd);
     reply_bulk_cstr(c, "begin_search");
     reply_map(c, 2);
     reply_bulk_cstr(c, "type");
@@ -416,9 +420,7 @@ static void command_getkeys_generic(client *c, int with_flags) {
         if (with_flags) {
             reply_array(c, 2);
             reply_bulk(c, c->argv[2 + keys[i]].ptr, c->argv[2 + keys[i]].len);
-            reply_set(c, 2);
-            reply_status(c, (cmd->flags & CMD_WRITE) ? "RW" : "RO");
-            reply_status(c, (cmd->flags & CMD_WRITE) ? "update" : "access");
+            reply_key_flags(c, cmd);
         } else {
             reply_bulk(c, c->argv[2 + keys[i]].ptr, c->argv[2 + keys[i]].len);
         }

@@ -83,7 +83,6 @@ typedef struct server_config {
     int appendfsync;
     char *save;                   /* "" = no snapshots */
     long long wal_segment_size;
-    long long wal_snapshot_size;  /* log bytes since the last snapshot that trigger one; 0 = off */
     /* observability */
     long long slowlog_log_slower_than;
     long long slowlog_max_len;

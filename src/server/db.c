@@ -14,6 +14,7 @@
  */
 #include "server/db.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "ds/crc16.h"
@@ -23,6 +24,7 @@
 #include "persist/propagate.h"
 #include "server/config.h"
 #include "server/multi.h"
+#include "server/pubsub.h"
 #include "server/stats.h"
 
 typedef struct expire_node {
@@ -265,7 +267,10 @@ kv *db_lookup(db *d, const char *key, size_t klen, int flags) {
         e = NULL;
     }
     if (!e) {
-        if (!(flags & LOOKUP_NOSTATS)) stats.keyspace_misses++;
+        if (!(flags & LOOKUP_NOSTATS)) {
+            stats.keyspace_misses++;
+            db_notify(NOTIFY_KEY_MISS, "keymiss", d, key, klen);
+        }
         return NULL;
     }
     if (!(flags & LOOKUP_NOSTATS)) stats.keyspace_hits++;
@@ -280,6 +285,7 @@ void db_add(db *d, kv *e) {
     dict_insert(slot_table(d, slot, 1), &e->node, dict_hash(e->data, e->keylen));
     d->keys++;
     fenwick_add(d, slot, 1);
+    db_notify(NOTIFY_NEW, "new", d, e->data, e->keylen);
 }
 
 void db_set(db *d, kv *e, int keep_ttl) {
@@ -299,6 +305,7 @@ void db_set(db *d, kv *e, int keep_ttl) {
         stats.expired_keys++;
         propagate_del(db_id(d), old->data, old->keylen);
         db_notify(NOTIFY_EXPIRED, "expired", d, old->data, old->keylen);
+        db_notify(NOTIFY_NEW, "new", d, e->data, e->keylen);
         keep_ttl = 0;
     }
     if (old->expire) {
@@ -530,12 +537,29 @@ void db_touch_key(db *d, const char *key, size_t klen) {
     multi_touch_key(d, key, klen);
 }
 
-/* Keyspace notifications are published through pub/sub, which does not
- * exist yet; the event names are already passed by every caller. */
+/* Publishes "<prefix><db>__:<name>" with msg: the channel is built in a
+ * stack buffer unless the key is long. */
+static void notify_publish(const char *prefix, int dbid, const char *name, size_t nlen,
+                           const char *msg, size_t mlen) {
+    char small[256];
+    char head[48];
+    int hlen = snprintf(head, sizeof head, "%s%d__:", prefix, dbid);
+    size_t clen = (size_t)hlen + nlen;
+    char *chan = clen <= sizeof small ? small : mem_alloc(clen);
+    memcpy(chan, head, (size_t)hlen);
+    memcpy(chan + hlen, name, nlen);
+    pubsub_publish(chan, clen, msg, mlen);
+    if (chan != small) mem_free(chan);
+}
+
+/* Keyspace notifications (Redis's notifyKeyspaceEvent): the K flag sends
+ * the event name on the key's channel, the E flag the key name on the
+ * event's channel, when the event's class is enabled. */
 void db_notify(int event_class, const char *event, db *d, const char *key, size_t klen) {
-    (void)event_class;
-    (void)event;
-    (void)d;
-    (void)key;
-    (void)klen;
+    int flags = cfg->notify_keyspace_events;
+    if (!(flags & event_class)) return;
+    int dbid = db_id(d);
+    size_t elen = strlen(event);
+    if (flags & NOTIFY_KEYSPACE) notify_publish("__keyspace@", dbid, key, klen, event, elen);
+    if (flags & NOTIFY_KEYEVENT) notify_publish("__keyevent@", dbid, event, elen, key, klen);
 }

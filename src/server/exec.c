@@ -17,6 +17,7 @@
 #include "server/evict.h"
 #include "server/handler.h"
 #include "server/multi.h"
+#include "server/pubsub.h"
 #include "server/reply.h"
 #include "server/stats.h"
 
@@ -183,6 +184,11 @@ int exec_command(client *c) {
     int oom_refuses = (flags & CMD_DENYOOM) || multi_should_queue(c, cmd);
     if (cfg->maxmemory && evict_perform() != EVICT_OK && oom_refuses) {
         reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.");
+        goto done;
+    }
+    if (!pubsub_context_allows(c, cmd)) {
+        cmd->rejected_calls++;
+        multi_flag_error(c);
         goto done;
     }
     if (multi_should_queue(c, cmd)) {

@@ -17,6 +17,7 @@
 #include "server/config.h"
 #include "server/handler.h"
 #include "server/server.h"
+#include "server/pubsub.h"
 #include "server/stats.h"
 
 static void addf(resp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -147,7 +148,8 @@ static void section_stats(resp_buf *b) {
          stats.total_eviction_exceeded_time_ms);
     addf(b, "keyspace_hits:%lld\r\nkeyspace_misses:%lld\r\n", stats.keyspace_hits,
          stats.keyspace_misses);
-    addf(b, "pubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\n");
+    addf(b, "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\npubsubshard_channels:%zu\r\n",
+         pubsub_channel_count(), pubsub_pattern_count(), pubsub_shard_channel_count());
     addf(b, "latest_fork_usec:0\r\ntotal_forks:0\r\n");
     addf(b, "tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n");
     addf(b, "unexpected_error_replies:%lld\r\ntotal_error_replies:%lld\r\n",

@@ -33,6 +33,7 @@
 #include "server/families.h"
 #include "server/log.h"
 #include "server/net.h"
+#include "server/pubsub.h"
 #include "server/server.h"
 #include "server/stats.h"
 
@@ -296,6 +297,7 @@ int main(int argc, char **argv) {
     client_before_sleep(0); /* flush what was already answered */
     client_free_all();
     blocking_free_all();
+    pubsub_free_all();
     if (cfg->pidfile && cfg->pidfile[0]) unlink(cfg->pidfile);
     db_free_all();
     evict_free_pool();

@@ -479,7 +479,10 @@ static void copy_command(client *c) {
      * the source (it is live: it was just read within this command). */
     e = db_lookup(src, key->ptr, key->len, LOOKUP_NOTOUCH | LOOKUP_NOSTATS | LOOKUP_NOEXPIRE);
     kv *ne = kv_dup(e, newkey->ptr, newkey->len);
-    db_set(dst, ne, 0);
+    /* REPLACE deletes the target and adds the copy, so a "new" event is
+     * sent either way, as in Redis. */
+    if (exists) db_delete(dst, newkey->ptr, newkey->len);
+    db_add(dst, ne);
     if (when != -1) db_set_expire(dst, ne, when);
     modified_in(c, dst, newkey->ptr, newkey->len);
     db_notify(NOTIFY_GENERIC, "copy_to", dst, newkey->ptr, newkey->len);

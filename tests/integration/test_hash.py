@@ -508,10 +508,6 @@ def test_hash_random_ops_model(r, entries):
 
 def test_hash_keyspace_events(r):
     import time
-    try:
-        r.execute_command("PUBSUB", "NUMPAT")
-    except Exception:  # noqa: BLE001 - a server without pub/sub yet
-        pytest.skip("no pub/sub")
     r.config_set("notify-keyspace-events", "KEA")
     p = r.pubsub()
     try:

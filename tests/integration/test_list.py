@@ -338,7 +338,6 @@ def test_list_small_is_quicklist(raw):
 # ---- keyspace events, DEL/COPY/DUMP --------------------------------------------------------
 
 def test_list_keyspace_events(server, raw):
-    require(raw, "psubscribe")
     raw.cmd("CONFIG", "SET", "notify-keyspace-events", "KEA")
     sub = server.raw()
     try:

@@ -221,13 +221,8 @@ def test_sort_getkeys_and_info(raw):
 
 def test_sort_keyspace_events(r):
     p = r.pubsub()
-    try:
-        p.psubscribe("__keyevent@0__:*")
-        p.get_message(timeout=1)
-    except redis.ResponseError as e:
-        if "unknown command" in str(e):
-            pytest.skip("PSUBSCRIBE is not built yet")
-        raise
+    p.psubscribe("__keyevent@0__:*")
+    p.get_message(timeout=1)
     r.config_set("notify-keyspace-events", "KEA")
     try:
         r.rpush("l", "1")

@@ -220,3 +220,30 @@ TEST(wal_covered_segments_are_dropped) {
     CHECK(access(path, F_OK) == 0);
     remove_dir();
 }
+
+TEST(wal_reused_segment_ignores_its_old_frames) {
+    /* A covered segment is renamed spare.tmp and becomes the next segment:
+     * frames 4..10 of its previous life stay behind frames 11..13. */
+    make_dir();
+    CHECK_INT(write_frames(1, 10), 0);
+    char old[128], spare[128], path[128];
+    segment_file(old, sizeof old, 1);
+    snprintf(spare, sizeof spare, "%s/wal/spare.tmp", dir);
+    CHECK_INT(rename(old, spare), 0);
+    CHECK_INT(write_frames(11, 3), 0);
+    CHECK(access(spare, F_OK) != 0); /* it was taken */
+    int n;
+    uint64_t last;
+    char err[256];
+    CHECK_INT(read_all(&n, &last, err, sizeof err), 0);
+    CHECK_INT(n, 3);
+    CHECK_INT(last, 13);
+    /* A torn last frame there is a torn tail, not damage: the old frames
+     * after it are not "valid frames that follow". */
+    segment_file(path, sizeof path, 11);
+    long off = frame_offset(path, 2);
+    patch(path, off + WAL_FRAME_HEADER_LEN + 1, "XX", 2);
+    CHECK_INT(read_all(&n, &last, err, sizeof err), 2);
+    CHECK_INT(n, 2);
+    remove_dir();
+}

@@ -1,0 +1,13 @@
+/*
+ * fsutil.h - file-system steps the persistence files share.
+ */
+#ifndef PAIRDB_FSUTIL_H
+#define PAIRDB_FSUTIL_H
+
+/* fsync of a directory: makes a create, rename or unlink in it durable.
+ * 0, or -1 with errno. */
+int fs_sync_dir(const char *path);
+/* mkdir 0755; a directory already there is fine. 0, or -1 with errno. */
+int fs_make_dir(const char *path);
+
+#endif
