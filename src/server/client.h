@@ -107,6 +107,7 @@ typedef struct client {
     long long net_in_bytes, net_out_bytes, commands_processed;
     void *blocked;                  /* blocking.c's state while CLIENT_BLOCKED */
     void *pubsub;                   /* pubsub.c's subscriptions, NULL when none */
+    void *tracking;                 /* tracking.c's state, NULL when tracking is off */
 } client;
 
 /* Creates a client for an accepted fd and registers it with the loop.

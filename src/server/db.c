@@ -25,6 +25,7 @@
 #include "server/config.h"
 #include "server/pubsub.h"
 #include "server/stats.h"
+#include "server/tracking.h"
 
 typedef struct expire_node {
     dict_node node;
@@ -526,12 +527,11 @@ void db_rehash_step(long long time_limit_us) {
 
 /* --- hooks --- */
 
-/* WATCH and client-side caching attach here when they land; today a write
- * needs nothing beyond what key_modified() counts. */
+/* WATCH attaches here when it lands; client-side caching sends the key's
+ * invalidations. */
 void db_touch_key(db *d, const char *key, size_t klen) {
     (void)d;
-    (void)key;
-    (void)klen;
+    tracking_key_modified(key, klen);
 }
 
 /* Publishes "<prefix><db>__:<name>" with msg: the channel is built in a

@@ -19,6 +19,7 @@
 #include "server/pubsub.h"
 #include "server/reply.h"
 #include "server/stats.h"
+#include "server/tracking.h"
 
 /* "unknown command 'x', with args beginning with: 'a' 'b' " -- the
  * arguments are quoted up to 128 bytes in all, as Redis shows them. */
@@ -144,7 +145,9 @@ int exec_command(client *c) {
     c->flags |= CLIENT_IN_CALL;
     long long start = clock_mono_us();
     long long effects = propagate_call_begin();
+    tracking_command_begin(c);
     cmd->proc(c);
+    tracking_command_end(c, cmd);
     propagate_call_end(c, cmd, effects);
     long long took = clock_mono_us() - start;
     c->flags &= ~CLIENT_IN_CALL;
