@@ -33,6 +33,7 @@
 #include "server/log.h"
 #include "server/net.h"
 #include "server/pubsub.h"
+#include "server/tracking.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "server/stats.h"
@@ -235,6 +236,7 @@ void client_free(client *c) {
     if (c->flags & CLIENT_PAUSED) list_remove_paused(c);
     if (c->flags & CLIENT_MONITOR) client_remove_monitor(c);
     pubsub_unsubscribe_all(c);
+    tracking_client_gone(c);
     if (c->prev)
         c->prev->next = c->next;
     else

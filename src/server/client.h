@@ -108,6 +108,7 @@ typedef struct client {
     void *blocked;                  /* blocking.c's state while CLIENT_BLOCKED */
     struct multi_state *multi;      /* multi.c's queue and watches, NULL if none */
     void *pubsub;                   /* pubsub.c's subscriptions, NULL when none */
+    void *tracking;                 /* tracking.c's state, NULL when tracking is off */
 } client;
 
 /* Creates a client for an accepted fd and registers it with the loop.

@@ -26,6 +26,7 @@
 #include "server/multi.h"
 #include "server/pubsub.h"
 #include "server/stats.h"
+#include "server/tracking.h"
 
 typedef struct expire_node {
     dict_node node;
@@ -531,10 +532,10 @@ void db_rehash_step(long long time_limit_us) {
 
 /* --- hooks --- */
 
-/* Redis's signalModifiedKey: WATCH attaches here (client-side caching
- * will too). */
+/* Redis's signalModifiedKey: WATCH and client-side caching attach here. */
 void db_touch_key(db *d, const char *key, size_t klen) {
     multi_touch_key(d, key, klen);
+    tracking_key_modified(key, klen);
 }
 
 /* Publishes "<prefix><db>__:<name>" with msg: the channel is built in a

@@ -20,6 +20,7 @@
 #include "server/pubsub.h"
 #include "server/reply.h"
 #include "server/stats.h"
+#include "server/tracking.h"
 
 /* "unknown command 'x', with args beginning with: 'a' 'b' " -- the
  * arguments are quoted up to 128 bytes in all, as Redis shows them. */
@@ -98,7 +99,9 @@ int exec_call(client *c, command *cmd) {
     c->flags |= CLIENT_IN_CALL;
     long long start = clock_mono_us();
     long long effects = propagate_call_begin();
+    tracking_command_begin(c);
     cmd->proc(c);
+    tracking_command_end(c, cmd);
     propagate_call_end(c, cmd, effects);
     long long took = clock_mono_us() - start;
     c->flags = (c->flags & ~CLIENT_IN_CALL) | in_call;
