@@ -16,6 +16,7 @@
 #include "server/client.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/uio.h>
@@ -49,6 +50,31 @@ static client *pending_writes;
 /* Clients whose output waits for the log; unordered, scanned when the
  * log's acknowledged LSN moves. */
 static client *held_head;
+
+/* id -> client, so CLIENT KILL ID, redirects and invalidations find a client
+ * without a scan. */
+static const char *id_node_key(const dict_node *n, size_t *len) {
+    const client *c = (const client *)((const char *)n - offsetof(client, id_node));
+    *len = sizeof c->id;
+    return (const char *)&c->id;
+}
+static const dict_ops id_index_ops = {.key = id_node_key};
+static dict id_index;
+static int id_index_ready;
+
+static void id_index_add(client *c) {
+    if (!id_index_ready) {
+        dict_init(&id_index, &id_index_ops);
+        id_index_ready = 1;
+    }
+    dict_insert(&id_index, &c->id_node, dict_hash((const char *)&c->id, sizeof c->id));
+}
+
+static void id_index_remove(client *c) {
+    if (id_index_ready)
+        dict_remove(&id_index, (const char *)&c->id, sizeof c->id,
+                    dict_hash((const char *)&c->id, sizeof c->id));
+}
 static client *paused_head;
 static client *monitors[1024];
 static int monitor_count;
@@ -124,6 +150,7 @@ client *client_create(int fd, int is_unix) {
     if (clients_head) clients_head->prev = c;
     clients_head = c;
     clients_count++;
+    id_index_add(c);
     stats.total_connections_received++;
     return c;
 }
@@ -243,6 +270,7 @@ void client_free(client *c) {
         clients_head = c->next;
     if (c->next) c->next->prev = c->prev;
     clients_count--;
+    id_index_remove(c);
     free_replies(c);
     mem_free(c->spare);
     resp_request_free(&c->parser);
@@ -610,15 +638,20 @@ void client_cron(void) {
 
 void client_free_all(void) {
     while (clients_head) client_free(clients_head);
+    if (id_index_ready) {
+        dict_clear(&id_index, NULL, NULL);
+        id_index_ready = 0;
+    }
     pending_writes = NULL;
     paused_head = NULL;
     monitor_count = 0;
 }
 
 client *client_by_id(uint64_t id) {
-    for (client *c = clients_head; c; c = c->next)
-        if (c->id == id) return c;
-    return NULL;
+    if (!id_index_ready) return NULL;
+    dict_node *n = dict_find(&id_index, (const char *)&id, sizeof id,
+                             dict_hash((const char *)&id, sizeof id));
+    return n ? (client *)((char *)n - offsetof(client, id_node)) : NULL;
 }
 
 void client_foreach(void (*fn)(client *c, void *arg), void *arg) {

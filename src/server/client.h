@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ds/dict.h"
 #include "proto/resp.h"
 
 struct command;
@@ -100,6 +101,7 @@ typedef struct client {
 
     /* list links: all clients, pending writes, paused */
     struct client *prev, *next;
+    dict_node id_node;              /* in client.c's id index */
     struct client *pending_next;
     struct client *paused_next;
     struct client *held_next;
