@@ -264,9 +264,17 @@ sl_node *sl_last_in_range(const skiplist *sl, const sl_range *r) {
     return p != sl->header && sl_score_gte_min(p->score, r) ? p : NULL;
 }
 
+/* Redis's rule, which decides what lex ranges do on members with different
+ * scores: nothing is in range unless the last member is >= min and the
+ * first <= max. */
+static int in_lex_range(const skiplist *sl, const sl_lexrange *r) {
+    sl_node *first = sl_first(sl);
+    return !sl_lex_empty(r) && first && sl_lex_gte_min(sl_member(sl->tail), sl->tail->len, r) &&
+           sl_lex_lte_max(sl_member(first), first->len, r);
+}
+
 sl_node *sl_first_in_lex(const skiplist *sl, const sl_lexrange *r) {
-    if (sl_lex_empty(r) || !sl->tail || !sl_lex_gte_min(sl_member(sl->tail), sl->tail->len, r))
-        return NULL;
+    if (!in_lex_range(sl, r)) return NULL;
     sl_node *p = sl->header;
     for (int i = sl->level - 1; i >= 0; i--)
         while (p->lv[i].forward &&
@@ -277,9 +285,7 @@ sl_node *sl_first_in_lex(const skiplist *sl, const sl_lexrange *r) {
 }
 
 sl_node *sl_last_in_lex(const skiplist *sl, const sl_lexrange *r) {
-    sl_node *first = sl_first(sl);
-    if (sl_lex_empty(r) || !first || !sl_lex_lte_max(sl_member(first), first->len, r))
-        return NULL;
+    if (!in_lex_range(sl, r)) return NULL;
     sl_node *p = sl->header;
     for (int i = sl->level - 1; i >= 0; i--)
         while (p->lv[i].forward &&

@@ -8,6 +8,7 @@
 #include "server/command.h"
 #include "server/config.h"
 #include "server/families.h"
+#include "server/multi.h"
 #include "server/pubsub.h"
 #include "script/script.h"
 #include "types/types.h"
@@ -26,6 +27,7 @@ void command_register_builtins(void) {
     zset_register();
     sort_register();
     persist_register();
+    multi_register();
     pubsub_register();
     script_register();
 }

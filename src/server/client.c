@@ -16,6 +16,7 @@
 #include "server/client.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/uio.h>
@@ -24,6 +25,7 @@
 #include "ds/mem.h"
 #include "server/blocking.h"
 #include "server/clock.h"
+#include "server/multi.h"
 #include "server/command.h"
 #include "persist/wal.h"
 #include "server/config.h"
@@ -32,6 +34,7 @@
 #include "server/log.h"
 #include "server/net.h"
 #include "server/pubsub.h"
+#include "server/tracking.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "server/stats.h"
@@ -47,6 +50,31 @@ static client *pending_writes;
 /* Clients whose output waits for the log; unordered, scanned when the
  * log's acknowledged LSN moves. */
 static client *held_head;
+
+/* id -> client, so CLIENT KILL ID, redirects and invalidations find a client
+ * without a scan. */
+static const char *id_node_key(const dict_node *n, size_t *len) {
+    const client *c = (const client *)((const char *)n - offsetof(client, id_node));
+    *len = sizeof c->id;
+    return (const char *)&c->id;
+}
+static const dict_ops id_index_ops = {.key = id_node_key};
+static dict id_index;
+static int id_index_ready;
+
+static void id_index_add(client *c) {
+    if (!id_index_ready) {
+        dict_init(&id_index, &id_index_ops);
+        id_index_ready = 1;
+    }
+    dict_insert(&id_index, &c->id_node, dict_hash((const char *)&c->id, sizeof c->id));
+}
+
+static void id_index_remove(client *c) {
+    if (id_index_ready)
+        dict_remove(&id_index, (const char *)&c->id, sizeof c->id,
+                    dict_hash((const char *)&c->id, sizeof c->id));
+}
 static client *paused_head;
 static client *monitors[1024];
 static int monitor_count;
@@ -122,6 +150,7 @@ client *client_create(int fd, int is_unix) {
     if (clients_head) clients_head->prev = c;
     clients_head = c;
     clients_count++;
+    id_index_add(c);
     stats.total_connections_received++;
     return c;
 }
@@ -214,6 +243,7 @@ client *client_create_internal(void) {
 }
 
 void client_free_internal(client *c) {
+    multi_client_reset(c);
     free_replies(c);
     mem_free(c->spare);
     resp_request_free(&c->parser);
@@ -228,6 +258,7 @@ void client_drain_replies(client *c, resp_buf *out) {
 
 void client_free(client *c) {
     blocking_forget_client(c);
+    multi_client_reset(c);
     if (c->fd >= 0) {
         loop_watch(server_loop(), c->fd, LOOP_NONE, NULL, NULL);
         close(c->fd);
@@ -237,12 +268,14 @@ void client_free(client *c) {
     if (c->flags & CLIENT_PAUSED) list_remove_paused(c);
     if (c->flags & CLIENT_MONITOR) client_remove_monitor(c);
     pubsub_unsubscribe_all(c);
+    tracking_client_gone(c);
     if (c->prev)
         c->prev->next = c->next;
     else
         clients_head = c->next;
     if (c->next) c->next->prev = c->prev;
     clients_count--;
+    id_index_remove(c);
     free_replies(c);
     mem_free(c->spare);
     resp_request_free(&c->parser);
@@ -613,15 +646,20 @@ void client_cron(void) {
 
 void client_free_all(void) {
     while (clients_head) client_free(clients_head);
+    if (id_index_ready) {
+        dict_clear(&id_index, NULL, NULL);
+        id_index_ready = 0;
+    }
     pending_writes = NULL;
     paused_head = NULL;
     monitor_count = 0;
 }
 
 client *client_by_id(uint64_t id) {
-    for (client *c = clients_head; c; c = c->next)
-        if (c->id == id) return c;
-    return NULL;
+    if (!id_index_ready) return NULL;
+    dict_node *n = dict_find(&id_index, (const char *)&id, sizeof id,
+                             dict_hash((const char *)&id, sizeof id));
+    return n ? (client *)((char *)n - offsetof(client, id_node)) : NULL;
 }
 
 void client_foreach(void (*fn)(client *c, void *arg), void *arg) {
@@ -673,12 +711,12 @@ char *client_info_line(client *c) {
     char *line = mem_alloc(1024 + (c->name ? strlen(c->name) : 0));
     snprintf(line, 1024 + (c->name ? strlen(c->name) : 0),
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu psub=%zu "
-             "ssub=%zu multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%d rbp=%d obl=%zu "
+             "ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%d rbp=%d obl=%zu "
              "oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
              (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags, c->dbid,
              pubsub_client_channels(c), pubsub_client_patterns(c), pubsub_client_shard_channels(c),
-             c->qlen - c->qpos, c->qcap - c->qlen, argv_mem, 16 * 1024, 16 * 1024,
+             multi_queued_count(c), c->qlen - c->qpos, c->qcap - c->qlen, argv_mem, 16 * 1024, 16 * 1024,
              reply_first, c->reply_blocks > 1 ? c->reply_blocks - 1 : 0, omem, tot, events,
              c->lastcmd ? c->lastcmd->fullname : "NULL", c->resp);
     return line;

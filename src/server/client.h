@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ds/dict.h"
 #include "proto/resp.h"
 
 struct command;
@@ -101,13 +102,16 @@ typedef struct client {
 
     /* list links: all clients, pending writes, paused */
     struct client *prev, *next;
+    dict_node id_node;              /* in client.c's id index */
     struct client *pending_next;
     struct client *paused_next;
     struct client *held_next;
     uint64_t wait_lsn;              /* output may leave once the log acknowledged this LSN */
     long long net_in_bytes, net_out_bytes, commands_processed;
     void *blocked;                  /* blocking.c's state while CLIENT_BLOCKED */
+    struct multi_state *multi;      /* multi.c's queue and watches, NULL if none */
     void *pubsub;                   /* pubsub.c's subscriptions, NULL when none */
+    void *tracking;                 /* tracking.c's state, NULL when tracking is off */
 } client;
 
 /* Creates a client for an accepted fd and registers it with the loop.

@@ -11,8 +11,10 @@
 #include "server/blocking.h"
 #include "server/config.h"
 #include "server/handler.h"
+#include "server/multi.h"
 #include "server/pubsub.h"
 #include "server/server.h"
+#include "server/tracking.h"
 
 /* Compares in time independent of where the first difference is, so a
  * password cannot be guessed byte by byte from response times. */
@@ -64,12 +66,14 @@ static void quit_command(client *c) {
 }
 
 static void reset_command(client *c) {
+    multi_client_reset(c);
     c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT | CLIENT_NO_EVICT | CLIENT_NO_TOUCH);
     if (c->flags & CLIENT_MONITOR) {
         /* A monitor that sends RESET stops monitoring. */
         client_remove_monitor(c);
     }
     pubsub_unsubscribe_all(c);
+    tracking_client_gone(c);
     client_select(c, 0);
     c->resp = 2;
     mem_free(c->name);
@@ -465,10 +469,6 @@ static void client_unblock_command(client *c) {
     reply_int(c, target && target != c && blocking_unblock_by_request(target, with_error));
 }
 
-static void client_getredir_command(client *c) {
-    reply_int(c, -1);
-}
-
 static void client_help_command(client *c) {
     static const char *const help[] = {
         "CACHING (YES|NO)",
@@ -513,6 +513,11 @@ static void client_help_command(client *c) {
         "    Assign the name <name> to the current connection.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
         "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
         "NO-TOUCH (ON|OFF)",
@@ -564,7 +569,17 @@ static command client_subs[] = {
      .summary = "Unblock a client blocked in a blocking command from a different connection",
      .since = "5.0.0", .group = "connection",
      .complexity = "O(log N) where N is the number of client connections"},
-    {"getredir", client_getredir_command, 2, CONN_FLAGS, ACL_CONNECTION, 0, 0, 0,
+    {"tracking", tracking_client_tracking_command, -3, CONN_FLAGS, ACL_CONNECTION, 0, 0, 0,
+     .summary = "Enable or disable server assisted client side caching support", .since = "6.0.0",
+     .group = "connection", .complexity = "O(1). Some options may introduce additional complexity."},
+    {"caching", tracking_client_caching_command, 3, CONN_FLAGS, ACL_CONNECTION, 0, 0, 0,
+     .summary = "Instruct the server about tracking or not keys in the next request",
+     .since = "6.0.0", .group = "connection", .complexity = "O(1)"},
+    {"trackinginfo", tracking_client_trackinginfo_command, 2, CONN_FLAGS, ACL_CONNECTION, 0, 0, 0,
+     .summary = "Return information about server assisted client side caching for the current "
+                "connection",
+     .since = "6.2.0", .group = "connection", .complexity = "O(1)"},
+    {"getredir", tracking_client_getredir_command, 2, CONN_FLAGS, ACL_CONNECTION, 0, 0, 0,
      .summary = "Get tracking notifications redirection client ID if any", .since = "6.0.0",
      .group = "connection", .complexity = "O(1)"},
     {"help", client_help_command, 2, CMD_LOADING | CMD_STALE, ACL_CONNECTION, 0, 0, 0,

@@ -23,8 +23,10 @@
 #include "server/clock.h"
 #include "persist/propagate.h"
 #include "server/config.h"
+#include "server/multi.h"
 #include "server/pubsub.h"
 #include "server/stats.h"
+#include "server/tracking.h"
 
 typedef struct expire_node {
     dict_node node;
@@ -390,6 +392,8 @@ long long db_avg_ttl(const db *d) {
 
 size_t db_empty(db *d) {
     size_t removed = d->keys;
+    /* Watchers of keys that exist see the flush (Redis's signalFlushedDb). */
+    multi_touch_db(d, NULL);
     dict_clear(&d->expires, free_expire_node, NULL);
     if (d->slots) {
         for (int s = 0; s < DB_SLOTS; s++) {
@@ -405,6 +409,8 @@ size_t db_empty(db *d) {
 }
 
 void db_swap(int a, int b) {
+    multi_touch_db(&dbs[a], &dbs[b]);
+    multi_touch_db(&dbs[b], &dbs[a]);
     db tmp = dbs[a];
     dbs[a] = dbs[b];
     dbs[b] = tmp;
@@ -526,12 +532,10 @@ void db_rehash_step(long long time_limit_us) {
 
 /* --- hooks --- */
 
-/* WATCH and client-side caching attach here when they land; today a write
- * needs nothing beyond what key_modified() counts. */
+/* Redis's signalModifiedKey: WATCH and client-side caching attach here. */
 void db_touch_key(db *d, const char *key, size_t klen) {
-    (void)d;
-    (void)key;
-    (void)klen;
+    multi_touch_key(d, key, klen);
+    tracking_key_modified(key, klen);
 }
 
 /* Publishes "<prefix><db>__:<name>" with msg: the channel is built in a

@@ -17,9 +17,11 @@
 #include "server/config.h"
 #include "server/evict.h"
 #include "server/handler.h"
+#include "server/multi.h"
 #include "server/pubsub.h"
 #include "server/reply.h"
 #include "server/stats.h"
+#include "server/tracking.h"
 
 /* "unknown command 'x', with args beginning with: 'a' 'b' " -- the
  * arguments are quoted up to 128 bytes in all, as Redis shows them. */
@@ -80,81 +82,30 @@ static int arity_ok(const command *cmd, int argc) {
     return cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity;
 }
 
-int exec_command(client *c) {
-    int unknown_sub = 0;
-    command *cmd = command_lookup_argv(c->argc, c->argv, &unknown_sub);
-    clock_cmd_start();
+/* A command refused before it ran: counted; inside MULTI the transaction
+ * is marked to abort, and EXEC itself refused discards it. */
+static void reject(client *c, command *cmd, const char *err) {
+    cmd->rejected_calls++;
+    if (multi_abort_exec(c, cmd, err)) return;
+    multi_flag_error(c);
+    reply_error(c, err);
+}
 
-    /* CLIENT REPLY SKIP applies to the command after it. */
-    if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
-        c->flags &= ~CLIENT_REPLY_SKIP_NEXT;
-        c->flags |= CLIENT_REPLY_SKIP;
-    }
+int exec_call(client *c, command *cmd) {
+    uint32_t in_call = c->flags & CLIENT_IN_CALL;
+    const command *outer = c->cmd;
+    /* lastcmd stays the command the client sent (EXEC, not its queue). */
     c->cmd = cmd;
-    if (cmd) c->lastcmd = cmd;
-    if (!cmd) {
-        reject_unknown(c);
-        goto done;
-    }
-    if (unknown_sub) {
-        reject_unknown_sub(c);
-        cmd->rejected_calls++;
-        goto done;
-    }
-    if (!arity_ok(cmd, c->argc)) {
-        reply_error_arity(c);
-        cmd->rejected_calls++;
-        goto done;
-    }
-    if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
-        reply_error(c, "NOAUTH Authentication required.");
-        cmd->rejected_calls++;
-        goto done;
-    }
-    if (script_busy() && !script_allowed_while_busy(cmd)) {
-        reply_error(c, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
-                       "SHUTDOWN NOSAVE.");
-        cmd->rejected_calls++;
-        goto done;
-    }
-    int pause = client_pause_mode();
-    if (pause == PAUSE_ALL || (pause == PAUSE_WRITE && (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)))) {
-        client_park_paused(c);
-        c->flags &= ~CLIENT_REPLY_SKIP;
-        return EXEC_PAUSED;
-    }
-    if (recovery_loading() && !(cmd->flags & CMD_LOADING)) {
-        reply_error(c, "LOADING PairDB is loading the dataset in memory");
-        cmd->rejected_calls++;
-        goto done;
-    }
-    if (cmd->flags & CMD_WRITE) {
-        /* The log cannot take writes (disk full or failing): refuse them
-         * rather than acknowledge what a crash would lose; reads go on. */
-        const char *refused = wal_writes_refused();
-        if (refused) {
-            reply_errorf(c, "MISCONF %s", refused);
-            cmd->rejected_calls++;
-            goto done;
-        }
-    }
-    if (cfg->maxmemory && evict_perform() != EVICT_OK && (cmd->flags & CMD_DENYOOM)) {
-        reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
-        cmd->rejected_calls++;
-        goto done;
-    }
-    if (!pubsub_context_allows(c, cmd)) {
-        cmd->rejected_calls++;
-        goto done;
-    }
     c->error_replied = 0;
     c->flags |= CLIENT_IN_CALL;
     long long start = clock_mono_us();
     long long effects = propagate_call_begin();
+    tracking_command_begin(c);
     cmd->proc(c);
+    tracking_command_end(c, cmd);
     propagate_call_end(c, cmd, effects);
     long long took = clock_mono_us() - start;
-    c->flags &= ~CLIENT_IN_CALL;
+    c->flags = (c->flags & ~CLIENT_IN_CALL) | in_call;
     if (c->flags & CLIENT_BLOCK_PENDING) {
         /* Blocked: counted when it is finally served. */
         c->flags &= ~(CLIENT_BLOCK_PENDING | CLIENT_REPLY_SKIP);
@@ -169,6 +120,91 @@ int exec_command(client *c) {
     if (!(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feed_monitors(c, cmd);
     c->commands_processed++;
     stats.total_commands_processed++;
+    c->cmd = outer;
+    return EXEC_DONE;
+}
+
+int exec_command(client *c) {
+    int unknown_sub = 0;
+    command *cmd = command_lookup_argv(c->argc, c->argv, &unknown_sub);
+    clock_cmd_start();
+
+    /* CLIENT REPLY SKIP applies to the command after it. */
+    if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
+        c->flags &= ~CLIENT_REPLY_SKIP_NEXT;
+        c->flags |= CLIENT_REPLY_SKIP;
+    }
+    c->cmd = cmd;
+    if (cmd) c->lastcmd = cmd;
+    if (!cmd) {
+        multi_flag_error(c);
+        reject_unknown(c);
+        goto done;
+    }
+    if (unknown_sub) {
+        multi_flag_error(c);
+        reject_unknown_sub(c);
+        cmd->rejected_calls++;
+        goto done;
+    }
+    if (!arity_ok(cmd, c->argc)) {
+        char err[160];
+        snprintf(err, sizeof err, "ERR wrong number of arguments for '%s' command", cmd->fullname);
+        reject(c, cmd, err);
+        goto done;
+    }
+    if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
+        reject(c, cmd, "NOAUTH Authentication required.");
+        goto done;
+    }
+    if (script_busy() && !script_allowed_while_busy(cmd)) {
+        reject(c, cmd, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+                       "SHUTDOWN NOSAVE.");
+        goto done;
+    }
+    if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
+        reject(c, cmd, "ERR Command not allowed inside a transaction");
+        goto done;
+    }
+    /* EXEC is checked with the flags of the commands it will run. */
+    uint32_t flags = multi_effective_flags(c, cmd);
+    int pause = client_pause_mode();
+    if (pause == PAUSE_ALL || (pause == PAUSE_WRITE && (flags & (CMD_WRITE | CMD_MAY_REPLICATE)))) {
+        client_park_paused(c);
+        c->flags &= ~CLIENT_REPLY_SKIP;
+        return EXEC_PAUSED;
+    }
+    if (recovery_loading() && !(flags & CMD_LOADING)) {
+        reject(c, cmd, "LOADING PairDB is loading the dataset in memory");
+        goto done;
+    }
+    if (flags & CMD_WRITE) {
+        /* The log cannot take writes (disk full or failing): refuse them
+         * rather than acknowledge what a crash would lose; reads go on. */
+        const char *refused = wal_writes_refused();
+        if (refused) {
+            char err[512];
+            snprintf(err, sizeof err, "MISCONF %s", refused);
+            reject(c, cmd, err);
+            goto done;
+        }
+    }
+    /* Queuing takes memory too: past maxmemory nothing more is queued. */
+    int oom_refuses = (flags & CMD_DENYOOM) || multi_should_queue(c, cmd);
+    if (cfg->maxmemory && evict_perform() != EVICT_OK && oom_refuses) {
+        reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.");
+        goto done;
+    }
+    if (!pubsub_context_allows(c, cmd)) {
+        cmd->rejected_calls++;
+        multi_flag_error(c);
+        goto done;
+    }
+    if (multi_should_queue(c, cmd)) {
+        multi_queue(c, cmd);
+        goto done;
+    }
+    if (exec_call(c, cmd) == EXEC_BLOCKED) return EXEC_BLOCKED;
 done:
     /* Before AUTH, Redis bounds requests tighter (10 arguments, 16 KB
      * bulks) so an unauthenticated peer cannot make the server buffer much. */

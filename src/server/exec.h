@@ -20,4 +20,11 @@ enum { EXEC_DONE = 0, EXEC_PAUSED = 1, EXEC_BLOCKED = 2 };
  * query buffer. */
 int exec_command(struct client *c);
 
+struct command;
+/* The call itself, after every check: runs cmd's handler on c->argv with
+ * the log hooks around it, then records commandstats and feeds monitors.
+ * EXEC runs each queued command through it. Returns EXEC_DONE or
+ * EXEC_BLOCKED. */
+int exec_call(struct client *c, struct command *cmd);
+
 #endif

@@ -19,6 +19,7 @@
 #include "server/server.h"
 #include "server/pubsub.h"
 #include "server/stats.h"
+#include "server/tracking.h"
 
 static void addf(resp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void addf(resp_buf *b, const char *fmt, ...) {
@@ -91,7 +92,7 @@ static void section_clients(resp_buf *b) {
     addf(b, "client_recent_max_input_buffer:%zu\r\n", s.max_in);
     addf(b, "client_recent_max_output_buffer:%zu\r\n", s.max_out);
     addf(b, "blocked_clients:%zu\r\n", client_blocked_count());
-    addf(b, "tracking_clients:0\r\nclients_in_timeout_table:0\r\n");
+    addf(b, "tracking_clients:%zu\r\nclients_in_timeout_table:0\r\n", tracking_client_count());
 }
 
 static void section_memory(resp_buf *b) {
@@ -151,7 +152,8 @@ static void section_stats(resp_buf *b) {
     addf(b, "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\npubsubshard_channels:%zu\r\n",
          pubsub_channel_count(), pubsub_pattern_count(), pubsub_shard_channel_count());
     addf(b, "latest_fork_usec:0\r\ntotal_forks:0\r\n");
-    addf(b, "tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n");
+    addf(b, "tracking_total_keys:%zu\r\ntracking_total_items:%zu\r\ntracking_total_prefixes:%zu\r\n",
+         tracking_key_count(), tracking_item_count(), tracking_prefix_count());
     addf(b, "unexpected_error_replies:%lld\r\ntotal_error_replies:%lld\r\n",
          stats.unexpected_error_replies, stats.total_error_replies);
     addf(b, "total_reads_processed:%lld\r\ntotal_writes_processed:%lld\r\n",

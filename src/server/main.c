@@ -36,6 +36,7 @@
 #include "server/pubsub.h"
 #include "server/server.h"
 #include "server/stats.h"
+#include "server/tracking.h"
 
 #define MAX_LISTENERS (CONFIG_MAX_BIND + 1)
 /* File descriptors kept free beyond maxclients for listeners, logs, and
@@ -102,6 +103,7 @@ static void before_sleep(loop *l, void *data) {
     (void)data;
     check_shutdown();
     blocking_handle_ready(); /* before writing: served clients' replies leave now */
+    tracking_before_sleep(); /* BCAST invalidations of this iteration's writes */
     persist_before_sleep(); /* a scheduled BGSAVE forks between iterations */
     /* This iteration's effects become one log frame; replies produced in it
      * leave once the log has acknowledged it (at once without a log). */
@@ -298,6 +300,7 @@ int main(int argc, char **argv) {
     client_free_all();
     blocking_free_all();
     pubsub_free_all();
+    tracking_free_all();
     if (cfg->pidfile && cfg->pidfile[0]) unlink(cfg->pidfile);
     db_free_all();
     evict_free_pool();

@@ -28,6 +28,7 @@
 #include "server/config.h"
 #include "server/blocking.h"
 #include "server/handler.h"
+#include "server/tracking.h"
 #include "types/scan.h"
 #include "types/dump.h"
 #include "types/types.h"
@@ -531,6 +532,7 @@ static int flush_mode(client *c) {
 static void flushdb_command(client *c) {
     if (flush_mode(c) < 0) return;
     server_dirty_add((long long)db_empty(c->db) + 1);
+    tracking_flush();
     reply_ok(c);
 }
 
@@ -539,6 +541,7 @@ static void flushall_command(client *c) {
     long long n = 0;
     for (int i = 0; i < db_count(); i++) n += (long long)db_empty(db_get(i));
     server_dirty_add(n + 1);
+    tracking_flush();
     reply_ok(c);
 }
 

@@ -340,6 +340,13 @@ int zit_seek_lex(zit *it, const kv *e, const sl_lexrange *r, int rev) {
     it->l = kv_ptr(e);
     it->p = NULL;
     if (sl_lex_empty(r)) return 0;
+    /* As the skiplist (sl_first_in_lex): the range must reach the set's ends. */
+    size_t len = zs_len(e);
+    if (!len || !zit_seek(it, e, len - 1) || !sl_lex_gte_min(it->m, it->mlen, r) ||
+        !zit_seek(it, e, 0) || !sl_lex_lte_max(it->m, it->mlen, r)) {
+        it->p = NULL;
+        return 0;
+    }
     if (!rev) {
         for (int ok = zit_seek(it, e, 0); ok; ok = zit_next(it)) {
             if (!sl_lex_gte_min(it->m, it->mlen, r)) continue;
@@ -347,8 +354,7 @@ int zit_seek_lex(zit *it, const kv *e, const sl_lexrange *r, int rev) {
             return 1;
         }
     } else {
-        size_t n = zs_len(e);
-        for (int ok = n ? zit_seek(it, e, n - 1) : 0; ok; ok = zit_prev(it)) {
+        for (int ok = zit_seek(it, e, len - 1); ok; ok = zit_prev(it)) {
             if (!sl_lex_lte_max(it->m, it->mlen, r)) continue;
             if (!sl_lex_gte_min(it->m, it->mlen, r)) break;
             return 1;

@@ -428,7 +428,6 @@ def test_list_blpop_immediate_and_timeout(raw):
 
 
 def test_list_blocking_in_multi(raw):
-    require(raw, "multi")
     assert raw.cmd("MULTI") == OK
     assert raw.cmd("BLPOP", "q", "0") == b"+QUEUED\r\n"
     assert raw.cmd("BLMOVE", "q", "d", "LEFT", "LEFT", "0") == b"+QUEUED\r\n"
@@ -511,7 +510,6 @@ def test_list_blpop_wakeup_by_rename(server, raw):
 
 
 def test_list_blpop_wakeup_by_multi(server, raw):
-    require(raw, "multi")
     c1 = server.raw()
     try:
         c1.send("BLPOP", "target", "0")
