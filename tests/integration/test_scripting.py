@@ -331,3 +331,31 @@ def _ignore(fn, *a):
         fn(*a)
     except redis.RedisError:
         pass
+
+
+def test_select_inside_script_leaves_caller_db(raw):
+    assert ev(raw, "redis.call('select', 5) return redis.call('set', 'k', 'v')") == b"+OK\r\n"
+    assert raw.cmd("GET", "k") == b"$-1\r\n"
+    assert raw.cmd("SELECT", 5) == b"+OK\r\n"
+    assert raw.cmd("GET", "k") == bulk("v")
+    assert ev(raw, "return redis.call('get', 'k')") == bulk("v")
+    raw.cmd("FLUSHALL")
+
+
+def test_eval_inside_multi(raw):
+    assert raw.cmd("MULTI") == b"+OK\r\n"
+    assert raw.cmd("EVAL", "return redis.call('incr', KEYS[1])", 1, "c") == b"+QUEUED\r\n"
+    assert raw.cmd("EVAL", "return redis.call('incr', KEYS[1])", 1, "c") == b"+QUEUED\r\n"
+    assert raw.cmd("EXEC") == b"*2\r\n:1\r\n:2\r\n"
+
+
+@pytest.mark.skipif(IS_REDIS, reason="reads PairDB's own log format")
+def test_script_in_transaction_logged_as_effects(start_server):
+    s = start_server("--appendonly", "yes", "--appendfsync", "always")
+    c = redis.Redis(host=s.host, port=s.port)
+    p = c.pipeline(transaction=True)
+    p.eval("return redis.call('rpush', KEYS[1], 'a')", 1, "l")
+    p.set("x", "1")
+    assert p.execute() == [1, True]
+    names = [e[0].upper() for e in walfile.read_effects(s.dir)]
+    assert b"EVAL" not in names and b"RPUSH" in names and b"SET" in names
