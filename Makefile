@@ -63,7 +63,7 @@ $(BUILD)/%.o: %.c
 # libFuzzer targets: the library is compiled once with clang's fuzzer
 # instrumentation (plus ASan/UBSan), then each target links against it.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
-    -Isrc $(WARN)
+    -Isrc $(LUA_CFLAGS) $(WARN)
 FUZZ_OBJ := $(FUZZ_LIB_SRC:%.c=build-fuzz/%.o)
 build-fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -71,7 +71,7 @@ build-fuzz/%.o: %.c
 build-fuzz/libfuzzcore.a: $(FUZZ_OBJ)
 	rm -f $@ && ar rcs $@ $^
 build-fuzz/%: tests/fuzz/%.c build-fuzz/libfuzzcore.a
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libfuzzcore.a -lpthread -lm
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libfuzzcore.a $(LDLIBS)
 fuzz: $(FUZZ_BIN)
 
 deps:
