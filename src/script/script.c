@@ -58,7 +58,8 @@ int script_allowed_while_busy(const command *cmd) {
 static int push_cached(const char *sha, size_t len) {
     char lower[41];
     if (len != 40) return 0;
-    for (int i = 0; i < 40; i++) lower[i] = (char)(sha[i] >= 'A' && sha[i] <= 'Z' ? sha[i] + 32 : sha[i]);
+    for (int i = 0; i < 40; i++)
+        lower[i] = (char)(sha[i] >= 'A' && sha[i] <= 'Z' ? sha[i] + 32 : sha[i]);
     lower[40] = '\0';
     lua_State *L = state();
     lua_getfield(L, LUA_REGISTRYINDEX, SCRIPTS_KEY);
@@ -105,7 +106,8 @@ static void set_global_array(lua_State *L, const char *name, const resp_arg *arg
 static void reply_script_error(client *c, lua_State *L, const char *sha) {
     if (!lua_istable(L, -1)) {
         const char *msg = lua_tostring(L, -1);
-        reply_errorf(c, "ERR Error running script, %s script: %s", msg ? msg : "unknown error", sha);
+        reply_errorf(c, "ERR Error running script, %s script: %s", msg ? msg : "unknown error",
+                     sha);
         return;
     }
     lua_getfield(L, -1, "err");
@@ -225,7 +227,8 @@ static void script_exists_cmd(client *c) {
 }
 
 static void script_flush_cmd(client *c) {
-    if (c->argc > 3 || (c->argc == 3 && !arg_is(&c->argv[2], "sync") && !arg_is(&c->argv[2], "async"))) {
+    if (c->argc > 3 ||
+        (c->argc == 3 && !arg_is(&c->argv[2], "sync") && !arg_is(&c->argv[2], "async"))) {
         reply_error(c, "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
         return;
     }
@@ -279,7 +282,8 @@ static int eval_getkeys(int argc, const resp_arg *argv, int *keys, int max) {
     long long nk = strtoll(buf, &end, 10);
     if (*end || n == 0 || nk < 0 || nk > argc - 3) return 0;
     int got = 0;
-    for (long long i = 0; i < nk && got < max; i++) keys[got++] = 3 + (int)i;
+    for (long long i = 0; i < nk && got < max; i++)
+        keys[got++] = 3 + (int)i;
     return got;
 }
 
@@ -287,39 +291,102 @@ static int eval_getkeys(int argc, const resp_arg *argv, int *keys, int max) {
 #define SCRIPT_SUB_FLAGS (CMD_NOSCRIPT)
 
 static command script_subcommands[] = {
-    {.name = "load", .proc = script_load_cmd, .arity = 3, .flags = SCRIPT_SUB_FLAGS | CMD_STALE,
-     .acl = ACL_SCRIPTING, .summary = "Loads a server-side Lua script to the script cache.",
-     .since = "2.6.0", .group = "scripting", .complexity = "O(N) with N being the length in bytes of the script body."},
-    {.name = "exists", .proc = script_exists_cmd, .arity = -3, .flags = SCRIPT_SUB_FLAGS,
-     .acl = ACL_SCRIPTING, .summary = "Determines whether server-side Lua scripts exist in the script cache.",
-     .since = "2.6.0", .group = "scripting", .complexity = "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation)."},
-    {.name = "flush", .proc = script_flush_cmd, .arity = -2, .flags = SCRIPT_SUB_FLAGS,
-     .acl = ACL_SCRIPTING, .summary = "Removes all server-side Lua scripts from the script cache.",
-     .since = "2.6.0", .group = "scripting", .complexity = "O(N) with N being the number of scripts in cache"},
-    {.name = "kill", .proc = script_kill_cmd, .arity = 2, .flags = SCRIPT_SUB_FLAGS | CMD_ALLOW_BUSY,
-     .acl = ACL_SCRIPTING, .summary = "Terminates a server-side Lua script during execution.",
-     .since = "2.6.0", .group = "scripting", .complexity = "O(1)"},
-    {.name = "help", .proc = script_help_cmd, .arity = 2, .flags = CMD_LOADING | CMD_STALE,
-     .acl = ACL_SCRIPTING, .summary = "Returns helpful text about the different subcommands.",
-     .since = "5.0.0", .group = "scripting", .complexity = "O(1)"},
+    {.name = "load",
+     .proc = script_load_cmd,
+     .arity = 3,
+     .flags = SCRIPT_SUB_FLAGS | CMD_STALE,
+     .acl = ACL_SCRIPTING,
+     .summary = "Loads a server-side Lua script to the script cache.",
+     .since = "2.6.0",
+     .group = "scripting",
+     .complexity = "O(N) with N being the length in bytes of the script body."},
+    {.name = "exists",
+     .proc = script_exists_cmd,
+     .arity = -3,
+     .flags = SCRIPT_SUB_FLAGS,
+     .acl = ACL_SCRIPTING,
+     .summary = "Determines whether server-side Lua scripts exist in the script cache.",
+     .since = "2.6.0",
+     .group = "scripting",
+     .complexity = "O(N) with N being the number of scripts to check (so checking a single script "
+                   "is an O(1) operation)."},
+    {.name = "flush",
+     .proc = script_flush_cmd,
+     .arity = -2,
+     .flags = SCRIPT_SUB_FLAGS,
+     .acl = ACL_SCRIPTING,
+     .summary = "Removes all server-side Lua scripts from the script cache.",
+     .since = "2.6.0",
+     .group = "scripting",
+     .complexity = "O(N) with N being the number of scripts in cache"},
+    {.name = "kill",
+     .proc = script_kill_cmd,
+     .arity = 2,
+     .flags = SCRIPT_SUB_FLAGS | CMD_ALLOW_BUSY,
+     .acl = ACL_SCRIPTING,
+     .summary = "Terminates a server-side Lua script during execution.",
+     .since = "2.6.0",
+     .group = "scripting",
+     .complexity = "O(1)"},
+    {.name = "help",
+     .proc = script_help_cmd,
+     .arity = 2,
+     .flags = CMD_LOADING | CMD_STALE,
+     .acl = ACL_SCRIPTING,
+     .summary = "Returns helpful text about the different subcommands.",
+     .since = "5.0.0",
+     .group = "scripting",
+     .complexity = "O(1)"},
     {.name = NULL},
 };
 
 static command script_commands[] = {
-    {.name = "eval", .proc = eval_command, .arity = -3, .flags = EVAL_FLAGS,
-     .acl = ACL_SCRIPTING, .getkeys = eval_getkeys, .summary = "Executes a server-side Lua script.",
-     .since = "2.6.0", .group = "scripting", .complexity = "Depends on the script that is executed."},
-    {.name = "evalsha", .proc = evalsha_command, .arity = -3, .flags = EVAL_FLAGS,
-     .acl = ACL_SCRIPTING, .getkeys = eval_getkeys, .summary = "Executes a server-side Lua script by SHA1 digest.",
-     .since = "2.6.0", .group = "scripting", .complexity = "Depends on the script that is executed."},
-    {.name = "eval_ro", .proc = eval_ro_command, .arity = -3, .flags = EVAL_FLAGS | CMD_READONLY,
-     .acl = ACL_SCRIPTING, .getkeys = eval_getkeys, .summary = "Executes a read-only server-side Lua script.",
-     .since = "7.0.0", .group = "scripting", .complexity = "Depends on the script that is executed."},
-    {.name = "evalsha_ro", .proc = evalsha_ro_command, .arity = -3, .flags = EVAL_FLAGS | CMD_READONLY,
-     .acl = ACL_SCRIPTING, .getkeys = eval_getkeys, .summary = "Executes a read-only server-side Lua script by SHA1 digest.",
-     .since = "7.0.0", .group = "scripting", .complexity = "Depends on the script that is executed."},
-    {.name = "script", .arity = -2, .summary = "A container for Lua scripts management commands.",
-     .since = "2.6.0", .group = "scripting", .complexity = "Depends on subcommand.",
+    {.name = "eval",
+     .proc = eval_command,
+     .arity = -3,
+     .flags = EVAL_FLAGS,
+     .acl = ACL_SCRIPTING,
+     .getkeys = eval_getkeys,
+     .summary = "Executes a server-side Lua script.",
+     .since = "2.6.0",
+     .group = "scripting",
+     .complexity = "Depends on the script that is executed."},
+    {.name = "evalsha",
+     .proc = evalsha_command,
+     .arity = -3,
+     .flags = EVAL_FLAGS,
+     .acl = ACL_SCRIPTING,
+     .getkeys = eval_getkeys,
+     .summary = "Executes a server-side Lua script by SHA1 digest.",
+     .since = "2.6.0",
+     .group = "scripting",
+     .complexity = "Depends on the script that is executed."},
+    {.name = "eval_ro",
+     .proc = eval_ro_command,
+     .arity = -3,
+     .flags = EVAL_FLAGS | CMD_READONLY,
+     .acl = ACL_SCRIPTING,
+     .getkeys = eval_getkeys,
+     .summary = "Executes a read-only server-side Lua script.",
+     .since = "7.0.0",
+     .group = "scripting",
+     .complexity = "Depends on the script that is executed."},
+    {.name = "evalsha_ro",
+     .proc = evalsha_ro_command,
+     .arity = -3,
+     .flags = EVAL_FLAGS | CMD_READONLY,
+     .acl = ACL_SCRIPTING,
+     .getkeys = eval_getkeys,
+     .summary = "Executes a read-only server-side Lua script by SHA1 digest.",
+     .since = "7.0.0",
+     .group = "scripting",
+     .complexity = "Depends on the script that is executed."},
+    {.name = "script",
+     .arity = -2,
+     .summary = "A container for Lua scripts management commands.",
+     .since = "2.6.0",
+     .group = "scripting",
+     .complexity = "Depends on subcommand.",
      .subcommands = script_subcommands},
     {.name = NULL},
 };

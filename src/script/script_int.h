@@ -12,11 +12,11 @@ struct client;
 /* The script being run, NULL between scripts. */
 typedef struct script_run {
     struct client *caller;
-    struct client *sc;     /* the script's own client */
-    int readonly;          /* EVAL_RO / EVALSHA_RO */
-    int wrote;             /* a write command ran */
-    int timedout;          /* past busy-reply-threshold: the server is busy */
-    int kill_requested;    /* SCRIPT KILL */
+    struct client *sc;  /* the script's own client */
+    int readonly;       /* EVAL_RO / EVALSHA_RO */
+    int wrote;          /* a write command ran */
+    int timedout;       /* past busy-reply-threshold: the server is busy */
+    int kill_requested; /* SCRIPT KILL */
     long long start_ms;
     char sha[41];
 } script_run;

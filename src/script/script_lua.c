@@ -124,8 +124,12 @@ static void push_value(lua_State *L, const resp_value *v, int resp) {
         lua_pushlstring(L, v->str, v->len);
         push_field_table(L, "err");
         break;
-    case RESP_T_INT: lua_pushnumber(L, (lua_Number)v->integer); break;
-    case RESP_T_BULK: lua_pushlstring(L, v->str, v->len); break;
+    case RESP_T_INT:
+        lua_pushnumber(L, (lua_Number)v->integer);
+        break;
+    case RESP_T_BULK:
+        lua_pushlstring(L, v->str, v->len);
+        break;
     case RESP_T_NULL:
         /* RESP2's null bulk and array are false; RESP3's null is nil. */
         if (resp == 2)
@@ -133,7 +137,9 @@ static void push_value(lua_State *L, const resp_value *v, int resp) {
         else
             lua_pushnil(L);
         break;
-    case RESP_T_BOOL: lua_pushboolean(L, v->integer != 0); break;
+    case RESP_T_BOOL:
+        lua_pushboolean(L, v->integer != 0);
+        break;
     case RESP_T_DOUBLE:
         lua_pushnumber(L, v->dval);
         push_field_table(L, "double");
@@ -152,7 +158,9 @@ static void push_value(lua_State *L, const resp_value *v, int resp) {
         lua_rawset(L, -3);
         push_field_table(L, "verbatim_string");
         break;
-    default: push_aggregate(L, v, resp); break;
+    default:
+        push_aggregate(L, v, resp);
+        break;
     }
 }
 
@@ -186,7 +194,8 @@ static void reply_error_text(client *c, const char *s, size_t len) {
 }
 
 /* map / set: pairs of the table in field `name`; sets send only keys. */
-static void reply_pairs(client *c, lua_State *L, const char *name, int is_set, int resp, int depth) {
+static void reply_pairs(client *c, lua_State *L, const char *name, int is_set, int resp,
+                        int depth) {
     lua_pushstring(L, name);
     lua_rawget(L, -2);
     reply_deferred d = reply_defer(c);
@@ -276,9 +285,15 @@ static void reply_value(client *c, lua_State *L, int resp, int depth) {
             reply_bool(c, lua_toboolean(L, -1));
         }
         break;
-    case LUA_TNUMBER: reply_int(c, (long long)lua_tonumber(L, -1)); break;
-    case LUA_TTABLE: reply_table(c, L, resp, depth); break;
-    default: reply_null(c); break;
+    case LUA_TNUMBER:
+        reply_int(c, (long long)lua_tonumber(L, -1));
+        break;
+    case LUA_TTABLE:
+        reply_table(c, L, resp, depth);
+        break;
+    default:
+        reply_null(c);
+        break;
     }
 }
 
@@ -373,7 +388,8 @@ static int redis_call_generic(lua_State *L, int raise) {
     int argc = lua_gettop(L);
     if (!script_current) return raise_err_table(L, "ERR redis.call is only available in scripts");
     if (argc == 0)
-        return raise_err_table(L, "ERR Please specify at least one argument for this redis lib call");
+        return raise_err_table(L,
+                               "ERR Please specify at least one argument for this redis lib call");
     resp_arg *argv = mem_alloc(sizeof(resp_arg) * (size_t)argc);
     char(*numbuf)[32] = mem_alloc(32 * (size_t)argc);
     const char *err = collect_args(L, argc, argv, numbuf);
@@ -471,8 +487,7 @@ static int redis_log(lua_State *L) {
 }
 
 static int redis_setresp(lua_State *L) {
-    if (lua_gettop(L) != 1)
-        return raise_err_table(L, "ERR redis.setresp() requires one argument.");
+    if (lua_gettop(L) != 1) return raise_err_table(L, "ERR redis.setresp() requires one argument.");
     int resp = (int)lua_tonumber(L, 1);
     if (resp != 2 && resp != 3) return raise_err_table(L, "ERR RESP version must be 2 or 3.");
     if (script_current) script_current->sc->resp = resp;
@@ -481,7 +496,8 @@ static int redis_setresp(lua_State *L) {
 
 /* The log always records effects, so replication choices change nothing. */
 static int redis_set_repl(lua_State *L) {
-    if (lua_gettop(L) != 1) return raise_err_table(L, "ERR redis.set_repl() requires one argument.");
+    if (lua_gettop(L) != 1)
+        return raise_err_table(L, "ERR redis.set_repl() requires one argument.");
     int flags = (int)lua_tonumber(L, 1);
     if (flags < 0 || flags > 3)
         return raise_err_table(L, "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, "
@@ -521,7 +537,9 @@ static int32_t rand48_next(void) {
 static int math_random(lua_State *L) {
     lua_Number r = (lua_Number)(rand48_next() % INT32_MAX) / (lua_Number)INT32_MAX;
     switch (lua_gettop(L)) {
-    case 0: lua_pushnumber(L, r); break;
+    case 0:
+        lua_pushnumber(L, r);
+        break;
     case 1: {
         int u = luaL_checkint(L, 1);
         luaL_argcheck(L, 1 <= u, 1, "interval is empty");
@@ -534,7 +552,8 @@ static int math_random(lua_State *L) {
         lua_pushnumber(L, (lua_Number)((int)(r * (u - l + 1)) + l));
         break;
     }
-    default: return luaL_error(L, "wrong number of arguments");
+    default:
+        return luaL_error(L, "wrong number of arguments");
     }
     return 1;
 }
@@ -549,10 +568,11 @@ static int math_randomseed(lua_State *L) {
 
 /* Globals that stay: everything else the base library defines goes. */
 static const char *const kept_globals[] = {
-    "assert", "collectgarbage", "error", "getmetatable", "ipairs", "loadstring", "next",
-    "pairs", "pcall", "rawequal", "rawget", "rawset", "select", "setmetatable", "tonumber",
-    "tostring", "type", "unpack", "xpcall", "_VERSION", "_G", "coroutine", "string", "table", "math",
-    "cjson", "bit", "redis", NULL};
+    "assert", "collectgarbage", "error",    "getmetatable", "ipairs", "loadstring",
+    "next",   "pairs",          "pcall",    "rawequal",     "rawget", "rawset",
+    "select", "setmetatable",   "tonumber", "tostring",     "type",   "unpack",
+    "xpcall", "_VERSION",       "_G",       "coroutine",    "string", "table",
+    "math",   "cjson",          "bit",      "redis",        NULL};
 
 static int is_kept(const char *name) {
     for (int i = 0; kept_globals[i]; i++)
@@ -610,8 +630,8 @@ static int global_index(lua_State *L) {
  * field, then errors. With global_lookup the proxy also refuses unknown
  * names. The marker __metatable lets the setmetatable guard recognise it. */
 static void make_readonly_proxy(lua_State *L, int global_lookup) {
-    lua_newtable(L);           /* proxy */
-    lua_newtable(L);           /* its metatable */
+    lua_newtable(L); /* proxy */
+    lua_newtable(L); /* its metatable */
     lua_pushcfunction(L, readonly_newindex);
     lua_setfield(L, -2, "__newindex");
     lua_pushvalue(L, -3);
@@ -782,7 +802,8 @@ static void busy_hook(lua_State *L, lua_Debug *ar) {
     long long limit = config_get_int("busy-reply-threshold");
     if (!run->timedout && limit > 0 && clock_now_ms() - run->start_ms >= limit) {
         run->timedout = 1;
-        log_msg(LOG_WARNING, "Slow script detected: still in execution after %lld milliseconds. "
+        log_msg(LOG_WARNING,
+                "Slow script detected: still in execution after %lld milliseconds. "
                 "You can try killing the script using the SCRIPT KILL command. Script SHA1 is: %s",
                 clock_now_ms() - run->start_ms, run->sha);
     }

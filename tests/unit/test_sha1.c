@@ -24,7 +24,10 @@ TEST(sha1_vectors) {
 
 TEST(sha1_padding_boundaries) {
     /* sha1sum of 55, 56, 63, 64 and 65 'a' bytes. */
-    static const struct { size_t n; const char *hex; } cases[] = {
+    static const struct {
+        size_t n;
+        const char *hex;
+    } cases[] = {
         {55, "c1c8bbdc22796e28c0e15163d20899b65621d65a"},
         {56, "c2db330f6083854c99d4b5bfb6e8f29f201be699"},
         {63, "03f09f5b158a7a8cdad920bddc29b81c18a551f5"},
