@@ -359,3 +359,23 @@ def test_script_in_transaction_logged_as_effects(start_server):
     assert p.execute() == [1, True]
     names = [e[0].upper() for e in walfile.read_effects(s.dir)]
     assert b"EVAL" not in names and b"RPUSH" in names and b"SET" in names
+
+
+def test_shutdown_nosave_ends_a_busy_script(start_server):
+    s = start_server("--busy-reply-threshold", "50")
+    runner = redis.Redis(host=s.host, port=s.port, socket_timeout=10)
+    other = redis.Redis(host=s.host, port=s.port, socket_timeout=5)
+    t = threading.Thread(target=lambda: _ignore(runner.eval, "while true do end", 0))
+    t.start()
+
+    def busy():
+        try:
+            other.ping()
+        except redis.ResponseError as e:
+            return str(e).startswith("BUSY")
+        return False
+    assert wait_for(busy, timeout=5)
+    _ignore(other.shutdown, False, True)  # nosave: the connection closes under it
+    assert wait_for(lambda: not s.alive(), timeout=5)
+    t.join(10)
+    assert not t.is_alive()
