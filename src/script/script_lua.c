@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "ds/mem.h"
-#include "persist/propagate.h"
 #include "persist/wal.h"
 #include "script/script_int.h"
 #include "script/sha1.h"
@@ -20,10 +19,12 @@
 #include "server/command.h"
 #include "server/config.h"
 #include "server/evict.h"
+#include "server/exec.h"
 #include "server/log.h"
 #include "server/loop.h"
 #include "server/reply.h"
 #include "server/server.h"
+#include "server/tracking.h"
 
 script_run *script_current;
 
@@ -320,8 +321,7 @@ static const char *refuse_command(const command *cmd, int argc, int unknown_sub)
 }
 
 /* Runs argv on the script's client; its reply is left collected there.
- * Each command is logged on its own (propagate_call_begin/end), exactly as
- * the dispatcher does for a client's command. */
+ * Each command is logged on its own, as exec_call does for a client's. */
 static const char *run_command(int argc, resp_arg *argv) {
     client *sc = script_current->sc;
     int unknown_sub = 0;
@@ -333,17 +333,12 @@ static const char *run_command(int argc, resp_arg *argv) {
     }
     sc->argc = argc;
     sc->argv = argv;
-    sc->cmd = cmd;
-    sc->error_replied = 0;
-    sc->flags |= CLIENT_IN_CALL;
-    long long start = clock_mono_us();
-    long long token = propagate_call_begin();
-    cmd->proc(sc);
-    propagate_call_end(sc, cmd, token);
-    sc->flags &= ~(CLIENT_IN_CALL | CLIENT_BLOCK_PENDING);
-    cmd->calls++;
-    cmd->usec += clock_mono_us() - start;
-    if (sc->error_replied) cmd->failed_calls++;
+    /* The dispatcher's own call path: logging, commandstats, MONITOR and
+     * client-side caching see a script's commands as any other. */
+    exec_call(sc, cmd);
+    sc->flags &= ~CLIENT_BLOCK_PENDING;
+    /* Keys a script reads are tracked for the client that runs it. */
+    tracking_remember_keys(script_current->caller, cmd, argc, argv);
     if (cmd->flags & CMD_WRITE) script_current->wrote = 1;
     sc->argc = 0;
     sc->argv = NULL;

@@ -76,6 +76,14 @@ def test_keys_read_inside_exec_are_tracked(clients):
     assert a.read_reply(timeout=2) == inval("k")
 
 
+def test_keys_read_by_a_script_are_tracked_for_its_caller(clients):
+    a, b = clients(resp3=True), clients()
+    assert a.cmd("CLIENT", "TRACKING", "ON") == b"+OK\r\n"
+    assert a.cmd("EVAL", "return redis.call('get', KEYS[1])", "1", "k") == b"_\r\n"
+    assert b.cmd("SET", "k", "1") == b"+OK\r\n"
+    assert a.read_reply(timeout=2) == inval("k")
+
+
 def test_own_write_inside_exec_is_invalidated_after_the_exec_reply(clients):
     a = clients(resp3=True)
     a.cmd("CLIENT", "TRACKING", "ON")
