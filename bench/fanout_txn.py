@@ -6,6 +6,8 @@
                                 PUBLISH/s x subscribers still attached at the end
   bench/fanout_txn.py multi     MULTI, 5 x SET, EXEC, pipelined 100 transactions deep on 4
                                 connections; transactions per second
+  bench/fanout_txn.py evalsha   EVALSHA of a script running 3 commands (SET, INCR, GET) from
+                                redis-benchmark (-c 50 -P 16); scripts per second
 
 Both servers run without persistence (--appendonly no), pinned to cpu 0, the load on cpu 1,
 alternated over REPS repetitions (default 3); medians and the median of paired ratios
@@ -100,9 +102,22 @@ def multi_rate(port, seconds=3.0, conns=4, depth=100):
     return sum(done) / (time.time() - t0)
 
 
+SCRIPT = "redis.call('set', KEYS[1], ARGV[1]) redis.call('incr', KEYS[2]) return redis.call('get', KEYS[1])"
+
+
+def evalsha_rate(port, n=400000):
+    sha = cli(port, "script", "load", SCRIPT)
+    out = subprocess.run(PIN_CLIENT + ["redis-benchmark", "-p", str(port), "-n", str(n), "-c", "50",
+                                       "-P", "16", "--csv", "evalsha", sha, "2", "k", "ctr", "v"],
+                         capture_output=True, text=True).stdout
+    if cli(port, "get", "k") != "v":
+        raise RuntimeError("the script did not run: " + out[-300:])
+    return float(out.splitlines()[-1].split(",")[1].strip('"'))
+
+
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "publish"
-    if mode not in ("publish", "multi"):
+    if mode not in ("publish", "multi", "evalsha"):
         print(__doc__)
         return 2
     if mode == "multi" and PIN_CLIENT:
@@ -123,9 +138,12 @@ def main():
                     rate, attached = publish_rate(port)
                     print("rep %d %-6s delivered/s %.0f (subscribers attached at the end: %d)" %
                           (rep + 1, label, rate, attached))
-                else:
+                elif mode == "multi":
                     rate = multi_rate(port)
                     print("rep %d %-6s MULTI/EXEC of 5 SETs per second %.0f" % (rep + 1, label, rate))
+                else:
+                    rate = evalsha_rate(port)
+                    print("rep %d %-6s EVALSHA (3 commands) per second %.0f" % (rep + 1, label, rate))
                 results[label].append(rate)
         ratios = [p / r for p, r in zip(results["pairdb"], results["redis"])]
         print("median pairdb %.0f  redis %.0f  pairdb/redis %.3f" % (

@@ -348,17 +348,26 @@ static const char *run_command(int argc, resp_arg *argv) {
 
 /* The reply collected on the script's client, parsed; NULL if none. */
 static resp_value *take_reply(client *sc) {
-    resp_buf out = {0};
+    /* One buffer and one reader serve every call: a script makes many, and
+     * a reader is a few KB to clear. */
+    static resp_buf out;
+    static resp_reader *r;
+    out.len = 0;
     client_drain_replies(sc, &out);
-    resp_reader *r = resp_reader_new();
-    resp_reader_set_max_depth(r, 64);
-    resp_value *v = NULL;
+    if (!r) {
+        r = resp_reader_new();
+        resp_reader_set_max_depth(r, 64);
+    }
     if (out.len) resp_reader_feed(r, out.data, out.len);
     void *reply = NULL;
-    if (resp_reader_get_reply(r, &reply) == RESP_OK) v = reply;
-    resp_reader_free(r);
-    resp_buf_free(&out);
-    return v;
+    if (resp_reader_get_reply(r, &reply) != RESP_OK || !reply) {
+        /* Malformed or incomplete (never from the server's own encoder):
+         * start the next call with a fresh reader. */
+        resp_reader_free(r);
+        r = NULL;
+        return NULL;
+    }
+    return reply;
 }
 
 /* The arguments of redis.call as resp_args; numbers are formatted the way

@@ -154,14 +154,17 @@ static dict *slot_table(db *d, uint16_t slot, int create) {
 
 /* --- access clock --- */
 
+/* Both clocks read the command's time (taken once per command, lazily):
+ * their resolution is seconds and minutes, and every key a command touches
+ * would otherwise cost a clock read. */
 uint32_t db_lru_clock(void) {
-    return (uint32_t)((clock_now_ms() / 1000) & ((1u << 24) - 1));
+    return (uint32_t)((clock_cmd_ms() / 1000) & ((1u << 24) - 1));
 }
 
 #define LFU_INIT_VAL 5
 
 static uint32_t lfu_minutes(void) {
-    return (uint32_t)((clock_now_ms() / 60000) & 0xffff);
+    return (uint32_t)((clock_cmd_ms() / 60000) & 0xffff);
 }
 
 static void init_access(kv *e) {
