@@ -66,16 +66,16 @@ static struct {
     pid_t child_pid;
     int child_kind;
     uint64_t child_lsn;
-    long long child_start_ms;     /* unix ms */
-    long long child_dirty;        /* stats.dirty when it forked */
-    long long child_wal_bytes;    /* log bytes written when it forked */
-    int child_is_rewrite;         /* started by BGREWRITEAOF */
+    long long child_start_ms;  /* unix ms */
+    long long child_dirty;     /* stats.dirty when it forked */
+    long long child_wal_bytes; /* log bytes written when it forked */
+    int child_is_rewrite;      /* started by BGREWRITEAOF */
 
     int bgsave_scheduled;
-    int rewrite_scheduled;        /* the scheduled one was asked as BGREWRITEAOF */
+    int rewrite_scheduled; /* the scheduled one was asked as BGREWRITEAOF */
 
-    long long last_save_time;     /* unix seconds */
-    long long last_try_time;      /* unix seconds of the last background attempt */
+    long long last_save_time; /* unix seconds */
+    long long last_try_time;  /* unix seconds of the last background attempt */
     int last_bgsave_ok;
     long long last_bgsave_time_sec;
     long long rdb_saves;
@@ -89,12 +89,15 @@ static struct {
 
     long long cow_current, cow_peak, cow_last, cow_changed_ms;
 
-    int backup_pending;           /* BACKUP asked: forks before the loop sleeps */
-    int backup_ok;                /* -1 before any backup */
+    int backup_pending; /* BACKUP asked: forks before the loop sleeps */
+    int backup_ok;      /* -1 before any backup */
     char backup_dir[PERSIST_PATH_MAX];
     int shutdown_done;
-} P = {.last_bgsave_ok = 1, .last_bgsave_time_sec = -1, .last_rewrite_ok = 1,
-       .last_rewrite_time_sec = -1, .backup_ok = -1};
+} P = {.last_bgsave_ok = 1,
+       .last_bgsave_time_sec = -1,
+       .last_rewrite_ok = 1,
+       .last_rewrite_time_sec = -1,
+       .backup_ok = -1};
 
 static void ensure_started(void);
 
@@ -210,8 +213,8 @@ int persist_set_appendonly(int on, const char **err) {
 
 static int shared_map(void) {
     if (P.shared) return 0;
-    void *p = mmap(NULL, sizeof(child_shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                   -1, 0);
+    void *p =
+        mmap(NULL, sizeof(child_shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return -1;
     P.shared = p;
     return 0;
@@ -231,7 +234,6 @@ static int write_text_file(const char *path, const char *text) {
     }
     return 0;
 }
-
 
 /* In the child: the snapshot, then for a backup its manifest. */
 static int child_work(int kind, const char *dir, uint64_t lsn) {
@@ -462,8 +464,8 @@ int persist_on_shutdown(int flags) {
         P.backup_pending = 0;
         P.backup_ok = 0;
     }
-    int want = !(flags & SHUTDOWN_NOSAVE) &&
-               ((flags & SHUTDOWN_SAVE) || (cfg->save && cfg->save[0]));
+    int want =
+        !(flags & SHUTDOWN_NOSAVE) && ((flags & SHUTDOWN_SAVE) || (cfg->save && cfg->save[0]));
     if (want) {
         log_msg(LOG_NOTICE, "Saving the final snapshot before exiting.");
         if (save_in_process() < 0) {
@@ -581,7 +583,8 @@ static int prepare_data_dir(const char *dir, char *err, size_t errlen) {
 static void backup_command(client *c) {
     const resp_arg *a = &c->argv[1];
     int bad = a->len == 0 || a->len >= PERSIST_PATH_MAX;
-    for (size_t i = 0; !bad && i < a->len; i++) bad = (unsigned char)a->ptr[i] < 0x20;
+    for (size_t i = 0; !bad && i < a->len; i++)
+        bad = (unsigned char)a->ptr[i] < 0x20;
     if (bad) {
         reply_error(c, "ERR invalid backup directory");
         return;
@@ -614,8 +617,8 @@ static command persist_commands[] = {
      .summary = "Asynchronously save the dataset to disk", .since = "1.0.0", .group = "server",
      .complexity = "O(1)"},
     {"bgrewriteaof", bgrewriteaof_command, 1, PERSIST_FLAGS, 0, 0, 0, 0,
-     .summary = "Asynchronously rewrite the append-only file", .since = "1.0.0",
-     .group = "server", .complexity = "O(1)"},
+     .summary = "Asynchronously rewrite the append-only file", .since = "1.0.0", .group = "server",
+     .complexity = "O(1)"},
     {"lastsave", lastsave_command, 1, CMD_LOADING | CMD_STALE | CMD_FAST, ACL_ADMIN | ACL_DANGEROUS,
      0, 0, 0, .summary = "Get the UNIX time stamp of the last successful save to disk",
      .since = "1.0.0", .group = "server", .complexity = "O(1)"},
@@ -653,29 +656,17 @@ void persist_register(void) {
 
 /* ---- INFO persistence ---------------------------------------------------------------------- */
 
-static void addf(resp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void addf(resp_buf *b, const char *fmt, ...) {
-    char tmp[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n >= sizeof tmp) n = sizeof tmp - 1;
-    resp_buf_append(b, tmp, (size_t)n);
-}
-
 static void info_loading(resp_buf *b) {
     recovery_progress rp;
     recovery_get_progress(&rp);
-    addf(b, "loading:%d\r\nasync_loading:0\r\n", rp.loading ? 1 : 0);
+    resp_buf_appendf(b, "loading:%d\r\nasync_loading:0\r\n", rp.loading ? 1 : 0);
     if (!rp.loading) return;
-    addf(b, "loading_start_time:%lld\r\nloading_total_bytes:%lld\r\n", rp.start_time,
-         rp.total_bytes);
-    addf(b, "loading_rdb_used_mem:%zu\r\nloading_loaded_bytes:%lld\r\n", mem_used(),
-         rp.loaded_bytes);
-    addf(b, "loading_loaded_perc:%.2f\r\nloading_eta_seconds:%lld\r\n", rp.perc,
-         rp.eta_seconds);
+    resp_buf_appendf(b, "loading_start_time:%lld\r\nloading_total_bytes:%lld\r\n", rp.start_time,
+                     rp.total_bytes);
+    resp_buf_appendf(b, "loading_rdb_used_mem:%zu\r\nloading_loaded_bytes:%lld\r\n", mem_used(),
+                     rp.loaded_bytes);
+    resp_buf_appendf(b, "loading_loaded_perc:%.2f\r\nloading_eta_seconds:%lld\r\n", rp.perc,
+                     rp.eta_seconds);
 }
 
 static void info_fork(resp_buf *b) {
@@ -683,29 +674,32 @@ static void info_fork(resp_buf *b) {
     long long done = active ? P.shared->progress.keys_done : 0;
     long long total = active ? P.shared->progress.keys_total : 0;
     double perc = total > 0 ? (double)done * 100.0 / (double)total : 0.0;
-    addf(b, "current_cow_peak:%lld\r\ncurrent_cow_size:%lld\r\ncurrent_cow_size_age:%lld\r\n",
-         active ? P.cow_peak : 0, active ? P.cow_current : 0,
-         active ? (clock_now_ms() - P.cow_changed_ms) / 1000 : 0);
-    addf(b, "current_fork_perc:%.2f\r\ncurrent_save_keys_processed:%lld\r\n"
-            "current_save_keys_total:%lld\r\n",
-         perc, done, total);
+    resp_buf_appendf(
+        b, "current_cow_peak:%lld\r\ncurrent_cow_size:%lld\r\ncurrent_cow_size_age:%lld\r\n",
+        active ? P.cow_peak : 0, active ? P.cow_current : 0,
+        active ? (clock_now_ms() - P.cow_changed_ms) / 1000 : 0);
+    resp_buf_appendf(b,
+                     "current_fork_perc:%.2f\r\ncurrent_save_keys_processed:%lld\r\n"
+                     "current_save_keys_total:%lld\r\n",
+                     perc, done, total);
 }
 
 static void info_rdb(resp_buf *b) {
     int active = snapshot_pending();
     long long changes = stats.dirty - P.dirty_at_last_save;
-    addf(b, "rdb_changes_since_last_save:%lld\r\n", changes > 0 ? changes : 0);
-    addf(b, "rdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%lld\r\n", active,
-         P.last_save_time);
-    addf(b, "rdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n",
-         P.last_bgsave_ok ? "ok" : "err", P.last_bgsave_time_sec);
-    addf(b, "rdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\nrdb_last_cow_size:%lld\r\n",
-         P.child_kind == CHILD_SNAPSHOT ? (clock_now_ms() - P.child_start_ms) / 1000 : -1,
-         P.rdb_saves, P.cow_last);
+    resp_buf_appendf(b, "rdb_changes_since_last_save:%lld\r\n", changes > 0 ? changes : 0);
+    resp_buf_appendf(b, "rdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%lld\r\n", active,
+                     P.last_save_time);
+    resp_buf_appendf(b, "rdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n",
+                     P.last_bgsave_ok ? "ok" : "err", P.last_bgsave_time_sec);
+    resp_buf_appendf(
+        b, "rdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\nrdb_last_cow_size:%lld\r\n",
+        P.child_kind == CHILD_SNAPSHOT ? (clock_now_ms() - P.child_start_ms) / 1000 : -1,
+        P.rdb_saves, P.cow_last);
     recovery_progress rp;
     recovery_get_progress(&rp);
-    addf(b, "rdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:%lld\r\n",
-         rp.keys_loaded);
+    resp_buf_appendf(b, "rdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:%lld\r\n",
+                     rp.keys_loaded);
 }
 
 static void info_aof(resp_buf *b) {
@@ -714,42 +708,50 @@ static void info_aof(resp_buf *b) {
     int waiting = P.bgsave_scheduled && P.rewrite_scheduled;
     int rewriting = P.child_is_rewrite || (waiting && !child_busy());
     waiting = waiting && child_busy();
-    addf(b, "aof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:%d\r\n",
-         wal_is_open() ? 1 : 0, rewriting, waiting);
-    addf(b, "aof_last_rewrite_time_sec:%lld\r\naof_current_rewrite_time_sec:%lld\r\n",
-         P.last_rewrite_time_sec,
-         P.child_is_rewrite ? (clock_now_ms() - P.child_start_ms) / 1000 : -1);
+    resp_buf_appendf(b,
+                     "aof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:%d\r\n",
+                     wal_is_open() ? 1 : 0, rewriting, waiting);
+    resp_buf_appendf(b, "aof_last_rewrite_time_sec:%lld\r\naof_current_rewrite_time_sec:%lld\r\n",
+                     P.last_rewrite_time_sec,
+                     P.child_is_rewrite ? (clock_now_ms() - P.child_start_ms) / 1000 : -1);
     wal_stats ws = {0};
     if (wal_is_open()) wal_get_stats(&ws);
-    addf(b, "aof_last_bgrewrite_status:%s\r\naof_rewrites:%lld\r\n"
-            "aof_rewrites_consecutive_failures:%lld\r\naof_last_write_status:%s\r\n",
-         P.last_rewrite_ok ? "ok" : "err", P.rewrites, P.rewrite_failures_in_row,
-         ws.write_error ? "err" : "ok");
-    addf(b, "aof_last_cow_size:%lld\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-         P.cow_last);
+    resp_buf_appendf(b,
+                     "aof_last_bgrewrite_status:%s\r\naof_rewrites:%lld\r\n"
+                     "aof_rewrites_consecutive_failures:%lld\r\naof_last_write_status:%s\r\n",
+                     P.last_rewrite_ok ? "ok" : "err", P.rewrites, P.rewrite_failures_in_row,
+                     ws.write_error ? "err" : "ok");
+    resp_buf_appendf(
+        b, "aof_last_cow_size:%lld\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+        P.cow_last);
     if (!wal_is_open()) return;
-    addf(b, "aof_current_size:%lld\r\naof_base_size:0\r\naof_pending_rewrite:%d\r\n",
-         ws.current_size, waiting);
-    addf(b, "aof_buffer_length:%lld\r\naof_pending_bio_fsync:%d\r\naof_delayed_fsync:%lld\r\n",
-         ws.pending_bytes, ws.written_lsn > ws.synced_lsn, ws.delayed_fsyncs);
-    addf(b, "wal_last_lsn:%llu\r\nwal_synced_lsn:%llu\r\nwal_segments:%lld\r\n",
-         (unsigned long long)ws.last_lsn, (unsigned long long)ws.synced_lsn, ws.segments);
-    addf(b, "wal_fsyncs:%lld\r\nwal_fsync_avg_us:%lld\r\nwal_fsync_max_us:%lld\r\n", ws.fsyncs,
-         ws.fsyncs ? ws.fsync_us_total / ws.fsyncs : 0, ws.fsync_us_max);
-    addf(b, "wal_write_errors:%lld\r\n", ws.write_errors);
+    resp_buf_appendf(b, "aof_current_size:%lld\r\naof_base_size:0\r\naof_pending_rewrite:%d\r\n",
+                     ws.current_size, waiting);
+    resp_buf_appendf(
+        b, "aof_buffer_length:%lld\r\naof_pending_bio_fsync:%d\r\naof_delayed_fsync:%lld\r\n",
+        ws.pending_bytes, ws.written_lsn > ws.synced_lsn, ws.delayed_fsyncs);
+    resp_buf_appendf(b, "wal_last_lsn:%llu\r\nwal_synced_lsn:%llu\r\nwal_segments:%lld\r\n",
+                     (unsigned long long)ws.last_lsn, (unsigned long long)ws.synced_lsn,
+                     ws.segments);
+    resp_buf_appendf(b, "wal_fsyncs:%lld\r\nwal_fsync_avg_us:%lld\r\nwal_fsync_max_us:%lld\r\n",
+                     ws.fsyncs, ws.fsyncs ? ws.fsync_us_total / ws.fsyncs : 0, ws.fsync_us_max);
+    resp_buf_appendf(b, "wal_write_errors:%lld\r\n", ws.write_errors);
 }
 
 void persist_info(resp_buf *b) {
     ensure_started();
-    addf(b, "# Persistence\r\n");
+    resp_buf_appendf(b, "# Persistence\r\n");
     info_loading(b);
     info_fork(b);
     info_rdb(b);
     info_aof(b);
-    addf(b, "snapshot_last_lsn:%llu\r\n", (unsigned long long)P.snapshot_last_lsn);
-    addf(b, "backup_in_progress:%d\r\nbackup_last_status:%s\r\nbackup_last_dir:%s\r\n",
-         P.child_kind == CHILD_BACKUP || P.backup_pending,
-         P.backup_ok < 0 ? "none" : P.backup_ok ? "ok" : "err", P.backup_dir);
+    resp_buf_appendf(b, "snapshot_last_lsn:%llu\r\n", (unsigned long long)P.snapshot_last_lsn);
+    resp_buf_appendf(b, "backup_in_progress:%d\r\nbackup_last_status:%s\r\nbackup_last_dir:%s\r\n",
+                     P.child_kind == CHILD_BACKUP || P.backup_pending,
+                     P.backup_ok < 0 ? "none"
+                     : P.backup_ok   ? "ok"
+                                     : "err",
+                     P.backup_dir);
 }
 
 /* ---- command-line modes: --backup and --restore ------------------------------------------- */
@@ -793,7 +795,8 @@ static int tool_send(tool_conn *tc, int argc, const char **argv) {
     resp_buf b = {0};
     char hdr[RESP_HDR_MAX];
     resp_buf_append(&b, hdr, resp_encode_header(hdr, '*', argc));
-    for (int i = 0; i < argc; i++) resp_write_bulk(&b, argv[i], strlen(argv[i]));
+    for (int i = 0; i < argc; i++)
+        resp_write_bulk(&b, argv[i], strlen(argv[i]));
     size_t off = 0;
     int ok = 1;
     while (off < b.len) {

@@ -101,6 +101,8 @@ typedef struct resp_buf {
 
 void resp_buf_free(resp_buf *b);
 void resp_buf_append(resp_buf *b, const void *p, size_t n);
+/* printf-style append (INFO text); at most 1 KiB per call, longer output is cut. */
+void resp_buf_appendf(resp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Longest header resp_encode_header can write. */
 #define RESP_HDR_MAX 32

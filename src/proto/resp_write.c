@@ -12,6 +12,7 @@
 #include "proto/resp.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,17 @@ void resp_buf_append(resp_buf *b, const void *p, size_t n) {
     reserve(b, n);
     memcpy(b->data + b->len, p, n);
     b->len += n;
+}
+
+void resp_buf_appendf(resp_buf *b, const char *fmt, ...) {
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n >= sizeof tmp) n = sizeof tmp - 1;
+    resp_buf_append(b, tmp, (size_t)n);
 }
 
 static const char digit_pairs[201] = "00010203040506070809"

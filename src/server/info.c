@@ -21,18 +21,6 @@
 #include "server/stats.h"
 #include "server/tracking.h"
 
-static void addf(resp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void addf(resp_buf *b, const char *fmt, ...) {
-    char tmp[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n >= sizeof tmp) n = sizeof tmp - 1;
-    resp_buf_append(b, tmp, (size_t)n);
-}
-
 static size_t rss_bytes(void) {
     FILE *fp = fopen("/proc/self/statm", "r");
     long pages = 0, resident = 0;
@@ -47,29 +35,29 @@ static void section_server(resp_buf *b) {
     uname(&u);
     long long now = clock_now_ms();
     long long up = (now - stats.start_time_ms) / 1000;
-    addf(b, "# Server\r\n");
-    addf(b, "redis_version:%s\r\n", PAIRDB_REDIS_COMPAT_VERSION);
-    addf(b, "pairdb_version:%s\r\n", PAIRDB_VERSION);
-    addf(b, "redis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\n");
-    addf(b, "redis_mode:standalone\r\n");
-    addf(b, "os:%s %s %s\r\n", u.sysname, u.release, u.machine);
-    addf(b, "arch_bits:%d\r\n", (int)(sizeof(long) * 8));
-    addf(b, "monotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\n");
-    addf(b, "atomicvar_api:c11-builtin\r\n");
+    resp_buf_appendf(b, "# Server\r\n");
+    resp_buf_appendf(b, "redis_version:%s\r\n", PAIRDB_REDIS_COMPAT_VERSION);
+    resp_buf_appendf(b, "pairdb_version:%s\r\n", PAIRDB_VERSION);
+    resp_buf_appendf(b, "redis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\n");
+    resp_buf_appendf(b, "redis_mode:standalone\r\n");
+    resp_buf_appendf(b, "os:%s %s %s\r\n", u.sysname, u.release, u.machine);
+    resp_buf_appendf(b, "arch_bits:%d\r\n", (int)(sizeof(long) * 8));
+    resp_buf_appendf(b, "monotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\n");
+    resp_buf_appendf(b, "atomicvar_api:c11-builtin\r\n");
 #ifdef __VERSION__
-    addf(b, "gcc_version:%d.%d.%d\r\n", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
+    resp_buf_appendf(b, "gcc_version:%d.%d.%d\r\n", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
 #endif
-    addf(b, "process_id:%ld\r\n", (long)getpid());
-    addf(b, "process_supervised:no\r\n");
-    addf(b, "run_id:%s\r\n", server_run_id());
-    addf(b, "tcp_port:%d\r\n", server_tcp_port());
-    addf(b, "server_time_usec:%lld\r\n", clock_now_us());
-    addf(b, "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\n", up, up / 86400);
-    addf(b, "hz:%d\r\nconfigured_hz:%d\r\n", cfg->hz, cfg->hz);
-    addf(b, "lru_clock:%u\r\n", db_lru_clock());
-    addf(b, "executable:%s\r\n", server_executable());
-    addf(b, "config_file:%s\r\n", cfg->config_file ? cfg->config_file : "");
-    addf(b, "io_threads_active:0\r\n");
+    resp_buf_appendf(b, "process_id:%ld\r\n", (long)getpid());
+    resp_buf_appendf(b, "process_supervised:no\r\n");
+    resp_buf_appendf(b, "run_id:%s\r\n", server_run_id());
+    resp_buf_appendf(b, "tcp_port:%d\r\n", server_tcp_port());
+    resp_buf_appendf(b, "server_time_usec:%lld\r\n", clock_now_us());
+    resp_buf_appendf(b, "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\n", up, up / 86400);
+    resp_buf_appendf(b, "hz:%d\r\nconfigured_hz:%d\r\n", cfg->hz, cfg->hz);
+    resp_buf_appendf(b, "lru_clock:%u\r\n", db_lru_clock());
+    resp_buf_appendf(b, "executable:%s\r\n", server_executable());
+    resp_buf_appendf(b, "config_file:%s\r\n", cfg->config_file ? cfg->config_file : "");
+    resp_buf_appendf(b, "io_threads_active:0\r\n");
 }
 
 struct client_scan {
@@ -85,14 +73,15 @@ static void scan_client(client *c, void *arg) {
 static void section_clients(resp_buf *b) {
     struct client_scan s = {0};
     client_foreach(scan_client, &s);
-    addf(b, "# Clients\r\n");
-    addf(b, "connected_clients:%zu\r\n", client_count());
-    addf(b, "cluster_connections:0\r\n");
-    addf(b, "maxclients:%d\r\n", cfg->maxclients);
-    addf(b, "client_recent_max_input_buffer:%zu\r\n", s.max_in);
-    addf(b, "client_recent_max_output_buffer:%zu\r\n", s.max_out);
-    addf(b, "blocked_clients:%zu\r\n", client_blocked_count());
-    addf(b, "tracking_clients:%zu\r\nclients_in_timeout_table:0\r\n", tracking_client_count());
+    resp_buf_appendf(b, "# Clients\r\n");
+    resp_buf_appendf(b, "connected_clients:%zu\r\n", client_count());
+    resp_buf_appendf(b, "cluster_connections:0\r\n");
+    resp_buf_appendf(b, "maxclients:%d\r\n", cfg->maxclients);
+    resp_buf_appendf(b, "client_recent_max_input_buffer:%zu\r\n", s.max_in);
+    resp_buf_appendf(b, "client_recent_max_output_buffer:%zu\r\n", s.max_out);
+    resp_buf_appendf(b, "blocked_clients:%zu\r\n", client_blocked_count());
+    resp_buf_appendf(b, "tracking_clients:%zu\r\nclients_in_timeout_table:0\r\n",
+                     tracking_client_count());
 }
 
 static void section_memory(resp_buf *b) {
@@ -106,23 +95,28 @@ static void section_memory(resp_buf *b) {
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     unsigned long long total = (unsigned long long)pages * (unsigned long long)psize;
     config_bytes_human(h5, sizeof h5, total);
-    addf(b, "# Memory\r\n");
-    addf(b, "used_memory:%zu\r\nused_memory_human:%s\r\n", used, h1);
-    addf(b, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", rss, h2);
-    addf(b, "used_memory_peak:%lld\r\nused_memory_peak_human:%s\r\n", stats.peak_memory, h3);
-    addf(b, "used_memory_peak_perc:%.2f%%\r\n",
-         stats.peak_memory ? 100.0 * (double)used / (double)stats.peak_memory : 100.0);
-    addf(b, "used_memory_startup:0\r\n");
-    addf(b, "used_memory_dataset:%zu\r\n", used);
-    addf(b, "total_system_memory:%llu\r\ntotal_system_memory_human:%s\r\n", total, h5);
-    addf(b, "used_memory_lua:0\r\nused_memory_scripts:0\r\nnumber_of_cached_scripts:0\r\n");
-    addf(b, "maxmemory:%lld\r\nmaxmemory_human:%s\r\n", cfg->maxmemory, h4);
-    addf(b, "maxmemory_policy:%s\r\n", config_policy_name(cfg->maxmemory_policy));
-    addf(b, "mem_fragmentation_ratio:%.2f\r\n", used ? (double)rss / (double)used : 0.0);
-    addf(b, "mem_fragmentation_bytes:%lld\r\n", (long long)rss - (long long)used);
-    addf(b, "mem_not_counted_for_evict:0\r\nmem_clients_normal:0\r\nmem_aof_buffer:0\r\n");
-    addf(b, "mem_allocator:libc\r\n");
-    addf(b, "active_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n");
+    resp_buf_appendf(b, "# Memory\r\n");
+    resp_buf_appendf(b, "used_memory:%zu\r\nused_memory_human:%s\r\n", used, h1);
+    resp_buf_appendf(b, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", rss, h2);
+    resp_buf_appendf(b, "used_memory_peak:%lld\r\nused_memory_peak_human:%s\r\n", stats.peak_memory,
+                     h3);
+    resp_buf_appendf(b, "used_memory_peak_perc:%.2f%%\r\n",
+                     stats.peak_memory ? 100.0 * (double)used / (double)stats.peak_memory : 100.0);
+    resp_buf_appendf(b, "used_memory_startup:0\r\n");
+    resp_buf_appendf(b, "used_memory_dataset:%zu\r\n", used);
+    resp_buf_appendf(b, "total_system_memory:%llu\r\ntotal_system_memory_human:%s\r\n", total, h5);
+    resp_buf_appendf(
+        b, "used_memory_lua:0\r\nused_memory_scripts:0\r\nnumber_of_cached_scripts:0\r\n");
+    resp_buf_appendf(b, "maxmemory:%lld\r\nmaxmemory_human:%s\r\n", cfg->maxmemory, h4);
+    resp_buf_appendf(b, "maxmemory_policy:%s\r\n", config_policy_name(cfg->maxmemory_policy));
+    resp_buf_appendf(b, "mem_fragmentation_ratio:%.2f\r\n",
+                     used ? (double)rss / (double)used : 0.0);
+    resp_buf_appendf(b, "mem_fragmentation_bytes:%lld\r\n", (long long)rss - (long long)used);
+    resp_buf_appendf(b,
+                     "mem_not_counted_for_evict:0\r\nmem_clients_normal:0\r\nmem_aof_buffer:0\r\n");
+    resp_buf_appendf(b, "mem_allocator:libc\r\n");
+    resp_buf_appendf(
+        b, "active_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n");
 }
 
 static void section_persistence(resp_buf *b) {
@@ -130,48 +124,53 @@ static void section_persistence(resp_buf *b) {
 }
 
 static void section_stats(resp_buf *b) {
-    addf(b, "# Stats\r\n");
-    addf(b, "total_connections_received:%lld\r\n", stats.total_connections_received);
-    addf(b, "total_commands_processed:%lld\r\n", stats.total_commands_processed);
-    addf(b, "instantaneous_ops_per_sec:%lld\r\n", stats_instantaneous_ops());
-    addf(b, "total_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\n",
-         stats.net_input_bytes, stats.net_output_bytes);
-    addf(b, "total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\n");
-    addf(b, "instantaneous_input_kbps:0.00\r\ninstantaneous_output_kbps:0.00\r\n");
-    addf(b, "rejected_connections:%lld\r\n", stats.rejected_connections);
-    addf(b, "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n");
-    addf(b, "expired_keys:%lld\r\nexpired_stale_perc:0.00\r\n", stats.expired_keys);
-    addf(b, "expired_time_cap_reached_count:%lld\r\n", stats.expired_time_cap_reached_count);
-    addf(b, "expire_cycle_cpu_milliseconds:%lld\r\n", stats.expire_cycle_cpu_milliseconds);
-    addf(b, "evicted_keys:%lld\r\nevicted_clients:%lld\r\n", stats.evicted_keys,
-         stats.evicted_clients);
-    addf(b, "total_eviction_exceeded_time:%lld\r\ncurrent_eviction_exceeded_time:0\r\n",
-         stats.total_eviction_exceeded_time_ms);
-    addf(b, "keyspace_hits:%lld\r\nkeyspace_misses:%lld\r\n", stats.keyspace_hits,
-         stats.keyspace_misses);
-    addf(b, "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\npubsubshard_channels:%zu\r\n",
-         pubsub_channel_count(), pubsub_pattern_count(), pubsub_shard_channel_count());
-    addf(b, "latest_fork_usec:0\r\ntotal_forks:0\r\n");
-    addf(b, "tracking_total_keys:%zu\r\ntracking_total_items:%zu\r\ntracking_total_prefixes:%zu\r\n",
-         tracking_key_count(), tracking_item_count(), tracking_prefix_count());
-    addf(b, "unexpected_error_replies:%lld\r\ntotal_error_replies:%lld\r\n",
-         stats.unexpected_error_replies, stats.total_error_replies);
-    addf(b, "total_reads_processed:%lld\r\ntotal_writes_processed:%lld\r\n",
-         stats.io_reads_processed, stats.io_writes_processed);
-    addf(b, "client_query_buffer_limit_disconnections:%lld\r\n",
-         stats.client_qbuf_limit_disconnections);
-    addf(b, "client_output_buffer_limit_disconnections:%lld\r\n",
-         stats.client_outbuf_limit_disconnections);
+    resp_buf_appendf(b, "# Stats\r\n");
+    resp_buf_appendf(b, "total_connections_received:%lld\r\n", stats.total_connections_received);
+    resp_buf_appendf(b, "total_commands_processed:%lld\r\n", stats.total_commands_processed);
+    resp_buf_appendf(b, "instantaneous_ops_per_sec:%lld\r\n", stats_instantaneous_ops());
+    resp_buf_appendf(b, "total_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\n",
+                     stats.net_input_bytes, stats.net_output_bytes);
+    resp_buf_appendf(b, "total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\n");
+    resp_buf_appendf(b, "instantaneous_input_kbps:0.00\r\ninstantaneous_output_kbps:0.00\r\n");
+    resp_buf_appendf(b, "rejected_connections:%lld\r\n", stats.rejected_connections);
+    resp_buf_appendf(b, "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n");
+    resp_buf_appendf(b, "expired_keys:%lld\r\nexpired_stale_perc:0.00\r\n", stats.expired_keys);
+    resp_buf_appendf(b, "expired_time_cap_reached_count:%lld\r\n",
+                     stats.expired_time_cap_reached_count);
+    resp_buf_appendf(b, "expire_cycle_cpu_milliseconds:%lld\r\n",
+                     stats.expire_cycle_cpu_milliseconds);
+    resp_buf_appendf(b, "evicted_keys:%lld\r\nevicted_clients:%lld\r\n", stats.evicted_keys,
+                     stats.evicted_clients);
+    resp_buf_appendf(b, "total_eviction_exceeded_time:%lld\r\ncurrent_eviction_exceeded_time:0\r\n",
+                     stats.total_eviction_exceeded_time_ms);
+    resp_buf_appendf(b, "keyspace_hits:%lld\r\nkeyspace_misses:%lld\r\n", stats.keyspace_hits,
+                     stats.keyspace_misses);
+    resp_buf_appendf(b,
+                     "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\npubsubshard_channels:%zu\r\n",
+                     pubsub_channel_count(), pubsub_pattern_count(), pubsub_shard_channel_count());
+    resp_buf_appendf(b, "latest_fork_usec:0\r\ntotal_forks:0\r\n");
+    resp_buf_appendf(
+        b, "tracking_total_keys:%zu\r\ntracking_total_items:%zu\r\ntracking_total_prefixes:%zu\r\n",
+        tracking_key_count(), tracking_item_count(), tracking_prefix_count());
+    resp_buf_appendf(b, "unexpected_error_replies:%lld\r\ntotal_error_replies:%lld\r\n",
+                     stats.unexpected_error_replies, stats.total_error_replies);
+    resp_buf_appendf(b, "total_reads_processed:%lld\r\ntotal_writes_processed:%lld\r\n",
+                     stats.io_reads_processed, stats.io_writes_processed);
+    resp_buf_appendf(b, "client_query_buffer_limit_disconnections:%lld\r\n",
+                     stats.client_qbuf_limit_disconnections);
+    resp_buf_appendf(b, "client_output_buffer_limit_disconnections:%lld\r\n",
+                     stats.client_outbuf_limit_disconnections);
 }
 
 static void section_replication(resp_buf *b) {
-    addf(b, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
-    addf(b, "master_failover_state:no-failover\r\n");
-    addf(b, "master_replid:%s\r\n", server_run_id());
-    addf(b, "master_replid2:0000000000000000000000000000000000000000\r\n");
-    addf(b, "master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n");
-    addf(b, "repl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\n");
-    addf(b, "repl_backlog_histlen:0\r\n");
+    resp_buf_appendf(b, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
+    resp_buf_appendf(b, "master_failover_state:no-failover\r\n");
+    resp_buf_appendf(b, "master_replid:%s\r\n", server_run_id());
+    resp_buf_appendf(b, "master_replid2:0000000000000000000000000000000000000000\r\n");
+    resp_buf_appendf(b,
+                     "master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n");
+    resp_buf_appendf(b, "repl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\n");
+    resp_buf_appendf(b, "repl_backlog_histlen:0\r\n");
 }
 
 static void section_cpu(resp_buf *b) {
@@ -179,44 +178,47 @@ static void section_cpu(resp_buf *b) {
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &children);
 #define SECS(tv) ((double)(tv).tv_sec + (double)(tv).tv_usec / 1000000.0)
-    addf(b, "# CPU\r\n");
-    addf(b, "used_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\n", SECS(self.ru_stime), SECS(self.ru_utime));
-    addf(b, "used_cpu_sys_children:%.6f\r\nused_cpu_user_children:%.6f\r\n",
-         SECS(children.ru_stime), SECS(children.ru_utime));
-    addf(b, "used_cpu_sys_main_thread:%.6f\r\nused_cpu_user_main_thread:%.6f\r\n",
-         SECS(self.ru_stime), SECS(self.ru_utime));
+    resp_buf_appendf(b, "# CPU\r\n");
+    resp_buf_appendf(b, "used_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\n", SECS(self.ru_stime),
+                     SECS(self.ru_utime));
+    resp_buf_appendf(b, "used_cpu_sys_children:%.6f\r\nused_cpu_user_children:%.6f\r\n",
+                     SECS(children.ru_stime), SECS(children.ru_utime));
+    resp_buf_appendf(b, "used_cpu_sys_main_thread:%.6f\r\nused_cpu_user_main_thread:%.6f\r\n",
+                     SECS(self.ru_stime), SECS(self.ru_utime));
 #undef SECS
 }
 
 static void errorstat_one(const char *code, long long count, void *arg) {
-    addf(arg, "errorstat_%s:count=%lld\r\n", code, count);
+    resp_buf_appendf(arg, "errorstat_%s:count=%lld\r\n", code, count);
 }
 
 static void section_errorstats(resp_buf *b) {
-    addf(b, "# Errorstats\r\n");
+    resp_buf_appendf(b, "# Errorstats\r\n");
     stats_foreach_error(errorstat_one, b);
 }
 
 static void section_keyspace(resp_buf *b) {
-    addf(b, "# Keyspace\r\n");
+    resp_buf_appendf(b, "# Keyspace\r\n");
     for (int i = 0; i < db_count(); i++) {
         db *d = db_get(i);
         if (!db_size(d)) continue;
-        addf(b, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, db_size(d), db_expires_count(d),
-             db_avg_ttl(d));
+        resp_buf_appendf(b, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, db_size(d),
+                         db_expires_count(d), db_avg_ttl(d));
     }
 }
 
 static void cmdstat_one(const command *cmd, resp_buf *b) {
     if (cmd->calls || cmd->rejected_calls || cmd->failed_calls) {
-        addf(b, "cmdstat_%s:calls=%lld,usec=%lld,usec_per_call=%.2f,rejected_calls=%lld,"
-                "failed_calls=%lld\r\n",
-             cmd->fullname, cmd->calls, cmd->usec,
-             cmd->calls ? (double)cmd->usec / (double)cmd->calls : 0.0, cmd->rejected_calls,
-             cmd->failed_calls);
+        resp_buf_appendf(b,
+                         "cmdstat_%s:calls=%lld,usec=%lld,usec_per_call=%.2f,rejected_calls=%lld,"
+                         "failed_calls=%lld\r\n",
+                         cmd->fullname, cmd->calls, cmd->usec,
+                         cmd->calls ? (double)cmd->usec / (double)cmd->calls : 0.0,
+                         cmd->rejected_calls, cmd->failed_calls);
     }
     if (cmd->subcommands)
-        for (const command *s = cmd->subcommands; s->name; s++) cmdstat_one(s, b);
+        for (const command *s = cmd->subcommands; s->name; s++)
+            cmdstat_one(s, b);
 }
 
 static void cmdstat_visit(command *cmd, void *arg) {
@@ -224,7 +226,7 @@ static void cmdstat_visit(command *cmd, void *arg) {
 }
 
 static void section_commandstats(resp_buf *b) {
-    addf(b, "# Commandstats\r\n");
+    resp_buf_appendf(b, "# Commandstats\r\n");
     command_foreach(cmdstat_visit, b);
 }
 
@@ -235,12 +237,18 @@ typedef struct info_section {
 } info_section;
 
 static const info_section sections[] = {
-    {"server", section_server, 1},           {"clients", section_clients, 1},
-    {"memory", section_memory, 1},           {"persistence", section_persistence, 1},
-    {"stats", section_stats, 1},             {"replication", section_replication, 1},
-    {"cpu", section_cpu, 1},                 {"modules", NULL, 1},
-    {"errorstats", section_errorstats, 1},   {"cluster", NULL, 1},
-    {"keyspace", section_keyspace, 1},       {"commandstats", section_commandstats, 0},
+    {"server", section_server, 1},
+    {"clients", section_clients, 1},
+    {"memory", section_memory, 1},
+    {"persistence", section_persistence, 1},
+    {"stats", section_stats, 1},
+    {"replication", section_replication, 1},
+    {"cpu", section_cpu, 1},
+    {"modules", NULL, 1},
+    {"errorstats", section_errorstats, 1},
+    {"cluster", NULL, 1},
+    {"keyspace", section_keyspace, 1},
+    {"commandstats", section_commandstats, 0},
     {"latencystats", NULL, 0},
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
@@ -250,24 +258,27 @@ static void emit(resp_buf *b, const info_section *s) {
     if (s->fn)
         s->fn(b);
     else if (strcmp(s->name, "modules") == 0)
-        addf(b, "# Modules\r\n");
+        resp_buf_appendf(b, "# Modules\r\n");
     else if (strcmp(s->name, "cluster") == 0)
-        addf(b, "# Cluster\r\ncluster_enabled:0\r\n");
+        resp_buf_appendf(b, "# Cluster\r\ncluster_enabled:0\r\n");
     else
-        addf(b, "# Latencystats\r\n");
+        resp_buf_appendf(b, "# Latencystats\r\n");
 }
 
 static void info_command(client *c) {
     int want[NSECTIONS] = {0};
     if (c->argc == 1) {
-        for (size_t i = 0; i < NSECTIONS; i++) want[i] = sections[i].in_default;
+        for (size_t i = 0; i < NSECTIONS; i++)
+            want[i] = sections[i].in_default;
     }
     for (int a = 1; a < c->argc; a++) {
         const resp_arg *arg = &c->argv[a];
         if (arg_is(arg, "default")) {
-            for (size_t i = 0; i < NSECTIONS; i++) want[i] |= sections[i].in_default;
+            for (size_t i = 0; i < NSECTIONS; i++)
+                want[i] |= sections[i].in_default;
         } else if (arg_is(arg, "all") || arg_is(arg, "everything")) {
-            for (size_t i = 0; i < NSECTIONS; i++) want[i] = 1;
+            for (size_t i = 0; i < NSECTIONS; i++)
+                want[i] = 1;
         } else {
             for (size_t i = 0; i < NSECTIONS; i++)
                 if (arg_is(arg, sections[i].name)) want[i] = 1;

@@ -275,3 +275,12 @@ class RawConn:
             self.sock.close()
         except OSError:
             pass
+
+
+def connect(server, resp3=False, timeout=10):
+    """A RawConn to a test server; with resp3, switched to RESP3 (HELLO 3) first."""
+    c = RawConn(server.host, server.port, timeout=timeout)
+    if resp3:
+        c.send("HELLO", "3")
+        assert c.read_reply().startswith(b"%")
+    return c

@@ -8,15 +8,11 @@ import time
 
 import pytest
 
-from resp import RawConn, bulk
+from resp import bulk, connect
 
 
 def conn(server, resp3=False):
-    c = RawConn(server.host, server.port, timeout=10)
-    if resp3:
-        c.send("HELLO", "3")
-        assert c.read_reply().startswith(b"%")
-    return c
+    return connect(server, resp3)
 
 
 def client_id(c):
