@@ -81,6 +81,15 @@ int arg_double(client *c, const resp_arg *a, double *out) {
     return 0;
 }
 
+int rank_range(long long *start, long long *end, long long len) {
+    if (*start < 0) *start += len;
+    if (*end < 0) *end += len;
+    if (*start < 0) *start = 0;
+    if (*start > *end || *start >= len) return 0;
+    if (*end >= len) *end = len - 1;
+    return 1;
+}
+
 void key_modified(client *c, const char *key, size_t klen) {
     stats.dirty++;
     db_touch_key(c->db, key, klen);

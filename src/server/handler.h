@@ -38,6 +38,11 @@ int arg_ll_range(client *c, const resp_arg *a, long long min, long long max, lon
 int arg_ld(client *c, const resp_arg *a, long double *out);
 int arg_double(client *c, const resp_arg *a, double *out);
 
+/* Redis's rank ranges (LRANGE, LTRIM, ZRANGE...): negative indexes count
+ * from the end, then both are clamped to [0, len-1]. Returns 0 when the
+ * range is empty, else 1 with *start <= *end inside the sequence. */
+int rank_range(long long *start, long long *end, long long len);
+
 /* Marks a write for statistics, persistence and WATCH (Redis: server.dirty++
  * plus signalModifiedKey). Call once per key changed. */
 void key_modified(client *c, const char *key, size_t klen);

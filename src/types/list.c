@@ -264,15 +264,10 @@ static void lrange_command(client *c) {
         return;
     }
     quicklist *ql = list_ql(e);
-    long long llen = (long long)ql_count(ql);
-    if (start < 0) start += llen;
-    if (end < 0) end += llen;
-    if (start < 0) start = 0;
-    if (start > end || start >= llen) {
+    if (!rank_range(&start, &end, (long long)ql_count(ql))) {
         reply_empty_array(c);
         return;
     }
-    if (end >= llen) end = llen - 1;
     long long n = end - start + 1;
     reply_array(c, n);
     ql_pos pos;
@@ -493,15 +488,8 @@ static void ltrim_command(client *c) {
     }
     quicklist *ql = list_ql(e);
     long long llen = (long long)ql_count(ql);
-    if (start < 0) start += llen;
-    if (end < 0) end += llen;
-    if (start < 0) start = 0;
-    long long ltrim, rtrim;
-    if (start > end || start >= llen) {
-        ltrim = llen;
-        rtrim = 0;
-    } else {
-        if (end >= llen) end = llen - 1;
+    long long ltrim = llen, rtrim = 0; /* an empty range empties the list */
+    if (rank_range(&start, &end, llen)) {
         ltrim = start;
         rtrim = llen - end - 1;
     }

@@ -381,11 +381,7 @@ static void sink_put(zsink *s, const char *m, size_t len, double score) {
 
 static void range_rank(zsink *s, kv *e, long long start, long long end, int rev) {
     long long llen = (long long)zs_len(e);
-    if (start < 0) start += llen;
-    if (end < 0) end += llen;
-    if (start < 0) start = 0;
-    if (start > end || start >= llen) return;
-    if (end >= llen) end = llen - 1;
+    if (!rank_range(&start, &end, llen)) return;
     long long n = end - start + 1;
     zit it;
     int ok = zit_seek(&it, e, (size_t)(rev ? llen - 1 - start : start));
