@@ -8,6 +8,8 @@
 #include "server/command.h"
 #include "server/config.h"
 #include "server/families.h"
+#include "server/latency.h"
+#include "server/slowlog.h"
 #include "server/multi.h"
 #include "server/pubsub.h"
 #include "script/script.h"
@@ -18,6 +20,8 @@ void command_register_builtins(void) {
     conn_register();
     info_register();
     server_cmds_register();
+    slowlog_register();
+    latency_register();
     config_register_commands();
     string_register();
     key_register();
