@@ -25,6 +25,8 @@ enum {
 #define MAXMEMORY_IS_LFU(p) ((p) == MAXMEMORY_ALLKEYS_LFU || (p) == MAXMEMORY_VOLATILE_LFU)
 
 enum { LOG_DEBUG = 0, LOG_VERBOSE, LOG_NOTICE, LOG_WARNING };
+enum { LOG_FORMAT_LEGACY = 0, LOG_FORMAT_LOGFMT, LOG_FORMAT_JSON };
+enum { LOG_TIMESTAMP_LEGACY = 0, LOG_TIMESTAMP_ISO8601, LOG_TIMESTAMP_MILLISECONDS };
 enum { FSYNC_ALWAYS = 0, FSYNC_EVERYSEC, FSYNC_NO };
 
 #define CONFIG_MAX_BIND 16
@@ -52,6 +54,11 @@ typedef struct server_config {
     char *pidfile;
     char *logfile;
     int loglevel;
+    int log_format;               /* LOG_FORMAT_* */
+    int log_timestamp_format;     /* LOG_TIMESTAMP_* */
+    int syslog_enabled;
+    int syslog_facility;          /* 0 user, 1..8 local0..local7 */
+    char *syslog_ident;
     char *dir;
     char *requirepass;            /* NULL = no password */
     char *config_file;            /* absolute path, NULL if none */

@@ -120,6 +120,13 @@ static const cfg_enum enum_loglevel[] = {{"debug", LOG_DEBUG},
                                          {"notice", LOG_NOTICE},
                                          {"warning", LOG_WARNING},
                                          {NULL, 0}};
+static const cfg_enum enum_log_format[] = {
+    {"legacy", LOG_FORMAT_LEGACY}, {"logfmt", LOG_FORMAT_LOGFMT}, {"json", LOG_FORMAT_JSON},
+    {"plain", LOG_FORMAT_LEGACY},  {NULL, 0}};
+static const cfg_enum enum_log_timestamp[] = {{"legacy", LOG_TIMESTAMP_LEGACY},
+                                              {"iso8601", LOG_TIMESTAMP_ISO8601},
+                                              {"milliseconds", LOG_TIMESTAMP_MILLISECONDS},
+                                              {NULL, 0}};
 static const cfg_enum enum_fsync[] = {
     {"everysec", FSYNC_EVERYSEC}, {"always", FSYNC_ALWAYS}, {"no", FSYNC_NO}, {NULL, 0}};
 static const cfg_enum enum_protected[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
@@ -189,6 +196,11 @@ static const cfg_def table[] = {
     STR("pidfile", NULL, IMM | CF_NULL_EMPTY, "", FLD(pidfile)),
     STR("logfile", NULL, IMM, "", FLD(logfile)),
     ENUM("loglevel", NULL, 0, enum_loglevel, "notice", FLD(loglevel)),
+    ENUM("log-format", NULL, 0, enum_log_format, "legacy", FLD(log_format)),
+    ENUM("log-timestamp-format", NULL, 0, enum_log_timestamp, "legacy", FLD(log_timestamp_format)),
+    BOOL("syslog-enabled", NULL, IMM, "no", FLD(syslog_enabled)),
+    ENUM("syslog-facility", NULL, IMM, enum_facility, "local0", FLD(syslog_facility)),
+    STR("syslog-ident", NULL, IMM, "redis", FLD(syslog_ident)),
     SPEC("dir", NULL, CF_PROTECTED | CF_ALWAYS_REWRITE, ".", &sp_dir),
     STR("requirepass", NULL, CF_SENSITIVE | CF_NULL_EMPTY, "", FLD(requirepass)),
     ENUM("enable-debug-command", NULL, IMM, enum_protected, "no", FLD(enable_debug_command)),
@@ -341,9 +353,6 @@ static const cfg_def table[] = {
     INT("socket-mark-id", NULL, NOE, 0, UINT_MAX, "0", RT, NULL),
     BOOL("stop-writes-on-bgsave-error", NULL, NOE, "yes", RT),
     ENUM("supervised", NULL, IMM | NOE, enum_supervised, "no", RT),
-    BOOL("syslog-enabled", NULL, IMM | NOE, "no", RT),
-    ENUM("syslog-facility", NULL, IMM | NOE, enum_facility, "local0", RT),
-    STR("syslog-ident", NULL, IMM | NOE, "redis", RT),
     BOOL("tls-auth-clients", NULL, NOE, "yes", RT),
     STR("tls-ca-cert-dir", NULL, NOE, "", RT),
     STR("tls-ca-cert-file", NULL, NOE, "", RT),
@@ -1215,6 +1224,7 @@ void config_free(void) {
     mem_free(config.unixsocket);
     mem_free(config.pidfile);
     mem_free(config.logfile);
+    mem_free(config.syslog_ident);
     mem_free(config.dir);
     mem_free(config.requirepass);
     mem_free(config.config_file);

@@ -259,6 +259,7 @@ int main(int argc, char **argv) {
     if (r > 0) return 0;
     if (cfg->daemonize) daemonize();
     init_identity(argv);
+    log_init();
     stats_init();
     log_msg(LOG_NOTICE, "PairDB %s starting, pid=%d", PAIRDB_VERSION, (int)getpid());
     if (cfg->dir && cfg->dir[0] && chdir(cfg->dir) < 0) {
