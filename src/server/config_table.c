@@ -352,7 +352,7 @@ static const cfg_def table[] = {
     INT("shutdown-timeout", NULL, NOE, 0, IMAX, "10", RT, NULL),
     INT("socket-mark-id", NULL, NOE, 0, UINT_MAX, "0", RT, NULL),
     BOOL("stop-writes-on-bgsave-error", NULL, NOE, "yes", RT),
-    ENUM("supervised", NULL, IMM | NOE, enum_supervised, "no", RT),
+    ENUM("supervised", NULL, IMM, enum_supervised, "no", RT),
     BOOL("tls-auth-clients", NULL, NOE, "yes", RT),
     STR("tls-ca-cert-dir", NULL, NOE, "", RT),
     STR("tls-ca-cert-file", NULL, NOE, "", RT),

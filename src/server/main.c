@@ -32,6 +32,7 @@
 #include "server/evict.h"
 #include "server/families.h"
 #include "server/log.h"
+#include "server/sdnotify.h"
 #include "server/net.h"
 #include "server/pubsub.h"
 #include "server/server.h"
@@ -292,7 +293,9 @@ int main(int argc, char **argv) {
     log_msg(LOG_NOTICE, "Server initialized");
     log_msg(LOG_NOTICE, "Ready to accept connections%s%s", cfg->port ? " tcp" : "",
             cfg->unixsocket && cfg->unixsocket[0] ? " unix" : "");
+    sdnotify_send("READY=1");
     loop_run(main_loop);
+    sdnotify_send("STOPPING=1");
 
     log_msg(LOG_WARNING, "User requested shutdown...");
     close_listeners();
