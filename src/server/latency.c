@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "ds/mem.h"
+#include "persist/wal.h"
 #include "server/config.h"
 #include "server/handler.h"
 #include "server/slowlog.h"
@@ -164,6 +165,11 @@ static void event_add(const char *name, long long ms) {
 void latency_add_sample_if_needed(const char *event, long long ms) {
     if (cfg->latency_monitor_threshold > 0 && ms >= cfg->latency_monitor_threshold)
         event_add(event, ms);
+}
+
+void latency_cron(void) {
+    long long fsync_us = wal_take_fsync_max_us();
+    if (fsync_us) latency_add_sample_if_needed("wal-fsync", fsync_us / 1000);
 }
 
 void latency_after_call(client *c, const command *cmd, long long duration_us) {
@@ -331,6 +337,11 @@ static void doctor_advice(resp_buf *b, const char *event) {
     else if (strcmp(event, "expire-cycle") == 0)
         resp_buf_appendf(b, "- Expiring keys took long: many keys expiring at the same moment, or "
                             "very large values expiring. Spreading TTLs helps.\n");
+    else if (strcmp(event, "wal-fsync") == 0)
+        resp_buf_appendf(b, "- Syncing the write-ahead log to disk was slow: the disk is busy, "
+                            "slow or shared. Under appendfsync always every write waits for "
+                            "it; appendfsync everysec trades up to a second of writes on power "
+                            "loss for not waiting.\n");
     else if (strcmp(event, "eviction-cycle") == 0)
         resp_buf_appendf(b, "- Evicting keys for maxmemory took long: raise maxmemory or lower "
                             "the write rate; large values are costly to evict.\n");

@@ -29,6 +29,10 @@ void latency_after_call(struct client *c, const struct command *cmd, long long d
  * threshold. Main thread only. */
 void latency_add_sample_if_needed(const char *event, long long ms);
 
+/* Server timer hook: collects the samples other threads measured (the
+ * log writer's fsyncs, event "wal-fsync"). */
+void latency_cron(void);
+
 /* Bucket i holds the calls that took at most latency_bucket_upper_us(i)
  * microseconds (and more than bucket i-1's bound). */
 long long latency_bucket_upper_us(int bucket);

@@ -31,6 +31,7 @@
 #include "server/db.h"
 #include "server/evict.h"
 #include "server/families.h"
+#include "server/latency.h"
 #include "server/log.h"
 #include "server/sdnotify.h"
 #include "server/net.h"
@@ -90,11 +91,13 @@ static long long server_cron(loop *l, long long id, void *data) {
         long long start = clock_mono_us();
         db_active_expire_cycle(period_us / 4 * (cfg->active_expire_effort + 3) / 4);
         stats.expire_cycle_cpu_milliseconds += (clock_mono_us() - start) / 1000;
+        latency_add_sample_if_needed("expire-cycle", (clock_mono_us() - start) / 1000);
     }
     db_rehash_step(1000);
     if (cfg->maxmemory && !recovery_loading()) evict_perform();
     persist_cron();
     stats_cron();
+    latency_cron();
     check_shutdown();
     return period_us / 1000 > 0 ? period_us / 1000 : 1;
 }
