@@ -39,6 +39,7 @@
 #include "ds/mem.h"
 #include "server/client.h"
 #include "server/command.h"
+#include "server/latency.h"
 #include "server/log.h"
 #include "server/reply.h"
 #include "server/server.h"
@@ -932,6 +933,7 @@ static void config_set_cmd(client *c) {
 static void config_resetstat_cmd(client *c) {
     stats_reset();
     command_reset_stats();
+    latency_reset_histograms(); /* as Redis resets its per-command histograms */
     reply_ok(c);
 }
 

@@ -156,8 +156,10 @@ static void reply_entry(client *c, const slowlog_entry *e) {
 static void slowlog_get_command(client *c) {
     long long count = 10;
     if (c->argc > 3) {
-        reply_error(c, "ERR unknown subcommand or wrong number of arguments for 'get'. Try "
-                       "SLOWLOG HELP.");
+        /* Redis names the subcommand as it was typed. */
+        int len = c->argv[1].len > 128 ? 128 : (int)c->argv[1].len;
+        reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
+                        "SLOWLOG HELP.", len, c->argv[1].ptr);
         return;
     }
     if (c->argc == 3 &&
