@@ -1370,6 +1370,10 @@ int config__find(const char *name) {
     return find_cfg(name);
 }
 
+int config__is_sensitive(int i) {
+    return (table[i].flags & CF_SENSITIVE) != 0;
+}
+
 const char *config__name(int i) {
     return table[i].name;
 }
