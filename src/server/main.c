@@ -34,6 +34,7 @@
 #include "server/latency.h"
 #include "server/log.h"
 #include "server/sdnotify.h"
+#include "server/slowlog.h"
 #include "server/net.h"
 #include "server/pubsub.h"
 #include "server/server.h"
@@ -311,6 +312,8 @@ int main(int argc, char **argv) {
     if (cfg->pidfile && cfg->pidfile[0]) unlink(cfg->pidfile);
     db_free_all();
     evict_free_pool();
+    slowlog_free_all();
+    latency_free_all();
     command_free_all();
     loop_free(main_loop);
     server_set_loop(NULL);
