@@ -119,7 +119,8 @@ static slowlog_entry *entry_create(client *c, const command *cmd, long long dura
     e->id = next_id++;
     e->time_s = clock_now_us() / 1000000;
     e->duration_us = duration_us;
-    e->peer = mem_strdup(c->addr);
+    /* A script's client has no peer: Redis shows it as "?:0". */
+    e->peer = mem_strdup(c->addr[0] ? c->addr : "?:0");
     e->name = mem_strdup(c->name ? c->name : "");
     return e;
 }

@@ -172,9 +172,13 @@ def test_transaction_and_script_commands_are_logged_exec_is_not(slow):
     slow.cmd("INCR", "x")
     assert slow.cmd("EXEC") == b"*2\r\n+OK\r\n:2\r\n"
     slow.cmd("EVAL", "return redis.call('get', 'x')", "0")
-    got = [e[3] for e in entries(slow, "5")]
-    assert got == [[b"EVAL", b"return redis.call('get', 'x')", b"0"], [b"get", b"x"],
-                   [b"INCR", b"x"], [b"SET", b"x", b"1"], [b"MULTI"]]
+    got = entries(slow, "5")
+    assert [e[3] for e in got] == [[b"EVAL", b"return redis.call('get', 'x')", b"0"],
+                                   [b"get", b"x"], [b"INCR", b"x"], [b"SET", b"x", b"1"],
+                                   [b"MULTI"]]
+    # The script's own client has no address and no name.
+    assert got[1][4:] == [b"?:0", b""]
+    assert got[0][4] == got[2][4] == local_addr(slow)
 
 
 def test_blocked_command_logged_once_when_served(server, slow):
