@@ -9,9 +9,9 @@
 #include "server/config.h"
 #include "server/families.h"
 #include "server/latency.h"
-#include "server/slowlog.h"
 #include "server/multi.h"
 #include "server/pubsub.h"
+#include "server/slowlog.h"
 #include "script/script.h"
 #include "types/types.h"
 

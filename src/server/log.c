@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,8 +38,32 @@ static int log_to_stdout(void) {
     return !cfg || !cfg->logfile || !cfg->logfile[0];
 }
 
+/* The path as resolved when logging started. A relative logfile names a
+ * file in `dir`, as in Redis (which changes into dir while reading its
+ * configuration); the server changes into dir only later, and a reopen
+ * must find the same file. */
+static char log_path[PATH_MAX];
+
 static int open_logfile(void) {
-    return open(cfg->logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    const char *path = log_path[0] ? log_path : cfg->logfile;
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+static void resolve_log_path(void) {
+    char cwd[PATH_MAX];
+    const char *dir = cfg->dir && cfg->dir[0] ? cfg->dir : ".";
+    int fits;
+    if (cfg->logfile[0] == '/')
+        fits = snprintf(log_path, sizeof log_path, "%s", cfg->logfile) < (int)sizeof log_path;
+    else if (dir[0] == '/')
+        fits = snprintf(log_path, sizeof log_path, "%s/%s", dir, cfg->logfile) <
+               (int)sizeof log_path;
+    else if (getcwd(cwd, sizeof cwd))
+        fits = snprintf(log_path, sizeof log_path, "%s/%s/%s", cwd, dir, cfg->logfile) <
+               (int)sizeof log_path;
+    else
+        fits = 0;
+    if (!fits) log_path[0] = '\0'; /* fall back to the name as configured */
 }
 
 /* The descriptor number never changes once chosen, so a thread writing
@@ -69,7 +94,10 @@ static void on_sighup(int sig) {
 
 void log_init(void) {
     server_pid = getpid();
-    if (!log_to_stdout() && log_fd < 0) log_reopen();
+    if (!log_to_stdout()) {
+        resolve_log_path();
+        log_reopen();
+    }
     if (cfg->syslog_enabled && !syslog_open) {
         int facility = cfg->syslog_facility;
         if (facility < 0 || facility > 8) facility = 1;

@@ -33,11 +33,11 @@
 #include "server/families.h"
 #include "server/latency.h"
 #include "server/log.h"
-#include "server/sdnotify.h"
-#include "server/slowlog.h"
 #include "server/net.h"
 #include "server/pubsub.h"
+#include "server/sdnotify.h"
 #include "server/server.h"
+#include "server/slowlog.h"
 #include "server/stats.h"
 #include "server/tracking.h"
 
