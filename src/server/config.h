@@ -94,6 +94,7 @@ typedef struct server_config {
     long long slowlog_log_slower_than;
     long long slowlog_max_len;
     long long latency_monitor_threshold;
+    int latency_tracking;         /* per-command histograms (LATENCY HISTOGRAM, INFO latencystats) */
     char *notify_keyspace_events_str;
     int notify_keyspace_events;   /* NOTIFY_* bits */
     int enable_debug_command;     /* 0 no, 1 yes, 2 local */
@@ -115,5 +116,8 @@ int config_set_runtime(const char *name, const char *value, char *err, size_t er
 /* Integer settings without a struct field yet (encoding thresholds...);
  * -1 for an unknown name. */
 long long config_get_int(const char *name);
+/* String settings, and special ones kept as their text (e.g.
+ * latency-tracking-info-percentiles); NULL for others or when unset. */
+const char *config_get_string(const char *name);
 
 #endif

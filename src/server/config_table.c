@@ -230,6 +230,8 @@ static const cfg_def table[] = {
     INT("slowlog-log-slower-than", NULL, 0, -1, LMAX, "10000", FLD(slowlog_log_slower_than), NULL),
     INT("slowlog-max-len", NULL, 0, 0, LMAX, "128", FLD(slowlog_max_len), NULL),
     INT("latency-monitor-threshold", NULL, 0, 0, LMAX, "0", FLD(latency_monitor_threshold), NULL),
+    BOOL("latency-tracking", NULL, 0, "yes", FLD(latency_tracking)),
+    SPEC("latency-tracking-info-percentiles", NULL, CF_MULTI, "50 99 99.9", &sp_percentiles),
     SPEC("notify-keyspace-events", NULL, 0, "", &sp_notify),
 
     /* Encoding thresholds of the collection types. */
@@ -303,8 +305,6 @@ static const cfg_def table[] = {
     INT("io-threads", NULL, IMM | NOE, 1, 128, "1", RT, NULL),
     BOOL("io-threads-do-reads", NULL, IMM | NOE, "no", RT),
     BOOL("jemalloc-bg-thread", NULL, NOE, "yes", RT),
-    BOOL("latency-tracking", NULL, NOE, "yes", RT),
-    SPEC("latency-tracking-info-percentiles", NULL, NOE | CF_MULTI, "50 99 99.9", &sp_percentiles),
     BOOL("lazyfree-lazy-eviction", NULL, NOE, "no", RT),
     BOOL("lazyfree-lazy-expire", NULL, NOE, "no", RT),
     BOOL("lazyfree-lazy-server-del", NULL, NOE, "no", RT),
@@ -1250,6 +1250,15 @@ long long config_get_int(const char *name) {
     int t = table[i].type;
     if (t == CT_BOOL || t == CT_INT || t == CT_MEM || t == CT_ENUM) return get_num(i);
     return -1;
+}
+
+const char *config_get_string(const char *name) {
+    ensure_init();
+    int i = find_cfg(name);
+    if (i < 0) return NULL;
+    if (table[i].type == CT_STR) return *str_slot(i);
+    if (table[i].type == CT_SPECIAL && table[i].off < 0) return rt[i].s;
+    return NULL;
 }
 
 /* ---- INFO helpers ------------------------------------------------------------------ */

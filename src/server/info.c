@@ -16,6 +16,7 @@
 #include "persist/persist.h"
 #include "server/config.h"
 #include "server/handler.h"
+#include "server/latency.h"
 #include "server/server.h"
 #include "server/pubsub.h"
 #include "server/stats.h"
@@ -249,7 +250,7 @@ static const info_section sections[] = {
     {"cluster", NULL, 1},
     {"keyspace", section_keyspace, 1},
     {"commandstats", section_commandstats, 0},
-    {"latencystats", NULL, 0},
+    {"latencystats", latency_info_section, 0},
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 
@@ -261,8 +262,6 @@ static void emit(resp_buf *b, const info_section *s) {
         resp_buf_appendf(b, "# Modules\r\n");
     else if (strcmp(s->name, "cluster") == 0)
         resp_buf_appendf(b, "# Cluster\r\ncluster_enabled:0\r\n");
-    else
-        resp_buf_appendf(b, "# Latencystats\r\n");
 }
 
 static void info_command(client *c) {

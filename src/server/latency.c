@@ -3,21 +3,27 @@
  * latency.h).
  *
  * Histograms are kept here, keyed by the command's address in a small
- * open-addressing table, so the command table stays plain data. Buckets
- * reproduce Redis 7's: it records nanoseconds in an HDR histogram with two
- * significant digits and reports a log iteration starting at 1024 ns with
- * ratio 2; bucket k therefore holds durations below 1032 * 2^k ns, and is
- * labelled (1032 * 2^k - 1) / 1000 microseconds (1, 2, 4, 8, 16, 33, 66...).
+ * open-addressing table, so the command table stays plain data. They have
+ * the shape Redis 7 uses, so that LATENCY HISTOGRAM and INFO latencystats
+ * give the same numbers for the same durations: a duration of d
+ * microseconds is recorded as d * 1000 ns (clamped to 1 ns .. 1 s) in an
+ * HDR-style histogram with two significant decimal digits. Values below
+ * 256 are counted exactly; each later power-of-two range [2^m, 2^(m+1))
+ * is split into 128 sub-buckets of 2^(m-7) ns. Slot i of the flat counts
+ * array is i itself below 256 and (shift * 128 + value >> shift) above,
+ * so the ranges follow each other without gaps.
  */
 #include "server/latency.h"
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
 #include "ds/mem.h"
+#include "proto/resp.h"
 #include "persist/wal.h"
 #include "server/config.h"
 #include "server/handler.h"
@@ -25,28 +31,75 @@
 
 /* ---- per-command histograms ------------------------------------------------- */
 
-typedef struct cmd_histogram {
+#define HIST_MIN_NS 1LL
+#define HIST_MAX_NS 1000000000LL
+#define HIST_HALF 128                      /* sub-buckets per range beyond the first */
+#define HIST_MAX_SHIFT 22                  /* 1e9 ns < 2^30 = 256 << 22 */
+#define HIST_SLOTS ((HIST_MAX_SHIFT + 2) * HIST_HALF)
+
+struct latency_hist {
     const command *cmd; /* NULL: free slot */
     long long calls;
-    long long counts[LATENCY_BUCKETS];
-} cmd_histogram;
+    long long *counts;  /* HIST_SLOTS, allocated with the first call */
+};
+typedef struct latency_hist cmd_histogram;
 
 static cmd_histogram *hist_slots;
 static size_t hist_cap, hist_used;
 
-#define HIST_MIN_NS 1LL
-#define HIST_MAX_NS 1000000000LL
-
-long long latency_bucket_upper_us(int bucket) {
-    return ((1032LL << bucket) - 1) / 1000;
+static int hist_index(long long ns) {
+    if (ns < 2 * HIST_HALF) return (int)ns;
+    int shift = 63 - __builtin_clzll((unsigned long long)ns) - 7;
+    return shift * HIST_HALF + (int)(ns >> shift);
 }
 
-static int bucket_for_us(long long us) {
-    long long ns = us > HIST_MAX_NS / 1000 ? HIST_MAX_NS : us * 1000;
-    if (ns < HIST_MIN_NS) ns = HIST_MIN_NS;
-    int k = 0;
-    while (k < LATENCY_BUCKETS - 1 && ns >= (1032LL << k)) k++;
-    return k;
+static long long hist_lowest_ns(int index) {
+    if (index < 2 * HIST_HALF) return index;
+    int shift = index / HIST_HALF - 1;
+    return (long long)(index - shift * HIST_HALF) << shift;
+}
+
+static long long hist_highest_ns(int index) {
+    long long unit = index < 2 * HIST_HALF ? 1 : 1LL << (index / HIST_HALF - 1);
+    return hist_lowest_ns(index) + unit - 1;
+}
+
+/* The same for any value, also past the last slot (the last level of a
+ * log iteration). */
+static long long hist_highest_of_ns(long long ns) {
+    if (ns < 2 * HIST_HALF) return ns;
+    int shift = 63 - __builtin_clzll((unsigned long long)ns) - 7;
+    return ((ns >> shift) << shift) + (1LL << shift) - 1;
+}
+
+static long long duration_ns(long long us) {
+    if (us > HIST_MAX_NS / 1000) return HIST_MAX_NS;
+    return us * 1000 < HIST_MIN_NS ? HIST_MIN_NS : us * 1000;
+}
+
+long long latency_hist_count_upto_us(const latency_hist *h, long long us) {
+    int last = hist_index(duration_ns(us));
+    long long n = 0;
+    for (int i = 0; i <= last; i++) n += h->counts[i];
+    return n;
+}
+
+long long latency_hist_calls(const latency_hist *h) {
+    return h->calls;
+}
+
+/* Redis's hdr_value_at_percentile(): the highest value equivalent to the
+ * slot where the requested count is reached (the lowest for p0), in ns. */
+static long long hist_value_at_percentile(const cmd_histogram *h, double p) {
+    long long wanted = (long long)(p / 100.0 * (double)h->calls + 0.5);
+    if (wanted < 1) wanted = 1;
+    long long seen = 0;
+    int i = 0;
+    for (; i < HIST_SLOTS - 1; i++) {
+        seen += h->counts[i];
+        if (seen >= wanted) break;
+    }
+    return p == 0.0 ? hist_lowest_ns(i) : hist_highest_ns(i);
 }
 
 static size_t hist_hash(const command *cmd) {
@@ -84,20 +137,64 @@ static void hist_record(const command *cmd, long long us) {
     cmd_histogram *h = hist_probe(hist_slots, hist_cap, cmd);
     if (!h->cmd) {
         h->cmd = cmd;
+        h->counts = mem_calloc(sizeof(long long) * HIST_SLOTS);
         hist_used++;
     }
     h->calls++;
-    h->counts[bucket_for_us(us)]++;
+    h->counts[hist_index(duration_ns(us))]++;
 }
 
-void latency_foreach_histogram(void (*fn)(const command *cmd, long long calls,
-                                          const long long *counts, void *arg),
+void latency_foreach_histogram(void (*fn)(const command *cmd, const latency_hist *h, void *arg),
                                void *arg) {
     for (size_t i = 0; i < hist_cap; i++)
-        if (hist_slots[i].cmd) fn(hist_slots[i].cmd, hist_slots[i].calls, hist_slots[i].counts, arg);
+        if (hist_slots[i].cmd) fn(hist_slots[i].cmd, &hist_slots[i], arg);
+}
+
+/* "%f" without its trailing zeros (and dot): 50 -> "50", 99.9 -> "99.9". */
+static void format_percentile(char *out, size_t len, double p) {
+    int n = snprintf(out, len, "%f", p);
+    if (n <= 0 || (size_t)n >= len || !strchr(out, '.')) return;
+    while (n > 0 && out[n - 1] == '0') out[--n] = '\0';
+    if (n > 0 && out[n - 1] == '.') out[--n] = '\0';
+}
+
+#define INFO_PERCENTILES_MAX 64
+
+/* The configured percentiles; the setting was validated when it was set. */
+static int info_percentiles(double *out, int max) {
+    const char *s = config_get_string("latency-tracking-info-percentiles");
+    int n = 0;
+    while (s && *s && n < max) {
+        char *end;
+        double p = strtod(s, &end);
+        if (end == s) break;
+        out[n++] = p;
+        s = end;
+    }
+    return n;
+}
+
+void latency_info_section(resp_buf *b) {
+    resp_buf_appendf(b, "# Latencystats\r\n");
+    if (!cfg->latency_tracking) return;
+    double percentiles[INFO_PERCENTILES_MAX];
+    int np = info_percentiles(percentiles, INFO_PERCENTILES_MAX);
+    for (size_t i = 0; i < hist_cap; i++) {
+        const cmd_histogram *h = &hist_slots[i];
+        if (!h->cmd) continue;
+        resp_buf_appendf(b, "latency_percentiles_usec_%s:", h->cmd->fullname);
+        for (int j = 0; j < np; j++) {
+            char name[64];
+            format_percentile(name, sizeof name, percentiles[j]);
+            resp_buf_appendf(b, "%sp%s=%.3f", j ? "," : "", name,
+                             (double)hist_value_at_percentile(h, percentiles[j]) / 1000.0);
+        }
+        resp_buf_append(b, "\r\n", 2);
+    }
 }
 
 void latency_reset_histograms(void) {
+    for (size_t i = 0; i < hist_cap; i++) mem_free(hist_slots[i].counts);
     mem_free(hist_slots);
     hist_slots = NULL;
     hist_cap = hist_used = 0;
@@ -173,7 +270,7 @@ void latency_cron(void) {
 }
 
 void latency_after_call(client *c, const command *cmd, long long duration_us) {
-    hist_record(cmd, duration_us);
+    if (cfg->latency_tracking) hist_record(cmd, duration_us);
     latency_add_sample_if_needed(cmd->flags & CMD_FAST ? "fast-command" : "command",
                                  duration_us / 1000);
     slowlog_record(c, cmd, duration_us);
@@ -378,22 +475,30 @@ static void latency_doctor_command(client *c) {
     resp_buf_free(&b);
 }
 
+/* Redis's log iteration (first level 1024 ns, ratio 2): at each level the
+ * cumulative count up to the level's slot, labelled with the slot's highest
+ * value in whole microseconds; a level is shown when its count grew. */
 static void reply_histogram(client *c, const cmd_histogram *h) {
     reply_map(c, 2);
     reply_bulk_cstr(c, "calls");
     reply_int(c, h->calls);
     reply_bulk_cstr(c, "histogram_usec");
-    int used = 0;
-    for (int k = 0; k < LATENCY_BUCKETS; k++)
-        if (h->counts[k]) used++;
-    reply_map(c, used);
-    long long cumulative = 0;
-    for (int k = 0; k < LATENCY_BUCKETS; k++) {
-        if (!h->counts[k]) continue;
-        cumulative += h->counts[k];
-        reply_int(c, latency_bucket_upper_us(k));
-        reply_int(c, cumulative);
+    reply_deferred d = reply_defer(c);
+    long shown = 0;
+    long long cumulative = 0, previous = 0;
+    int next = 0;
+    for (long long level = 1024; previous < h->calls && level <= 2 * HIST_MAX_NS; level *= 2) {
+        int upto = hist_index(level);
+        if (upto > HIST_SLOTS - 1) upto = HIST_SLOTS - 1;
+        for (; next <= upto; next++) cumulative += h->counts[next];
+        if (cumulative > previous) {
+            reply_int(c, hist_highest_of_ns(level) / 1000);
+            reply_int(c, cumulative);
+            shown++;
+        }
+        previous = cumulative;
     }
+    reply_defer_map(c, d, shown);
 }
 
 /* "name" or "container|sub", as COMMAND INFO and Redis's LATENCY HISTOGRAM

@@ -6,6 +6,7 @@ PAIRDB_TARGET=redis); DOCTOR and GRAPH bodies are free text and only checked for
 header and the facts they must mention.
 """
 
+import re
 import time
 
 import pytest
@@ -182,3 +183,64 @@ def test_doctor_gives_advice_for_the_event(monitored):
     doctor = c.cmdp("LATENCY", "DOCTOR")
     assert b"1. command: 1 latency spikes" in doctor
     assert b"SLOWLOG GET" in doctor
+
+
+def _latencystats(conn):
+    text = conn.cmdp("INFO", "latencystats").decode()
+    lines = text.split("\r\n")
+    assert lines[0] == "# Latencystats" and lines[-1] == ""
+    out = {}
+    for line in lines[1:-1]:
+        m = re.fullmatch(r"latency_percentiles_usec_([a-z|_-]+):(.*)", line)
+        assert m, line
+        out[m.group(1)] = [tuple(kv.split("=")) for kv in m.group(2).split(",")]
+    return out
+
+
+def _hdr_value(text):
+    """A percentile value in us: HDR's highest (or lowest) equivalent value of a slot, so with
+    three decimals and at most two significant binary digits' worth of slots."""
+    assert re.fullmatch(r"\d+\.\d{3}", text), text
+    return float(text)
+
+
+def test_info_latencystats_percentiles(start_server):
+    s = start_server()
+    c = RawConn(s.host, s.port)
+    try:
+        c.cmd("SET", "k", "v")
+        stats = _latencystats(c)
+        assert [p for p, _ in stats["set"]] == ["p50", "p99", "p99.9"]
+        values = [_hdr_value(v) for _, v in stats["set"]]
+        assert values[0] == values[1] == values[2] > 0  # one call: every percentile is it
+        assert c.cmd("CONFIG", "SET", "latency-tracking-info-percentiles", "0 50 99.99 100") == \
+            b"+OK\r\n"
+        for i in range(20):
+            c.cmd("SET", "k", str(i))
+        stats = _latencystats(c)
+        assert [p for p, _ in stats["set"]] == ["p0", "p50", "p99.99", "p100"]
+        p0, p50, p9999, p100 = [_hdr_value(v) for _, v in stats["set"]]
+        assert p0 <= p50 <= p9999 == p100
+        assert "config|set" in stats and "info" in stats
+        assert c.cmd("CONFIG", "SET", "latency-tracking-info-percentiles", "101") == \
+            b"-ERR CONFIG SET failed (possibly related to argument " \
+            b"'latency-tracking-info-percentiles') - latency-tracking-info-percentiles " \
+            b"parameters should sit between [0.0,100.0]\r\n"
+        assert c.cmd("CONFIG", "SET", "latency-tracking-info-percentiles", "") == b"+OK\r\n"
+        assert set(_latencystats(c)["set"]) == {("",)}
+    finally:
+        c.close()
+
+
+def test_latency_tracking_off_stops_recording(start_server):
+    s = start_server("--latency-tracking", "no")
+    c = RawConn(s.host, s.port)
+    try:
+        c.cmd("SET", "k", "v")
+        assert c.cmdp("INFO", "latencystats") == b"# Latencystats\r\n"
+        assert c.cmd("LATENCY", "HISTOGRAM", "set") == b"*0\r\n"
+        assert c.cmd("CONFIG", "SET", "latency-tracking", "yes") == b"+OK\r\n"
+        c.cmd("SET", "k", "v")
+        assert _histogram(c, "set")[b"set"][0] == 1
+    finally:
+        c.close()
