@@ -99,6 +99,7 @@ static long long server_cron(loop *l, long long id, void *data) {
     persist_cron();
     stats_cron();
     latency_cron();
+    sdnotify_cron();
     check_shutdown();
     return period_us / 1000 > 0 ? period_us / 1000 : 1;
 }
@@ -297,7 +298,6 @@ int main(int argc, char **argv) {
     log_msg(LOG_NOTICE, "Server initialized");
     log_msg(LOG_NOTICE, "Ready to accept connections%s%s", cfg->port ? " tcp" : "",
             cfg->unixsocket && cfg->unixsocket[0] ? " unix" : "");
-    sdnotify_send("READY=1");
     loop_run(main_loop);
     sdnotify_send("STOPPING=1");
 

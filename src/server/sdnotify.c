@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "persist/recovery.h"
 #include "server/config.h"
 #include "server/log.h"
 
@@ -49,4 +50,16 @@ int sdnotify_send(const char *state) {
         return -1;
     }
     return 1;
+}
+
+void sdnotify_cron(void) {
+    static int loading_told, ready_told;
+    if (ready_told) return;
+    if (recovery_loading()) {
+        if (!loading_told) sdnotify_send("STATUS=Loading the dataset");
+        loading_told = 1;
+        return;
+    }
+    sdnotify_send("READY=1\nSTATUS=Ready to accept connections");
+    ready_told = 1;
 }

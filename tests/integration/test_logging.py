@@ -192,7 +192,7 @@ def test_systemd_ready_and_stopping(tmp_path):
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         ready = sock.recv(256)
-        assert ready == b"READY=1\nMAINPID=%d\n" % proc.pid
+        assert ready == b"READY=1\nSTATUS=Ready to accept connections\nMAINPID=%d\n" % proc.pid
         c = RawConn("127.0.0.1", port)
         assert c.cmd("PING") == b"+PONG\r\n"
         c.close()
