@@ -416,6 +416,17 @@ static void script_kill_cmd(client *c) {
     script_kill(c, 0);
 }
 
+/* The Lua debugger (LDB) is not built: NO is accepted, YES/SYNC refused. */
+static void script_debug_cmd(client *c) {
+    if (arg_is(&c->argv[2], "no")) {
+        reply_ok(c);
+    } else if (arg_is(&c->argv[2], "yes") || arg_is(&c->argv[2], "sync")) {
+        reply_error(c, "ERR SCRIPT DEBUG is not supported: this server has no Lua debugger");
+    } else {
+        reply_error(c, "ERR Use SCRIPT DEBUG YES/SYNC/NO");
+    }
+}
+
 static void script_help_cmd(client *c) {
     static const char *const help[] = {
         "DEBUG (YES|SYNC|NO)",
@@ -492,6 +503,15 @@ static command script_subcommands[] = {
      .acl = ACL_SCRIPTING,
      .summary = "Terminates a server-side Lua script during execution.",
      .since = "2.6.0",
+     .group = "scripting",
+     .complexity = "O(1)"},
+    {.name = "debug",
+     .proc = script_debug_cmd,
+     .arity = 3,
+     .flags = SCRIPT_SUB_FLAGS,
+     .acl = ACL_SCRIPTING,
+     .summary = "Sets the debug mode of server-side Lua scripts.",
+     .since = "3.2.0",
      .group = "scripting",
      .complexity = "O(1)"},
     {.name = "help",
