@@ -607,7 +607,7 @@ static void backup_command(client *c) {
     reply_status(c, "Backup started");
 }
 
-#define PERSIST_FLAGS (CMD_ADMIN | CMD_NOSCRIPT)
+#define PERSIST_FLAGS (CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING)
 
 static command persist_commands[] = {
     {"save", save_command, 1, PERSIST_FLAGS | CMD_NO_MULTI, 0, 0, 0, 0,
