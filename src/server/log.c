@@ -34,8 +34,14 @@ static pid_t server_pid;               /* 0 before log_init */
 static int syslog_open;
 static volatile sig_atomic_t reopen_requested;
 
+/* Settings CONFIG SET may change while the log's thread logs: read once,
+ * atomically, as the log writer reads appendfsync. */
+static int setting(const int *field) {
+    return __atomic_load_n(field, __ATOMIC_RELAXED);
+}
+
 static int log_to_stdout(void) {
-    return !cfg || !cfg->logfile || !cfg->logfile[0];
+    return !cfg->logfile || !cfg->logfile[0];
 }
 
 /* The path as resolved when logging started. A relative logfile names a
@@ -187,8 +193,8 @@ static void format_line(line_buf *b, int level, const char *msg) {
     struct timeval tv;
     gettimeofday(&tv, NULL);
     char ts[64];
-    int format = cfg ? cfg->log_format : LOG_FORMAT_LEGACY;
-    format_timestamp(ts, sizeof ts, &tv, cfg ? cfg->log_timestamp_format : LOG_TIMESTAMP_LEGACY);
+    int format = setting(&cfg->log_format);
+    format_timestamp(ts, sizeof ts, &tv, setting(&cfg->log_timestamp_format));
     pid_t pid = getpid();
     int child = server_pid && pid != server_pid;
     if (format == LOG_FORMAT_JSON) {
@@ -221,7 +227,7 @@ static void write_all(int fd, const char *p, size_t n) {
 
 void log_msg(int level, const char *fmt, ...) {
     if (level < 0 || level > 3) level = 3; /* warning */
-    if (cfg && level < cfg->loglevel) return;
+    if (level < setting(&cfg->loglevel)) return;
     char msg[LOG_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
