@@ -197,10 +197,14 @@ def _latencystats(conn):
     return out
 
 
-def _hdr_value(text):
-    """A percentile value in us: HDR's highest (or lowest) equivalent value of a slot, so with
-    three decimals and at most two significant binary digits' worth of slots."""
+def _hdr_value(text, lowest=False):
+    """A percentile value in us, printed with three decimals: the highest (p0: lowest) value
+    of an HDR slot with two significant digits, i.e. of a 2^(m-7) ns wide slot in
+    [2^m, 2^(m+1)) ns (1 ns wide below 256 ns)."""
     assert re.fullmatch(r"\d+\.\d{3}", text), text
+    ns = int(text.replace(".", ""))
+    unit = 1 if ns < 256 else 1 << (ns.bit_length() - 1 - 7)
+    assert (ns if lowest else ns + 1) % unit == 0, text
     return float(text)
 
 
@@ -219,7 +223,7 @@ def test_info_latencystats_percentiles(start_server):
             c.cmd("SET", "k", str(i))
         stats = _latencystats(c)
         assert [p for p, _ in stats["set"]] == ["p0", "p50", "p99.99", "p100"]
-        p0, p50, p9999, p100 = [_hdr_value(v) for _, v in stats["set"]]
+        p0, p50, p9999, p100 = [_hdr_value(v, lowest=(p == "p0")) for p, v in stats["set"]]
         assert p0 <= p50 <= p9999 == p100
         assert "config|set" in stats and "info" in stats
         assert c.cmd("CONFIG", "SET", "latency-tracking-info-percentiles", "101") == \
