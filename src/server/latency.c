@@ -33,14 +33,14 @@
 
 #define HIST_MIN_NS 1LL
 #define HIST_MAX_NS 1000000000LL
-#define HIST_HALF 128                      /* sub-buckets per range beyond the first */
-#define HIST_MAX_SHIFT 22                  /* 1e9 ns < 2^30 = 256 << 22 */
+#define HIST_HALF 128     /* sub-buckets per range beyond the first */
+#define HIST_MAX_SHIFT 22 /* 1e9 ns < 2^30 = 256 << 22 */
 #define HIST_SLOTS ((HIST_MAX_SHIFT + 2) * HIST_HALF)
 
 struct latency_hist {
     const command *cmd; /* NULL: free slot */
     long long calls;
-    long long *counts;  /* HIST_SLOTS, allocated with the first call */
+    long long *counts; /* HIST_SLOTS, allocated with the first call */
 };
 typedef struct latency_hist cmd_histogram;
 
@@ -80,7 +80,8 @@ static long long duration_ns(long long us) {
 long long latency_hist_count_upto_us(const latency_hist *h, long long us) {
     int last = hist_index(duration_ns(us));
     long long n = 0;
-    for (int i = 0; i <= last; i++) n += h->counts[i];
+    for (int i = 0; i <= last; i++)
+        n += h->counts[i];
     return n;
 }
 
@@ -112,7 +113,8 @@ static size_t hist_hash(const command *cmd) {
 
 static cmd_histogram *hist_probe(cmd_histogram *slots, size_t cap, const command *cmd) {
     size_t i = hist_hash(cmd) & (cap - 1);
-    while (slots[i].cmd && slots[i].cmd != cmd) i = (i + 1) & (cap - 1);
+    while (slots[i].cmd && slots[i].cmd != cmd)
+        i = (i + 1) & (cap - 1);
     return &slots[i];
 }
 
@@ -154,7 +156,8 @@ void latency_foreach_histogram(void (*fn)(const command *cmd, const latency_hist
 static void format_percentile(char *out, size_t len, double p) {
     int n = snprintf(out, len, "%f", p);
     if (n <= 0 || (size_t)n >= len || !strchr(out, '.')) return;
-    while (n > 0 && out[n - 1] == '0') out[--n] = '\0';
+    while (n > 0 && out[n - 1] == '0')
+        out[--n] = '\0';
     if (n > 0 && out[n - 1] == '.') out[--n] = '\0';
 }
 
@@ -194,7 +197,8 @@ void latency_info_section(resp_buf *b) {
 }
 
 void latency_reset_histograms(void) {
-    for (size_t i = 0; i < hist_cap; i++) mem_free(hist_slots[i].counts);
+    for (size_t i = 0; i < hist_cap; i++)
+        mem_free(hist_slots[i].counts);
     mem_free(hist_slots);
     hist_slots = NULL;
     hist_cap = hist_used = 0;
@@ -212,8 +216,8 @@ typedef struct latency_sample {
 typedef struct latency_event {
     char name[32];
     int used;
-    int next;                            /* ring index of the next sample */
-    long long max_ms;                    /* all-time maximum */
+    int next;                                /* ring index of the next sample */
+    long long max_ms;                        /* all-time maximum */
     latency_sample samples[LATENCY_SAMPLES]; /* time_s 0: empty */
 } latency_event;
 
@@ -397,7 +401,8 @@ static void latency_graph_command(client *c) {
     resp_buf b = {0};
     resp_buf_appendf(&b, "%s - high %lld ms, low %lld ms (all time high %lld ms)\n", e->name, hi,
                      lo, e->max_ms);
-    for (int i = 0; i < 80; i++) resp_buf_append(&b, "-", 1);
+    for (int i = 0; i < 80; i++)
+        resp_buf_append(&b, "-", 1);
     resp_buf_append(&b, "\n", 1);
     graph_append_bars(&b, samples, n, lo, hi);
     graph_append_ages(&b, samples, n, (long long)time(NULL));
@@ -410,9 +415,11 @@ static void doctor_event(resp_buf *b, int nth, const latency_event *e) {
     int n = event_samples(e, s);
     if (n == 0) return;
     long long sum = 0;
-    for (int i = 0; i < n; i++) sum += s[i].ms;
+    for (int i = 0; i < n; i++)
+        sum += s[i].ms;
     double avg = (double)sum / n, dev = 0;
-    for (int i = 0; i < n; i++) dev += s[i].ms > avg ? s[i].ms - avg : avg - s[i].ms;
+    for (int i = 0; i < n; i++)
+        dev += s[i].ms > avg ? s[i].ms - avg : avg - s[i].ms;
     dev /= n;
     double period = n > 1 ? (double)(s[n - 1].time_s - s[0].time_s) / (n - 1) : 0;
     resp_buf_appendf(b,
@@ -457,8 +464,9 @@ static void latency_doctor_command(client *c) {
         for (int i = 0; i < LATENCY_MAX_EVENTS; i++)
             if (events[i].used && event_latest(&events[i])) nth++;
         if (nth == 0) {
-            resp_buf_appendf(&b, "No event reached the latency threshold (%lld ms) since the "
-                                 "server started or the last LATENCY RESET.\n",
+            resp_buf_appendf(&b,
+                             "No event reached the latency threshold (%lld ms) since the "
+                             "server started or the last LATENCY RESET.\n",
                              cfg->latency_monitor_threshold);
         } else {
             resp_buf_appendf(&b, "Latency spikes were recorded (threshold %lld ms):\n\n",
@@ -490,7 +498,8 @@ static void reply_histogram(client *c, const cmd_histogram *h) {
     for (long long level = 1024; previous < h->calls && level <= 2 * HIST_MAX_NS; level *= 2) {
         int upto = hist_index(level);
         if (upto > HIST_SLOTS - 1) upto = HIST_SLOTS - 1;
-        for (; next <= upto; next++) cumulative += h->counts[next];
+        for (; next <= upto; next++)
+            cumulative += h->counts[next];
         if (cumulative > previous) {
             reply_int(c, hist_highest_of_ns(level) / 1000);
             reply_int(c, cumulative);
@@ -580,8 +589,8 @@ static command latency_subcommands[] = {
      .summary = "Return the latest latency samples for all events", .since = "2.8.13",
      .group = "server", .complexity = "O(1)"},
     {"reset", latency_reset_command, -2, LATENCY_FLAGS, 0, 0, 0, 0,
-     .summary = "Reset latency data for one or more events", .since = "2.8.13",
-     .group = "server", .complexity = "O(1)"},
+     .summary = "Reset latency data for one or more events", .since = "2.8.13", .group = "server",
+     .complexity = "O(1)"},
     {"help", latency_help_command, 2, CMD_LOADING | CMD_STALE, 0, 0, 0, 0,
      .summary = "Show helpful text about the different subcommands", .since = "2.8.13",
      .group = "server", .complexity = "O(1)"},
@@ -595,8 +604,7 @@ static void latency_container(client *c) {
 static command latency_commands[] = {
     {"latency", latency_container, -2, 0, 0, 0, 0, 0,
      .summary = "A container for latency diagnostics commands", .since = "2.8.13",
-     .group = "server", .complexity = "Depends on subcommand.",
-     .subcommands = latency_subcommands},
+     .group = "server", .complexity = "Depends on subcommand.", .subcommands = latency_subcommands},
     {0},
 };
 

@@ -29,8 +29,8 @@ static const int syslog_facilities[] = {LOG_USER,   LOG_LOCAL0, LOG_LOCAL1, LOG_
                                         LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7};
 static const char *const level_names[] = {"debug", "verbose", "notice", "warning"};
 
-static int log_fd = -1;                /* -1: not opened yet */
-static pid_t server_pid;               /* 0 before log_init */
+static int log_fd = -1;  /* -1: not opened yet */
+static pid_t server_pid; /* 0 before log_init */
 static int syslog_open;
 static volatile sig_atomic_t reopen_requested;
 
@@ -62,8 +62,8 @@ static void resolve_log_path(void) {
     if (cfg->logfile[0] == '/')
         fits = snprintf(log_path, sizeof log_path, "%s", cfg->logfile) < (int)sizeof log_path;
     else if (dir[0] == '/')
-        fits = snprintf(log_path, sizeof log_path, "%s/%s", dir, cfg->logfile) <
-               (int)sizeof log_path;
+        fits =
+            snprintf(log_path, sizeof log_path, "%s/%s", dir, cfg->logfile) < (int)sizeof log_path;
     else if (getcwd(cwd, sizeof cwd))
         fits = snprintf(log_path, sizeof log_path, "%s/%s/%s", cwd, dir, cfg->logfile) <
                (int)sizeof log_path;
@@ -198,7 +198,8 @@ static void format_line(line_buf *b, int level, const char *msg) {
     pid_t pid = getpid();
     int child = server_pid && pid != server_pid;
     if (format == LOG_FORMAT_JSON) {
-        putf(b, "{\"pid\":%d,\"role\":\"%s\",\"timestamp\":", (int)pid, child ? "child" : "primary");
+        putf(b, "{\"pid\":%d,\"role\":\"%s\",\"timestamp\":", (int)pid,
+             child ? "child" : "primary");
         put_quoted(b, ts, 1);
         putf(b, ",\"level\":\"%s\",\"message\":", level_names[level]);
         put_quoted(b, msg, 1);

@@ -31,7 +31,8 @@ static slowlog_entry *head, *tail;
 static long long entry_count, next_id;
 
 static void entry_free(slowlog_entry *e) {
-    for (int i = 0; i < e->argc; i++) mem_free((void *)e->argv[i].ptr);
+    for (int i = 0; i < e->argc; i++)
+        mem_free((void *)e->argv[i].ptr);
     mem_free(e->argv);
     mem_free(e->peer);
     mem_free(e->name);
@@ -50,7 +51,8 @@ static void unlink_tail(void) {
 }
 
 static void trim_to_max_len(void) {
-    while (entry_count > 0 && entry_count > cfg->slowlog_max_len) unlink_tail();
+    while (entry_count > 0 && entry_count > cfg->slowlog_max_len)
+        unlink_tail();
 }
 
 static int is_sensitive_config(const resp_arg *name) {
@@ -140,7 +142,8 @@ void slowlog_record(client *c, const command *cmd, long long duration_us) {
 }
 
 void slowlog_free_all(void) {
-    while (tail) unlink_tail();
+    while (tail)
+        unlink_tail();
 }
 
 static void reply_entry(client *c, const slowlog_entry *e) {
@@ -149,7 +152,8 @@ static void reply_entry(client *c, const slowlog_entry *e) {
     reply_int(c, e->time_s);
     reply_int(c, e->duration_us);
     reply_array(c, e->argc);
-    for (int i = 0; i < e->argc; i++) reply_bulk(c, e->argv[i].ptr, e->argv[i].len);
+    for (int i = 0; i < e->argc; i++)
+        reply_bulk(c, e->argv[i].ptr, e->argv[i].len);
     reply_bulk_cstr(c, e->peer);
     reply_bulk_cstr(c, e->name);
 }
@@ -159,19 +163,21 @@ static void slowlog_get_command(client *c) {
     if (c->argc > 3) {
         /* Redis names the subcommand as it was typed. */
         int len = c->argv[1].len > 128 ? 128 : (int)c->argv[1].len;
-        reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
-                        "SLOWLOG HELP.", len, c->argv[1].ptr);
+        reply_errorf(c,
+                     "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
+                     "SLOWLOG HELP.",
+                     len, c->argv[1].ptr);
         return;
     }
-    if (c->argc == 3 &&
-        arg_ll_range(c, &c->argv[2], -1, LLONG_MAX, &count,
-                     "ERR count should be greater than or equal to -1") < 0)
+    if (c->argc == 3 && arg_ll_range(c, &c->argv[2], -1, LLONG_MAX, &count,
+                                     "ERR count should be greater than or equal to -1") < 0)
         return;
     trim_to_max_len();
     if (count == -1 || count > entry_count) count = entry_count;
     reply_array(c, count);
     const slowlog_entry *e = head;
-    for (long long i = 0; i < count && e; i++, e = e->next) reply_entry(c, e);
+    for (long long i = 0; i < count && e; i++, e = e->next)
+        reply_entry(c, e);
 }
 
 static void slowlog_len_command(client *c) {
