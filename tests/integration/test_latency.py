@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import IS_REDIS
+from conftest import IS_REDIS, wait_for
 from resp import RawConn
 
 LATENCY_HELP = [
@@ -246,5 +246,28 @@ def test_latency_tracking_off_stops_recording(start_server):
         assert c.cmd("CONFIG", "SET", "latency-tracking", "yes") == b"+OK\r\n"
         c.cmd("SET", "k", "v")
         assert _histogram(c, "set")[b"set"][0] == 1
+    finally:
+        c.close()
+
+
+def test_expire_cycle_event(start_server):
+    # Many keys expiring together make the timer's expiry pass take milliseconds.
+    s = start_server("--latency-monitor-threshold", "1")
+    c = RawConn(s.host, s.port)
+    try:
+        n = 200000
+        batch = b"".join(b"*5\r\n$3\r\nSET\r\n$%d\r\nk%d\r\n$1\r\nv\r\n$2\r\nPX\r\n$4\r\n1500\r\n"
+                         % (len(str(i)) + 1, i) for i in range(n))
+        c.send_raw(batch)
+        reply = b""
+        while reply.count(b"+OK\r\n") < n:
+            reply += c.read_available(1.0)
+
+        def expired():
+            latest = c.cmdp("LATENCY", "LATEST")
+            return [e for e in latest if e[0] == b"expire-cycle"]
+        found = wait_for(expired, timeout=10)
+        assert found, c.cmdp("LATENCY", "LATEST")
+        assert found[0][2] >= 1
     finally:
         c.close()
