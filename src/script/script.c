@@ -36,6 +36,8 @@
 
 static lua_State *lua;
 static client *script_client;
+/* Scripts in the cache and their source bytes, for INFO. */
+static size_t cached_scripts, cached_body_bytes;
 
 static lua_State *state(void) {
     if (!lua) {
@@ -54,6 +56,15 @@ void script_free_all(void) {
     function_free_all();
     if (script_client) client_free_internal(script_client);
     script_client = NULL;
+}
+
+void script_memory(script_memory_info *out) {
+    memset(out, 0, sizeof *out);
+    if (lua) out->eval_vm_bytes = (size_t)lua_gc(lua, LUA_GCCOUNT, 0) * 1024 +
+                                  (size_t)lua_gc(lua, LUA_GCCOUNTB, 0);
+    out->cached_scripts = cached_scripts;
+    out->cached_body_bytes = cached_body_bytes;
+    function_memory(out);
 }
 
 int script_busy(void) {
@@ -209,6 +220,8 @@ static int load_script(client *c, const char *body, size_t len, char sha[41], in
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, sha);
     lua_pop(L, 1);
+    cached_scripts++;
+    cached_body_bytes += len;
     if (!(*flags & SCRIPT_FLAG_EVAL_COMPAT)) {
         lua_getfield(L, LUA_REGISTRYINDEX, SCRIPT_FLAGS_KEY);
         lua_pushinteger(L, *flags);
@@ -396,6 +409,7 @@ static void script_flush_cmd(client *c) {
     if (lua) lua_close(lua);
     lua = NULL;
     flagged_scripts = 0;
+    cached_scripts = cached_body_bytes = 0;
     reply_ok(c);
 }
 
