@@ -9,6 +9,7 @@
 #include "ds/mem.h"
 #include "ds/numconv.h"
 #include "persist/persist.h"
+#include "script/script.h"
 #include "server/config.h"
 #include "server/handler.h"
 #include "server/net.h"
@@ -175,13 +176,12 @@ static void sum_client_buffers(client *c, void *arg) {
     *(size_t *)arg += c->qcap + c->reply_bytes;
 }
 
-/* The figures MEMORY STATS and MEMORY DOCTOR share. Hash-table overheads
- * are estimates: PairDB's entries are intrusive (the key lives in the
- * entry), so the main table costs one bucket pointer per key, and each
- * TTL one expires-table node (as MEMORY USAGE counts it). */
+/* The figures MEMORY STATS and MEMORY DOCTOR share, from the same sources
+ * as INFO memory: mem.c's accounting, the keyspace's own tables
+ * (db_overhead_bytes), the script caches and glibc's mallinfo2(). */
 typedef struct memory_report {
-    size_t used, peak, startup, clients, rss, keys, overhead;
-    size_t allocator_active, allocator_resident;
+    size_t used, peak, startup, clients, rss, keys, lua, functions, overhead;
+    size_t allocator_allocated, allocator_active;
 } memory_report;
 
 static void memory_report_fill(memory_report *m) {
@@ -192,16 +192,21 @@ static void memory_report_fill(memory_report *m) {
     m->clients = 0;
     client_foreach(sum_client_buffers, &m->clients);
     m->rss = rss_bytes_now();
+    script_memory_info sm;
+    script_memory(&sm);
+    m->lua = sm.cached_body_bytes;
+    m->functions = sm.library_code_bytes;
     m->keys = 0;
-    m->overhead = m->startup + m->clients;
+    m->overhead = m->startup + m->clients + m->lua + m->functions;
     for (int i = 0; i < db_count(); i++) {
-        db *d = db_get(i);
-        m->keys += db_size(d);
-        m->overhead += db_size(d) * sizeof(void *) + db_expires_count(d) * 32;
+        m->keys += db_size(db_get(i));
+        m->overhead += db_overhead_bytes(db_get(i));
     }
     struct mallinfo2 mi = mallinfo2();
-    m->allocator_active = mi.uordblks + mi.hblkhd;
-    m->allocator_resident = mi.arena + mi.hblkhd;
+    m->allocator_allocated = mi.uordblks + mi.hblkhd;
+    m->allocator_active = mi.arena + mi.hblkhd;
+    if (m->allocator_allocated == 0) m->allocator_allocated = m->used;
+    if (m->allocator_active < m->allocator_allocated) m->allocator_active = m->allocator_allocated;
 }
 
 static double ratio(size_t a, size_t b) {
@@ -225,20 +230,26 @@ static long memory_stats_db_count(void) {
     return n;
 }
 
+/* A database's tables split as Redis names them: the slot index (the
+ * per-slot table pointers and key counts), the expires table (estimated:
+ * one node per TTL, as MEMORY USAGE counts it) and the key tables (the
+ * rest of db_overhead_bytes). */
 static void reply_memory_stats_dbs(client *c) {
     for (int i = 0; i < db_count(); i++) {
         db *d = db_get(i);
         if (!db_size(d)) continue;
+        size_t total = db_overhead_bytes(d);
+        size_t slots = DB_SLOTS * (sizeof(void *) + sizeof(size_t));
+        if (slots > total) slots = total;
+        size_t expires = db_expires_count(d) * 32;
+        if (expires > total - slots) expires = total - slots;
         char name[16];
         snprintf(name, sizeof name, "db.%d", i);
         reply_bulk_cstr(c, name);
         reply_map(c, 3);
-        reply_field_ll(c, "overhead.hashtable.main", (long long)(db_size(d) * sizeof(void *)));
-        reply_field_ll(c, "overhead.hashtable.expires", (long long)db_expires_count(d) * 32);
-        /* The per-slot table pointers and key counts every database keeps
-         * (allocated at start, so already within startup.allocated). */
-        reply_field_ll(c, "overhead.hashtable.slot-to-keys",
-                       (long long)(DB_SLOTS * (sizeof(void *) + sizeof(size_t))));
+        reply_field_ll(c, "overhead.hashtable.main", (long long)(total - slots - expires));
+        reply_field_ll(c, "overhead.hashtable.expires", (long long)expires);
+        reply_field_ll(c, "overhead.hashtable.slot-to-keys", (long long)slots);
     }
 }
 
@@ -258,8 +269,8 @@ static void memory_stats_command(client *c) {
     reply_field_ll(c, "clients.normal", (long long)m.clients);
     reply_field_ll(c, "cluster.links", 0);
     reply_field_ll(c, "aof.buffer", 0);
-    reply_field_ll(c, "lua.caches", 0);
-    reply_field_ll(c, "functions.caches", 0);
+    reply_field_ll(c, "lua.caches", (long long)m.lua);
+    reply_field_ll(c, "functions.caches", (long long)m.functions);
     reply_memory_stats_dbs(c);
     reply_field_ll(c, "overhead.total", (long long)m.overhead);
     reply_field_ll(c, "keys.count", (long long)m.keys);
@@ -267,17 +278,18 @@ static void memory_stats_command(client *c) {
     reply_field_ll(c, "dataset.bytes", (long long)dataset);
     reply_field_double(c, "dataset.percentage", 100.0 * ratio(dataset, net));
     reply_field_double(c, "peak.percentage", 100.0 * ratio(m.used, m.peak));
-    reply_field_ll(c, "allocator.allocated", (long long)m.used);
+    /* As INFO memory: resident is what the arenas hold (glibc tells no more). */
+    reply_field_ll(c, "allocator.allocated", (long long)m.allocator_allocated);
     reply_field_ll(c, "allocator.active", (long long)m.allocator_active);
-    reply_field_ll(c, "allocator.resident", (long long)m.allocator_resident);
-    reply_field_double(c, "allocator-fragmentation.ratio", ratio(m.allocator_active, m.used));
+    reply_field_ll(c, "allocator.resident", (long long)m.allocator_active);
+    reply_field_double(c, "allocator-fragmentation.ratio",
+                       ratio(m.allocator_active, m.allocator_allocated));
     reply_field_ll(c, "allocator-fragmentation.bytes",
-                   (long long)m.allocator_active - (long long)m.used);
-    reply_field_double(c, "allocator-rss.ratio", ratio(m.allocator_resident, m.allocator_active));
-    reply_field_ll(c, "allocator-rss.bytes",
-                   (long long)m.allocator_resident - (long long)m.allocator_active);
-    reply_field_double(c, "rss-overhead.ratio", ratio(m.rss, m.allocator_resident));
-    reply_field_ll(c, "rss-overhead.bytes", (long long)m.rss - (long long)m.allocator_resident);
+                   (long long)m.allocator_active - (long long)m.allocator_allocated);
+    reply_field_double(c, "allocator-rss.ratio", 1.0);
+    reply_field_ll(c, "allocator-rss.bytes", 0);
+    reply_field_double(c, "rss-overhead.ratio", ratio(m.rss, m.allocator_active));
+    reply_field_ll(c, "rss-overhead.bytes", (long long)m.rss - (long long)m.allocator_active);
     reply_field_double(c, "fragmentation", ratio(m.rss, m.used));
     reply_field_ll(c, "fragmentation.bytes", (long long)m.rss - (long long)m.used);
 }

@@ -4,6 +4,12 @@ Field names and their order are Redis 7.0's (the file passes with PAIRDB_TARGET=
 values depend on the allocator and are checked for consistency, not equality.
 """
 
+import re
+
+import pytest
+
+from conftest import IS_REDIS
+
 MEMORY_HELP = [
     b"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     b"DOCTOR",
@@ -72,3 +78,19 @@ def test_doctor_purge_malloc_stats(raw):
         assert raw.cmd("MEMORY", sub, "x") == \
             b"-ERR wrong number of arguments for 'memory|%s' command\r\n" % sub.lower().encode()
     assert raw.cmd("MEMORY", "NOPE") == b"-ERR unknown subcommand 'NOPE'. Try MEMORY HELP.\r\n"
+
+
+@pytest.mark.skipif(IS_REDIS, reason="PairDB's split of INFO used_memory_overhead")
+def test_stats_databases_add_up_to_info_overhead(raw):
+    for i in range(50):
+        raw.cmd("SET", "k%d" % i, "v", "EX", "100")
+    raw.cmd("SELECT", "2")
+    raw.cmd("SET", "x", "1")
+    stats = dict(zip(*[iter(raw.cmdp("MEMORY", "STATS"))] * 2))
+    info = raw.cmdp("INFO", "memory").decode()
+    overhead = int(re.search(r"^used_memory_overhead:(\d+)\r$", info, re.M).group(1))
+    dbs = [v for k, v in stats.items() if k.startswith(b"db.")]
+    assert len(dbs) == 2
+    assert sum(sum(db[1::2]) for db in dbs) == overhead
+    db0 = dict(zip(*[iter(stats[b"db.0"])] * 2))
+    assert db0[b"overhead.hashtable.expires"] == 50 * 32
