@@ -34,10 +34,12 @@ def _log_server(start_server, tmp_path, *args):
 
 
 def _touch_log(s):
-    """A connection that closes makes one verbose line."""
+    """A connection that closes makes one verbose line; returns its address."""
     c = RawConn(s.host, s.port)
     assert c.cmd("PING") == b"+PONG\r\n"
+    addr = "%s:%d" % c.sock.getsockname()[:2]
     c.close()
+    return addr
 
 
 def _closed_lines(path):
@@ -47,18 +49,25 @@ def _closed_lines(path):
         return 0
 
 
+def _logged_close(path, addr):
+    try:
+        return any("Client closed connection" in line and "addr=%s" % addr in line
+                   for line in _lines(path))
+    except FileNotFoundError:
+        return False
+
+
 def _touch_and_wait(s, path):
-    """_touch_log, then wait until its line is in the file at path (the server logs the
+    """_touch_log, then wait until its own line is in the file at path (the server logs the
     close when it reads the end of the stream, after the client has gone)."""
-    before = _closed_lines(path)
-    _touch_log(s)
-    assert wait_for(lambda: _closed_lines(path) > before)
+    addr = _touch_log(s)
+    assert wait_for(lambda: _logged_close(path, addr))
 
 
 def _close_and_wait(c, path):
-    before = _closed_lines(path)
+    addr = "%s:%d" % c.sock.getsockname()[:2]
     c.close()
-    assert wait_for(lambda: _closed_lines(path) > before)
+    assert wait_for(lambda: _logged_close(path, addr))
 
 
 @pairdb_only
@@ -139,11 +148,13 @@ def test_sighup_reopens_the_log_after_rotation(start_server, tmp_path):
     _touch_and_wait(s, rotated)
     before = _closed_lines(rotated)
     os.kill(s.pid, signal.SIGHUP)
-    _touch_and_wait(s, path)
+    addr = _touch_log(s)
+    assert wait_for(lambda: _logged_close(path, addr))
     assert s.alive()
     assert s.stop() == 0
     assert _closed_lines(rotated) == before
-    assert _closed_lines(path) == 1
+    assert [line for line in _lines(path) if "Client closed connection" in line] == \
+        [line for line in _lines(path) if "addr=%s" % addr in line]
     assert "ready to exit" in _lines(path)[-1]
 
 
