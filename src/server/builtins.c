@@ -27,6 +27,7 @@ void command_register_builtins(void) {
     zset_register();
     sort_register();
     bitmap_register();
+    hll_register();
     persist_register();
     multi_register();
     pubsub_register();
