@@ -224,11 +224,13 @@ static void setbit_command(client *c) {
     unsigned char *byte = (unsigned char *)s->buf + (offset >> 3);
     int shift = 7 - (int)(offset & 7);
     int old = (*byte >> shift) & 1;
-    *byte = (unsigned char)((*byte & ~(1u << shift)) | ((unsigned)on << shift));
-    /* Redis 7.0 counts SETBIT as a change even when the bit already had
-     * its value. */
-    key_modified(c, key->ptr, key->len);
-    db_notify(NOTIFY_STRING, "setbit", c->db, key->ptr, key->len);
+    /* A bit that keeps its value in a string that did not grow is no
+     * change: no event, nothing to log (as in Redis 7.0). */
+    if (grown || old != on) {
+        *byte = (unsigned char)((*byte & ~(1u << shift)) | ((unsigned)on << shift));
+        key_modified(c, key->ptr, key->len);
+        db_notify(NOTIFY_STRING, "setbit", c->db, key->ptr, key->len);
+    }
     reply_int(c, old);
 }
 
@@ -495,9 +497,15 @@ static int bf_apply(int sign, int bits, int overflow, int64_t value, int64_t inc
     if (sign) {
         int64_t max = bits == 64 ? INT64_MAX : (int64_t)(((uint64_t)1 << (bits - 1)) - 1);
         int64_t min = -max - 1;
-        int64_t sum;
+        int64_t sum = 0;
         int high, low;
-        if (__builtin_add_overflow(value, incr, &sum)) {
+        if (bits < 64 && value < max - INT64_MAX) {
+            /* Redis computes max - value in 64 bits, which wraps for values
+             * this far below the range and makes them overflow upwards:
+             * SAT then stores the maximum. Kept for identical results. */
+            high = 1;
+            low = 0;
+        } else if (__builtin_add_overflow(value, incr, &sum)) {
             high = incr > 0;
             low = !high;
         } else {
@@ -588,7 +596,7 @@ static int parse_bf_ops(client *c, bf_op *ops, int *writes, uint64_t *maxbit) {
 }
 
 /* Runs one SET or INCRBY on p; replies the value (or nil on FAIL) and
- * returns 1 when it wrote. */
+ * returns 1 when the field's value changed. */
 static int bf_write_op(client *c, unsigned char *p, size_t len, const bf_op *op) {
     uint64_t raw = bf_read(p, len, op->offset, op->bits);
     int64_t old = op->sign ? sign_extend(raw, op->bits) : (int64_t)raw;
@@ -608,7 +616,7 @@ static int bf_write_op(client *c, unsigned char *p, size_t len, const bf_op *op)
     else
         reply_int(c, op->sign ? (long long)(int64_t)stored : (long long)stored);
     bf_write(p, op->offset, op->bits, stored);
-    return 1;
+    return (uint64_t)old != stored;
 }
 
 static void bf_reply_get(client *c, const unsigned char *p, size_t len, const bf_op *op) {
@@ -652,8 +660,8 @@ static void bitfield_generic(client *c, int readonly_cmd) {
     for (int j = 0; j < n; j++) {
         if (ops[j].opcode == BF_GET)
             bf_reply_get(c, p, s->len, &ops[j]);
-        else
-            changes += bf_write_op(c, p, s->len, &ops[j]);
+        else if (bf_write_op(c, p, s->len, &ops[j]) || grown)
+            changes++; /* Redis counts a write in a grown string as a change */
     }
     if (changes) {
         key_modified(c, key->ptr, key->len);
