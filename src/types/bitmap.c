@@ -104,25 +104,46 @@ static dstr *bitmap_for_write(client *c, const resp_arg *key, uint64_t maxbit, k
     return bits_make_raw(c, key, entry, need);
 }
 
-/* Bits set in p[0..n), a word at a time. */
+/* Bits set in p[0..n), four words at a time. POPCOUNT_ATTR lets the
+ * compiler use the CPU's popcount instruction in a copy of this loop. */
+#define POPCOUNT_LOOP(name, attr)                                                                  \
+    attr static uint64_t name(const unsigned char *p, size_t n) {                                  \
+        uint64_t count = 0;                                                                        \
+        size_t i = 0;                                                                              \
+        for (; i + 32 <= n; i += 32) {                                                             \
+            uint64_t w[4];                                                                         \
+            memcpy(w, p + i, sizeof w);                                                            \
+            count += (uint64_t)(__builtin_popcountll(w[0]) + __builtin_popcountll(w[1]) +          \
+                                __builtin_popcountll(w[2]) + __builtin_popcountll(w[3]));          \
+        }                                                                                          \
+        for (; i + 8 <= n; i += 8) {                                                               \
+            uint64_t w;                                                                            \
+            memcpy(&w, p + i, sizeof w);                                                           \
+            count += (uint64_t)__builtin_popcountll(w);                                            \
+        }                                                                                          \
+        for (; i < n; i++)                                                                         \
+            count += (uint64_t)__builtin_popcount(p[i]);                                           \
+        return count;                                                                              \
+    }
+
+POPCOUNT_LOOP(popcount_generic, )
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The build targets baseline x86-64, which has no POPCNT instruction;
+ * nearly every CPU in use has it, and it makes BITCOUNT several times
+ * faster, so a second copy is built for it and chosen at run time. */
+POPCOUNT_LOOP(popcount_hw, __attribute__((target("popcnt"))))
+
 static uint64_t popcount_bytes(const unsigned char *p, size_t n) {
-    uint64_t count = 0;
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        uint64_t w[4];
-        memcpy(w, p + i, sizeof w);
-        count += (uint64_t)(__builtin_popcountll(w[0]) + __builtin_popcountll(w[1]) +
-                            __builtin_popcountll(w[2]) + __builtin_popcountll(w[3]));
-    }
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, sizeof w);
-        count += (uint64_t)__builtin_popcountll(w);
-    }
-    for (; i < n; i++)
-        count += (uint64_t)__builtin_popcount(p[i]);
-    return count;
+    static int has_popcnt = -1;
+    if (has_popcnt < 0) has_popcnt = __builtin_cpu_supports("popcnt") ? 1 : 0;
+    return has_popcnt ? popcount_hw(p, n) : popcount_generic(p, n);
 }
+#else
+static uint64_t popcount_bytes(const unsigned char *p, size_t n) {
+    return popcount_generic(p, n);
+}
+#endif
 
 /* Bits of byte mask selecting bit positions from..to (0 = MSB) inclusive. */
 static unsigned char byte_mask(int from, int to) {
@@ -436,9 +457,9 @@ enum { BF_WRAP, BF_SAT, BF_FAIL };
 
 typedef struct bf_op {
     uint64_t offset;
-    int64_t value;     /* SET value or INCRBY increment */
+    int64_t value; /* SET value or INCRBY increment */
     int opcode;
-    int overflow;      /* BF_WRAP... in force when the op was parsed */
+    int overflow; /* BF_WRAP... in force when the op was parsed */
     int sign;
     int bits;
 } bf_op;
@@ -447,8 +468,7 @@ typedef struct bf_op {
 static int parse_bf_type(client *c, const resp_arg *a, int *sign, int *bits) {
     long long n;
     if (a->len < 2 || (a->ptr[0] != 'i' && a->ptr[0] != 'u') ||
-        !numconv_str2ll(a->ptr + 1, a->len - 1, &n) || n < 1 ||
-        n > (a->ptr[0] == 'i' ? 64 : 63)) {
+        !numconv_str2ll(a->ptr + 1, a->len - 1, &n) || n < 1 || n > (a->ptr[0] == 'i' ? 64 : 63)) {
         reply_error(c, err_bitfield_type);
         return -1;
     }
@@ -706,11 +726,11 @@ static command bitmap_commands[] = {
     BIT_CMD("bitpos", bitpos_command, -3, CMD_READONLY, ACL_READ | ACL_BITMAP | ACL_SLOW, 1, 1,
             "2.8.7", "O(N)", "Finds the first set (1) or clear (0) bit in a string."),
     BIT_CMD("bitop", bitop_command, -4, CMD_WRITE | CMD_DENYOOM, ACL_WRITE | ACL_BITMAP | ACL_SLOW,
-            2, -1, "2.6.0", "O(N)", "Performs bitwise operations on multiple strings, and stores "
+            2, -1, "2.6.0", "O(N)",
+            "Performs bitwise operations on multiple strings, and stores "
             "the result."),
     BIT_CMD("bitfield", bitfield_command, -2, CMD_WRITE | CMD_DENYOOM,
-            ACL_WRITE | ACL_BITMAP | ACL_SLOW, 1, 1, "3.2.0",
-            "O(1) for each subcommand specified",
+            ACL_WRITE | ACL_BITMAP | ACL_SLOW, 1, 1, "3.2.0", "O(1) for each subcommand specified",
             "Performs arbitrary bitfield integer operations on strings."),
     BIT_CMD("bitfield_ro", bitfield_ro_command, -2, CMD_READONLY | CMD_FAST,
             ACL_READ | ACL_BITMAP | ACL_FAST, 1, 1, "6.0.0", "O(1) for each subcommand specified",

@@ -36,7 +36,7 @@
 #include "types/bitmap.h"
 #include "types/types.h"
 
-#define HLL_Q (64 - HLL_P)          /* hash bits left after the index */
+#define HLL_Q (64 - HLL_P) /* hash bits left after the index */
 #define HLL_REGISTER_MAX ((1 << HLL_BITS) - 1)
 #define HLL_ALPHA_INF 0.721347520444481703680 /* 0.5 / ln(2) */
 #define HLL_HASH_SEED 0xadc83b19ULL
@@ -178,7 +178,8 @@ int hll_to_dense(dstr **sp) {
     memcpy(d->buf, s->buf, HLL_HDR_SIZE);
     d->buf[HDR_ENCODING] = HLL_ENC_DENSE;
     uint8_t *regs = (uint8_t *)d->buf + HLL_HDR_SIZE;
-    const uint8_t *p = (const uint8_t *)s->buf + HLL_HDR_SIZE, *end = (const uint8_t *)s->buf + s->len;
+    const uint8_t *p = (const uint8_t *)s->buf + HLL_HDR_SIZE,
+                  *end = (const uint8_t *)s->buf + s->len;
     long idx = 0;
     while (p < end) {
         if (SP_IS_ZERO(p)) {
@@ -635,7 +636,8 @@ done:
 
 /* The sparse opcodes as text: "z:N" ZERO, "Z:N" XZERO, "v:value,len" VAL. */
 static void reply_decoded(client *c, const dstr *s) {
-    const uint8_t *p = (const uint8_t *)s->buf + HLL_HDR_SIZE, *end = (const uint8_t *)s->buf + s->len;
+    const uint8_t *p = (const uint8_t *)s->buf + HLL_HDR_SIZE,
+                  *end = (const uint8_t *)s->buf + s->len;
     size_t cap = (size_t)(end - p) * 16 + 1, n = 0;
     char *out = mem_alloc(cap);
     while (p < end) {
@@ -699,8 +701,8 @@ static void pfdebug_command(client *c) {
     } else if (arg_is(sub, "encoding")) {
         reply_status(c, sparse ? "sparse" : "dense");
     } else {
-        reply_errorf(c, "ERR Unknown PFDEBUG subcommand '%.*s'", (int)(sub->len > 128 ? 128 : sub->len),
-                     sub->ptr);
+        reply_errorf(c, "ERR Unknown PFDEBUG subcommand '%.*s'",
+                     (int)(sub->len > 128 ? 128 : sub->len), sub->ptr);
     }
 }
 

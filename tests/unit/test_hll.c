@@ -32,8 +32,8 @@ TEST(hll_sparse_bytes_match_redis) {
     CHECK_INT(hll_add(&s, (const unsigned char *)"c", 1, 3000), 1);
     CHECK_INT(hll_add(&s, (const unsigned char *)"a", 1, 3000), 0);
     /* GET after PFADD h a b c on redis-server, cache bit aside (PFADD sets it). */
-    static const unsigned char want[] = {0x60, 0xf3, 0x80, 0x50, 0xb1, 0x84, 0x4b,
-                                         0xfb, 0x80, 0x42, 0x5a};
+    static const unsigned char want[] = {0x60, 0xf3, 0x80, 0x50, 0xb1, 0x84,
+                                         0x4b, 0xfb, 0x80, 0x42, 0x5a};
     CHECK_INT(s->len, 16 + sizeof want);
     CHECK(memcmp(s->buf + 16, want, sizeof want) == 0);
     int invalid;
