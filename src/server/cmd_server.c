@@ -12,6 +12,7 @@
 #include "script/script.h"
 #include "server/config.h"
 #include "server/handler.h"
+#include "server/memreport.h"
 #include "server/net.h"
 #include "server/server.h"
 #include "server/stats.h"
@@ -161,58 +162,6 @@ static void memory_usage_command(client *c) {
 
 /* ---- MEMORY STATS / DOCTOR / MALLOC-STATS / PURGE ------------------------------ */
 
-static size_t memory_at_startup; /* used memory once the command table was built */
-
-static size_t rss_bytes_now(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) return 0;
-    unsigned long pages_total = 0, pages_resident = 0;
-    int n = fscanf(f, "%lu %lu", &pages_total, &pages_resident);
-    fclose(f);
-    return n == 2 ? (size_t)pages_resident * (size_t)sysconf(_SC_PAGESIZE) : 0;
-}
-
-static void sum_client_buffers(client *c, void *arg) {
-    *(size_t *)arg += c->qcap + c->reply_bytes;
-}
-
-/* The figures MEMORY STATS and MEMORY DOCTOR share, from the same sources
- * as INFO memory: mem.c's accounting, the keyspace's own tables
- * (db_overhead_bytes), the script caches and glibc's mallinfo2(). */
-typedef struct memory_report {
-    size_t used, peak, startup, clients, rss, keys, lua, functions, overhead;
-    size_t allocator_allocated, allocator_active;
-} memory_report;
-
-static void memory_report_fill(memory_report *m) {
-    m->used = mem_used();
-    if ((long long)m->used > stats.peak_memory) stats.peak_memory = (long long)m->used;
-    m->peak = (size_t)stats.peak_memory;
-    m->startup = memory_at_startup;
-    m->clients = 0;
-    client_foreach(sum_client_buffers, &m->clients);
-    m->rss = rss_bytes_now();
-    script_memory_info sm;
-    script_memory(&sm);
-    m->lua = sm.cached_body_bytes;
-    m->functions = sm.library_code_bytes;
-    m->keys = 0;
-    m->overhead = m->startup + m->clients + m->lua + m->functions;
-    for (int i = 0; i < db_count(); i++) {
-        m->keys += db_size(db_get(i));
-        m->overhead += db_overhead_bytes(db_get(i));
-    }
-    struct mallinfo2 mi = mallinfo2();
-    m->allocator_allocated = mi.uordblks + mi.hblkhd;
-    m->allocator_active = mi.arena + mi.hblkhd;
-    if (m->allocator_allocated == 0) m->allocator_allocated = m->used;
-    if (m->allocator_active < m->allocator_allocated) m->allocator_active = m->allocator_allocated;
-}
-
-static double ratio(size_t a, size_t b) {
-    return b ? (double)a / (double)b : 0.0;
-}
-
 static void reply_field_ll(client *c, const char *name, long long v) {
     reply_bulk_cstr(c, name);
     reply_int(c, v);
@@ -259,7 +208,7 @@ static void memory_stats_command(client *c) {
     memory_report m;
     memory_report_fill(&m);
     size_t net = m.used > m.startup ? m.used - m.startup : 0;
-    size_t dataset = m.used > m.overhead ? m.used - m.overhead : 0;
+    size_t dataset = m.dataset;
     reply_map(c, 27 + memory_stats_db_count());
     reply_field_ll(c, "peak.allocated", (long long)m.peak);
     reply_field_ll(c, "total.allocated", (long long)m.used);
@@ -269,28 +218,28 @@ static void memory_stats_command(client *c) {
     reply_field_ll(c, "clients.normal", (long long)m.clients);
     reply_field_ll(c, "cluster.links", 0);
     reply_field_ll(c, "aof.buffer", 0);
-    reply_field_ll(c, "lua.caches", (long long)m.lua);
+    reply_field_ll(c, "lua.caches", (long long)m.scripts);
     reply_field_ll(c, "functions.caches", (long long)m.functions);
     reply_memory_stats_dbs(c);
     reply_field_ll(c, "overhead.total", (long long)m.overhead);
     reply_field_ll(c, "keys.count", (long long)m.keys);
     reply_field_ll(c, "keys.bytes-per-key", m.keys ? (long long)(net / m.keys) : 0);
     reply_field_ll(c, "dataset.bytes", (long long)dataset);
-    reply_field_double(c, "dataset.percentage", 100.0 * ratio(dataset, net));
-    reply_field_double(c, "peak.percentage", 100.0 * ratio(m.used, m.peak));
+    reply_field_double(c, "dataset.percentage", 100.0 * memory_ratio(dataset, net));
+    reply_field_double(c, "peak.percentage", 100.0 * memory_ratio(m.used, m.peak));
     /* As INFO memory: resident is what the arenas hold (glibc tells no more). */
     reply_field_ll(c, "allocator.allocated", (long long)m.allocator_allocated);
     reply_field_ll(c, "allocator.active", (long long)m.allocator_active);
     reply_field_ll(c, "allocator.resident", (long long)m.allocator_active);
     reply_field_double(c, "allocator-fragmentation.ratio",
-                       ratio(m.allocator_active, m.allocator_allocated));
+                       memory_ratio(m.allocator_active, m.allocator_allocated));
     reply_field_ll(c, "allocator-fragmentation.bytes",
                    (long long)m.allocator_active - (long long)m.allocator_allocated);
     reply_field_double(c, "allocator-rss.ratio", 1.0);
     reply_field_ll(c, "allocator-rss.bytes", 0);
-    reply_field_double(c, "rss-overhead.ratio", ratio(m.rss, m.allocator_active));
+    reply_field_double(c, "rss-overhead.ratio", memory_ratio(m.rss, m.allocator_active));
     reply_field_ll(c, "rss-overhead.bytes", (long long)m.rss - (long long)m.allocator_active);
-    reply_field_double(c, "fragmentation", ratio(m.rss, m.used));
+    reply_field_double(c, "fragmentation", memory_ratio(m.rss, m.used));
     reply_field_ll(c, "fragmentation.bytes", (long long)m.rss - (long long)m.used);
 }
 
@@ -307,7 +256,7 @@ static void memory_doctor_command(client *c) {
                              "diagnosis to mean anything.\n");
     } else {
         int issues = 0;
-        double frag = ratio(m.rss, m.used);
+        double frag = memory_ratio(m.rss, m.used);
         if (m.peak > m.used + m.used / 2) {
             issues++;
             resp_buf_appendf(&b, "- Peak memory (%zu bytes) is over 150%% of the memory used now "
@@ -430,5 +379,5 @@ static command server_commands[] = {
 
 void server_cmds_register(void) {
     command_register(server_commands);
-    memory_at_startup = mem_used();
+    memory_report_mark_startup();
 }
