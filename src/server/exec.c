@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "admin/metrics.h"
 #include "persist/propagate.h"
 #include "persist/recovery.h"
 #include "persist/wal.h"
@@ -114,6 +115,7 @@ int exec_call(client *c, command *cmd) {
     }
     cmd->calls++;
     cmd->usec += took;
+    metrics_record_command(cmd, took);
     if (c->error_replied) cmd->failed_calls++;
     /* Monitors see the command after it ran, with the database it left
      * selected, as in Redis. */
