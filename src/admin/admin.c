@@ -229,7 +229,12 @@ static int admin_conn_flush(admin_conn *c) {
 
 /* 0, or -1 when the connection was freed. */
 static int admin_conn_read(admin_conn *c) {
-    if (c->inlen == c->incap) return 0; /* the parser answers before this can happen */
+    if (c->inlen == c->incap) {
+        /* The parser answers before the buffer fills; never spin on a
+         * readable socket that cannot be read. */
+        admin_conn_free(c);
+        return -1;
+    }
     ssize_t n = read(c->fd, c->in + c->inlen, c->incap - c->inlen);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
     if (n <= 0) {

@@ -188,7 +188,7 @@ static int http_scan_head(http_parser *p, const char *buf, size_t len, http_requ
         size_t used = i - p->skipped;
         if (!p->line_end && used > p->lim.max_line + 1)
             return http_fail(req, 414, "request line too long");
-        if (used >= p->lim.max_header_bytes) return http_fail(req, 431, "header block too large");
+        if (i >= p->lim.max_header_bytes) return http_fail(req, 431, "header block too large");
         char c = buf[i];
         if (c == '\r' && i + 1 < len && buf[i + 1] != '\n') return http_fail(req, 400, "bare CR");
         if (c != '\n') continue;
@@ -205,6 +205,9 @@ static int http_scan_head(http_parser *p, const char *buf, size_t len, http_requ
             return HTTP_PARSE_OK;
         }
     }
+    /* A full header buffer without the empty line can only grow too big
+     * (empty lines skipped before the request line count too). */
+    if (len >= p->lim.max_header_bytes) return http_fail(req, 431, "header block too large");
     /* A CR at the very end is checked once its next byte arrives. */
     p->scanned = len > p->scanned && buf[len - 1] == '\r' ? len - 1 : len;
     return HTTP_PARSE_INCOMPLETE;

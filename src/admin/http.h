@@ -13,7 +13,8 @@
  *   411  Transfer-Encoding (chunked bodies are refused: send a length)
  *   413  Content-Length over max_body
  *   414  request line longer than max_line
- *   431  header block over max_header_bytes, or more than max_headers
+ *   431  header block (with any empty lines before it) reaching
+ *        max_header_bytes, or more than max_headers fields
  *   505  an HTTP version other than 1.0 and 1.1
  *
  * Parsing is incremental and linear: the parser remembers how far it has
