@@ -280,7 +280,7 @@ static void admin_accept_one(int fd) {
     if (fd >= loop_max_fds(A.l)) loop_resize(A.l, fd + 1024);
     admin_conn *c = mem_calloc(sizeof *c);
     c->fd = fd;
-    c->incap = A.opt.limits.max_header_bytes + A.opt.limits.max_body;
+    c->incap = A.opt.limits.max_header_bytes + A.opt.limits.max_body + 1; /* see http.h */
     c->in = mem_alloc(c->incap);
     http_parser_init(&c->parser, &A.opt.limits);
     admin_reset_deadline(c);

@@ -205,9 +205,6 @@ static int http_scan_head(http_parser *p, const char *buf, size_t len, http_requ
             return HTTP_PARSE_OK;
         }
     }
-    /* A full header buffer without the empty line can only grow too big
-     * (empty lines skipped before the request line count too). */
-    if (len >= p->lim.max_header_bytes) return http_fail(req, 431, "header block too large");
     /* A CR at the very end is checked once its next byte arrives. */
     p->scanned = len > p->scanned && buf[len - 1] == '\r' ? len - 1 : len;
     return HTTP_PARSE_INCOMPLETE;

@@ -13,7 +13,7 @@
  *   411  Transfer-Encoding (chunked bodies are refused: send a length)
  *   413  Content-Length over max_body
  *   414  request line longer than max_line
- *   431  header block (with any empty lines before it) reaching
+ *   431  header block (with any empty lines before it) longer than
  *        max_header_bytes, or more than max_headers fields
  *   505  an HTTP version other than 1.0 and 1.1
  *
@@ -21,7 +21,9 @@
  * searched for the end of the header block, so a client dripping one byte
  * at a time costs O(total bytes), not O(n^2). Pipelined requests are taken
  * one at a time: after HTTP_PARSE_OK the caller drops req.consumed bytes
- * from the front of its buffer and calls again.
+ * from the front of its buffer and calls again. A buffer of
+ * max_header_bytes + max_body + 1 bytes always holds enough for the parser
+ * to either finish a request or refuse it.
  */
 #ifndef PAIRDB_HTTP_H
 #define PAIRDB_HTTP_H

@@ -177,8 +177,8 @@ TEST(http_header_bounds) {
     http_parser_init(&p, &lim);
     int n = snprintf(buf, sizeof buf, "GET / HTTP/1.1\r\nHost: a\r\nX-Long: ");
     memset(buf + n, 'b', sizeof buf - (size_t)n);
-    CHECK_INT(http_parse(&p, buf, 127, &req), HTTP_PARSE_INCOMPLETE);
-    CHECK_INT(http_parse(&p, buf, 128, &req), HTTP_PARSE_ERROR);
+    CHECK_INT(http_parse(&p, buf, 128, &req), HTTP_PARSE_INCOMPLETE);
+    CHECK_INT(http_parse(&p, buf, 129, &req), HTTP_PARSE_ERROR);
     CHECK_INT(req.status, 431);
     /* Too many fields. */
     http_parser_init(&p, &lim);
