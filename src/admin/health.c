@@ -26,10 +26,14 @@ static struct {
 
 void health_reset(void) {
     memset(&lag, 0, sizeof lag);
+    /* The first tick is due one period after the timer is armed: a stall
+     * before it counts too. */
+    lag.window_start_us = loop_mono_us();
+    lag.expected_us = lag.window_start_us + HEALTH_TICK_MS * 1000LL;
 }
 
 void health_tick(long long now_us) {
-    long long late = lag.expected_us && now_us > lag.expected_us ? now_us - lag.expected_us : 0;
+    long long late = now_us > lag.expected_us ? now_us - lag.expected_us : 0;
     lag.last_lag_us = late;
     if (now_us - lag.window_start_us > HEALTH_MAX_WINDOW_MS * 1000LL) {
         /* A new window starts from what the old one ended with. */
@@ -42,8 +46,9 @@ void health_tick(long long now_us) {
 }
 
 long long health_loop_lag_us(void) {
+    if (!lag.expected_us) return 0; /* no admin timer armed */
     long long now = loop_mono_us();
-    long long current = lag.expected_us && now > lag.expected_us ? now - lag.expected_us : 0;
+    long long current = now > lag.expected_us ? now - lag.expected_us : 0;
     return current > lag.last_lag_us ? current : lag.last_lag_us;
 }
 

@@ -31,7 +31,8 @@ void health_tick(long long now_us);
 long long health_loop_lag_us(void);
 /* The largest lag seen in the last HEALTH_MAX_WINDOW_MS. */
 long long health_loop_lag_max_us(void);
-/* Forgets every measurement (unit tests, admin start). */
+/* Forgets every measurement; the first tick is expected one period from
+ * now (called when the admin timer is armed). */
 void health_reset(void);
 
 /* Fill body with the JSON answer; return the HTTP status (200 or 503). */
