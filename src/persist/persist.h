@@ -37,6 +37,8 @@ int persist_on_shutdown(int flags);
 int persist_set_appendonly(int on, const char **err);
 /* The "# Persistence" INFO section. */
 void persist_info(resp_buf *b);
+/* INFO stats latest_fork_usec and total_forks. */
+void persist_fork_stats(long long *latest_usec, long long *total);
 /* Snapshot figures for /metrics. */
 typedef struct persist_status {
     int snapshot_in_progress;
