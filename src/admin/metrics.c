@@ -195,9 +195,10 @@ static int cmd_was_used(const command *cmd) {
 static void per_cmd_one(const command *cmd, per_cmd_walk *w) {
     if (cmd_was_used(cmd)) {
         if (w->what == PER_CMD_LATENCY) {
-            histogram *h = cmd_histogram_of(cmd, 0);
+            /* Refused calls alone leave no histogram: show it empty. */
             static const histogram empty;
-            if (!h) h = (histogram *)&empty;
+            const histogram *h = cmd_histogram_of(cmd, 0);
+            if (!h) h = &empty;
             histogram_samples(w->b, "pairdb_command_duration_seconds", cmd->fullname, h->counts,
                               h->sum_us);
         } else {
