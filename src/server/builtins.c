@@ -26,6 +26,8 @@ void command_register_builtins(void) {
     set_register();
     zset_register();
     sort_register();
+    bitmap_register();
+    hll_register();
     persist_register();
     multi_register();
     pubsub_register();
