@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin/metrics.h"
 #include "ds/crc32c.h"
 #include "ds/endian.h"
 #include "ds/mem.h"
@@ -480,6 +481,7 @@ static int do_sync(void) {
     if (took > w.fsync_us_max_untaken) w.fsync_us_max_untaken = took;
     if (took > SLOW_SYNC_US) w.delayed_fsyncs++;
     pthread_mutex_unlock(&w.mu);
+    metrics_observe_wal_fsync(took);
     return 0;
 }
 

@@ -47,6 +47,8 @@ typedef struct server_config {
     int timeout;                  /* idle seconds, 0 = never */
     int maxclients;
     int protected_mode;
+    int admin_port;               /* HTTP /metrics /health /ready; 0 = off */
+    char *admin_bind;
     /* general */
     int databases;
     int hz;

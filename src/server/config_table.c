@@ -189,6 +189,8 @@ static const cfg_def table[] = {
     INT("timeout", NULL, 0, 0, IMAX, "0", FLD(timeout), NULL),
     INT("maxclients", NULL, 0, 1, IMAX, "10000", FLD(maxclients), apply_maxclients),
     BOOL("protected-mode", NULL, 0, "yes", FLD(protected_mode)),
+    INT("admin-port", NULL, IMM, 0, 65535, "9121", FLD(admin_port), NULL),
+    STR("admin-bind", NULL, IMM, "127.0.0.1", FLD(admin_bind)),
     /* general */
     INT("databases", NULL, IMM, 1, DB_MAX_COUNT, "16", FLD(databases), NULL),
     INT("hz", NULL, 0, 0, IMAX, "10", FLD(hz), apply_hz),
@@ -1222,6 +1224,7 @@ void config_free(void) {
     for (int j = 0; j < config.bind_count; j++)
         mem_free(config.bind[j]);
     mem_free(config.unixsocket);
+    mem_free(config.admin_bind);
     mem_free(config.pidfile);
     mem_free(config.logfile);
     mem_free(config.syslog_ident);

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
 #include "ds/dict.h"
 #include "ds/mem.h"
 #include "persist/persist.h"
@@ -282,6 +283,7 @@ int main(int argc, char **argv) {
     db_init_all(cfg->databases);
     command_register_builtins();
     if (open_listeners() < 0) return 1;
+    admin_start_from_config(main_loop);
     write_pidfile();
     wal_set_progress_callback(on_wal_progress);
     if (recovery_start(repair) < 0) return 1;
@@ -303,6 +305,7 @@ int main(int argc, char **argv) {
 
     log_msg(LOG_WARNING, "User requested shutdown...");
     close_listeners();
+    admin_stop();
     wal_close(); /* everything executed is now written and synced */
     client_before_sleep(0); /* flush what was already answered */
     client_free_all();
