@@ -1,7 +1,7 @@
 /*
  * admin.h - the admin HTTP listener: /metrics, /health, /ready.
  *
- * A second listening socket (admin-bind:admin-port, 127.0.0.1:9121 by
+ * A second listening socket (admin-bind:admin-port, 127.0.0.1:9379 by
  * default, 0 = off) served by the server's own event loop, so a probe
  * answered is proof the loop runs. Everything is bounded so the admin port
  * can never slow the data port: at most max_conns connections (more are

@@ -189,7 +189,7 @@ static const cfg_def table[] = {
     INT("timeout", NULL, 0, 0, IMAX, "0", FLD(timeout), NULL),
     INT("maxclients", NULL, 0, 1, IMAX, "10000", FLD(maxclients), apply_maxclients),
     BOOL("protected-mode", NULL, 0, "yes", FLD(protected_mode)),
-    INT("admin-port", NULL, IMM, 0, 65535, "9121", FLD(admin_port), NULL),
+    INT("admin-port", NULL, IMM, 0, 65535, "9379", FLD(admin_port), NULL),
     STR("admin-bind", NULL, IMM, "127.0.0.1", FLD(admin_bind)),
     /* general */
     INT("databases", NULL, IMM, 1, DB_MAX_COUNT, "16", FLD(databases), NULL),

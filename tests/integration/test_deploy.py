@@ -91,14 +91,14 @@ def test_kubernetes_manifests():
     assert sts["serviceName"] == docs["Service"]["metadata"]["name"]
     container = sts["template"]["spec"]["containers"][0]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"resp": 6379, "admin": 9121}
+    assert ports == {"resp": 6379, "admin": 9379}
     assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": "admin"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "admin"}
     labels = sts["selector"]["matchLabels"]
     assert docs["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"] == labels
     assert docs["Service"]["spec"]["selector"] == labels
     conf = docs["ConfigMap"]["data"]["pairdb.conf"]
-    assert re.search(r"^admin-port 9121$", conf, re.M)
+    assert re.search(r"^admin-port 9379$", conf, re.M)
     assert "requirepass" not in conf
 
 

@@ -32,7 +32,7 @@ static int parse_status(const char *s) {
 
 TEST(http_parses_a_simple_get) {
     http_request req;
-    const char *s = "GET /metrics?name=x HTTP/1.1\r\nHost: localhost:9121\r\nAccept: */*\r\n\r\n";
+    const char *s = "GET /metrics?name=x HTTP/1.1\r\nHost: localhost:9379\r\nAccept: */*\r\n\r\n";
     CHECK_INT(parse_all(s, &req), HTTP_PARSE_OK);
     CHECK_INT(req.method, HTTP_METHOD_GET);
     CHECK_MEM(req.method_name, req.method_len, "GET");
