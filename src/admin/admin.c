@@ -383,5 +383,4 @@ void admin_stop(void) {
     if (A.timer_id) loop_timer_del(A.l, A.timer_id);
     A.timer_id = 0;
     A.port = 0;
-    metrics_free();
 }

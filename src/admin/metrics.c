@@ -23,7 +23,9 @@
 #include "server/command.h"
 #include "server/config.h"
 #include "server/db.h"
+#include "server/latency.h"
 #include "server/loop.h"
+#include "server/memreport.h"
 #include "server/pubsub.h"
 #include "server/server.h"
 #include "server/stats.h"
@@ -35,26 +37,6 @@ static const long long bucket_us[METRICS_BUCKETS] = {
 static const char *const bucket_le[METRICS_BUCKETS] = {
     "1e-05", "2.5e-05", "5e-05", "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01",
     "0.025", "0.05",    "0.1",   "0.25",   "0.5",     "1",      "2.5",   "5",      "10"};
-
-typedef struct histogram {
-    long long counts[METRICS_BUCKETS + 1]; /* per bucket, not cumulative */
-    long long sum_us;
-} histogram;
-
-/* Per-command histograms: an open-addressing table keyed by the command's
- * address (commands live as long as the table), entries allocated on the
- * first call so an unused command costs one pointer. */
-#define CMD_TABLE_BITS 10
-#define CMD_TABLE_SIZE (1 << CMD_TABLE_BITS)
-#define CMD_TABLE_MAX (CMD_TABLE_SIZE * 3 / 4) /* beyond this, new commands go unmeasured */
-
-typedef struct cmd_histogram {
-    const command *cmd;
-    histogram h;
-} cmd_histogram;
-
-static cmd_histogram **cmd_table;
-static int cmd_table_used;
 
 /* The log's fsyncs: written by the writer thread with atomic adds, read
  * with atomic loads. The buckets are loaded one by one, so a scrape racing
@@ -72,37 +54,6 @@ int metrics_bucket_of(long long us) {
     return i;
 }
 
-static size_t cmd_slot(const command *cmd) {
-    uint64_t h = (uint64_t)(uintptr_t)cmd * 0x9E3779B97F4A7C15ULL;
-    return (size_t)(h >> (64 - CMD_TABLE_BITS));
-}
-
-/* The histogram of cmd; created when create is set and there is room. */
-static histogram *cmd_histogram_of(const command *cmd, int create) {
-    if (!cmd_table) {
-        if (!create) return NULL;
-        cmd_table = mem_calloc(sizeof(*cmd_table) * CMD_TABLE_SIZE);
-    }
-    size_t i = cmd_slot(cmd);
-    while (cmd_table[i]) {
-        if (cmd_table[i]->cmd == cmd) return &cmd_table[i]->h;
-        i = (i + 1) & (CMD_TABLE_SIZE - 1);
-    }
-    if (!create || cmd_table_used >= CMD_TABLE_MAX) return NULL;
-    cmd_table[i] = mem_calloc(sizeof(cmd_histogram));
-    cmd_table[i]->cmd = cmd;
-    cmd_table_used++;
-    return &cmd_table[i]->h;
-}
-
-void metrics_record_command(const command *cmd, long long took_us) {
-    histogram *h = cmd_histogram_of(cmd, 1);
-    if (!h) return;
-    if (took_us < 0) took_us = 0;
-    h->counts[metrics_bucket_of(took_us)]++;
-    h->sum_us += took_us;
-}
-
 void metrics_observe_wal_fsync(long long took_us) {
     if (took_us < 0) took_us = 0;
     __atomic_fetch_add(&fsync_hist.counts[metrics_bucket_of(took_us)], 1, __ATOMIC_RELAXED);
@@ -110,14 +61,6 @@ void metrics_observe_wal_fsync(long long took_us) {
     __atomic_store_n(&fsync_hist.last_ms, loop_time_ms(), __ATOMIC_RELAXED);
 }
 
-void metrics_free(void) {
-    if (!cmd_table) return;
-    for (size_t i = 0; i < CMD_TABLE_SIZE; i++)
-        mem_free(cmd_table[i]);
-    mem_free(cmd_table);
-    cmd_table = NULL;
-    cmd_table_used = 0;
-}
 
 /* ---- exposition helpers ------------------------------------------------------------------ */
 
@@ -181,7 +124,7 @@ static void histogram_samples(resp_buf *b, const char *name, const char *cmd,
 
 /* ---- per-command families ---------------------------------------------------------------- */
 
-enum { PER_CMD_CALLS, PER_CMD_ERRORS, PER_CMD_LATENCY };
+enum { PER_CMD_CALLS, PER_CMD_ERRORS };
 
 typedef struct per_cmd_walk {
     resp_buf *b;
@@ -189,27 +132,33 @@ typedef struct per_cmd_walk {
 } per_cmd_walk;
 
 static int cmd_was_used(const command *cmd) {
-    return cmd->calls || cmd->failed_calls || cmd->rejected_calls || cmd_histogram_of(cmd, 0);
+    return cmd->calls || cmd->failed_calls || cmd->rejected_calls;
+}
+
+/* A command's duration histogram, from the latency module's per-command
+ * histograms (the ones LATENCY HISTOGRAM and INFO latencystats show):
+ * each bucket counts the calls up to its bound. */
+static void duration_one(const command *cmd, const latency_hist *h, void *arg) {
+    long long counts[METRICS_BUCKETS + 1], below = 0;
+    for (int i = 0; i < METRICS_BUCKETS; i++) {
+        long long upto = latency_hist_count_upto_us(h, bucket_us[i]);
+        counts[i] = upto - below;
+        below = upto;
+    }
+    counts[METRICS_BUCKETS] = latency_hist_calls(h) - below;
+    histogram_samples(arg, "pairdb_command_duration_seconds", cmd->fullname, counts,
+                      latency_hist_sum_us(h));
 }
 
 static void per_cmd_one(const command *cmd, per_cmd_walk *w) {
     if (cmd_was_used(cmd)) {
-        if (w->what == PER_CMD_LATENCY) {
-            /* Refused calls alone leave no histogram: show it empty. */
-            static const histogram empty;
-            const histogram *h = cmd_histogram_of(cmd, 0);
-            if (!h) h = &empty;
-            histogram_samples(w->b, "pairdb_command_duration_seconds", cmd->fullname, h->counts,
-                              h->sum_us);
-        } else {
-            const char *name =
-                w->what == PER_CMD_CALLS ? "pairdb_commands_total" : "pairdb_command_errors_total";
-            resp_buf_appendf(w->b, "%s{cmd=\"", name);
-            label_value(w->b, cmd->fullname);
-            resp_buf_appendf(w->b, "\"} %lld\n",
-                             w->what == PER_CMD_CALLS ? cmd->calls
-                                                      : cmd->failed_calls + cmd->rejected_calls);
-        }
+        const char *name =
+            w->what == PER_CMD_CALLS ? "pairdb_commands_total" : "pairdb_command_errors_total";
+        resp_buf_appendf(w->b, "%s{cmd=\"", name);
+        label_value(w->b, cmd->fullname);
+        resp_buf_appendf(w->b, "\"} %lld\n",
+                         w->what == PER_CMD_CALLS ? cmd->calls
+                                                  : cmd->failed_calls + cmd->rejected_calls);
     }
     if (cmd->subcommands)
         for (const command *s = cmd->subcommands; s->name; s++)
@@ -232,23 +181,14 @@ static void render_commands(resp_buf *b) {
     w.what = PER_CMD_ERRORS;
     command_foreach(per_cmd_visit, &w);
     family(b, "pairdb_command_duration_seconds", "histogram",
-           "Time each command spent executing, by command.");
-    w.what = PER_CMD_LATENCY;
-    command_foreach(per_cmd_visit, &w);
+           "Time each command spent executing, by command (while latency-tracking is on).");
+    latency_foreach_histogram(duration_one, b);
     sample_ll(b, "pairdb_error_replies_total", "counter", "Error replies sent.",
               stats.total_error_replies);
 }
 
 /* ---- the other families ------------------------------------------------------------------ */
 
-static long long rss_bytes(void) {
-    FILE *fp = fopen("/proc/self/statm", "r");
-    long pages = 0, resident = 0;
-    if (!fp) return 0;
-    if (fscanf(fp, "%ld %ld", &pages, &resident) != 2) resident = 0;
-    fclose(fp);
-    return (long long)resident * sysconf(_SC_PAGESIZE);
-}
 
 static void render_server(resp_buf *b) {
     family(b, "pairdb_build_info", "gauge", "Build facts as labels; the value is always 1.");
@@ -289,8 +229,9 @@ static void render_clients(resp_buf *b) {
 }
 
 static void render_memory(resp_buf *b) {
-    long long used = (long long)mem_used(), rss = rss_bytes();
-    long long peak = stats.peak_memory > used ? stats.peak_memory : used;
+    memory_report m;
+    memory_report_fill(&m);
+    long long used = (long long)m.used, rss = (long long)m.rss, peak = (long long)m.peak;
     sample_ll(b, "pairdb_memory_used_bytes", "gauge", "Bytes allocated by the server.", used);
     sample_ll(b, "pairdb_memory_max_bytes", "gauge", "The maxmemory setting (0: no limit).",
               cfg->maxmemory);

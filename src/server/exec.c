@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "admin/metrics.h"
 #include "persist/propagate.h"
 #include "persist/recovery.h"
 #include "persist/wal.h"
@@ -116,7 +115,6 @@ int exec_call(client *c, command *cmd) {
     }
     cmd->calls++;
     cmd->usec += took;
-    metrics_record_command(cmd, took);
     if (c->error_replied) cmd->failed_calls++;
     latency_after_call(c, cmd, took);
     /* Monitors see the command after it ran, with the database it left

@@ -40,6 +40,7 @@
 struct latency_hist {
     const command *cmd; /* NULL: free slot */
     long long calls;
+    long long sum_us;   /* for the Prometheus histogram's _sum */
     long long *counts; /* HIST_SLOTS, allocated with the first call */
 };
 typedef struct latency_hist cmd_histogram;
@@ -87,6 +88,10 @@ long long latency_hist_count_upto_us(const latency_hist *h, long long us) {
 
 long long latency_hist_calls(const latency_hist *h) {
     return h->calls;
+}
+
+long long latency_hist_sum_us(const latency_hist *h) {
+    return h->sum_us;
 }
 
 /* Redis's hdr_value_at_percentile(): the highest value equivalent to the
@@ -143,6 +148,7 @@ static void hist_record(const command *cmd, long long us) {
         hist_used++;
     }
     h->calls++;
+    h->sum_us += us;
     h->counts[hist_index(duration_ns(us))]++;
 }
 

@@ -40,6 +40,8 @@ void latency_foreach_histogram(void (*fn)(const struct command *cmd, const laten
                                           void *arg),
                                void *arg);
 long long latency_hist_calls(const latency_hist *h);
+/* Total microseconds of those calls. */
+long long latency_hist_sum_us(const latency_hist *h);
 /* Calls that took at most `us` microseconds (to the histogram's precision:
  * two significant digits), e.g. for Prometheus buckets. */
 long long latency_hist_count_upto_us(const latency_hist *h, long long us);
