@@ -78,7 +78,7 @@ $(BUILD)/pairdb.pc: pairdb.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(PDB_VERSION)|g' $< > $@
 
 $(BUILD)/client-tests: $(CLIENT_TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpairdb.a
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libpairdb.a
 	@mkdir -p $(dir $@)
