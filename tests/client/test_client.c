@@ -104,6 +104,9 @@ TEST(format_directives, ON_NONE) {
     CHECK_INT(pdb_format_command(&out, "   "), PDB_ERR_ARG);
 }
 
+/* Feeds a string literal without its terminating NUL. */
+#define FEED(p, lit) pdb_parser_feed((p), (lit), sizeof(lit) - 1)
+
 static pdb_reply *parse_one(const char *bytes, size_t len) {
     pdb_parser *p = pdb_parser_new(NULL, NULL);
     void *obj = NULL;
@@ -157,7 +160,8 @@ TEST(parser_every_type, ON_NONE) {
     CHECK_STR(pdb_reply_str(pdb_reply_map_key(r, 0)), "s");
     pdb_reply_free(r);
 
-    r = parse_one(">2\r\n+invalidate\r\n*1\r\n$1\r\nk\r\n", 30);
+    static const char push[] = ">2\r\n+invalidate\r\n*1\r\n$1\r\nk\r\n";
+    r = parse_one(push, sizeof push - 1);
     CHECK_INT(pdb_reply_type(r), PDB_REPLY_PUSH);
     CHECK_STR(pdb_reply_str(pdb_reply_element(r, 0)), "invalidate");
     pdb_reply_free(r);
@@ -169,16 +173,16 @@ TEST(parser_every_type, ON_NONE) {
 TEST(parser_errors_sticky, ON_NONE) {
     pdb_parser *p = pdb_parser_new(NULL, NULL);
     void *obj = (void *)1;
-    CHECK_INT(pdb_parser_feed(p, "*2\r\n:1\r\n?x\r\n", 13), PDB_OK);
+    CHECK_INT(FEED(p, "*2\r\n:1\r\n?x\r\n"), PDB_OK);
     CHECK_INT(pdb_parser_get(p, &obj), PDB_ERR_PROTOCOL);
     CHECK(obj == NULL);
     CHECK_STR(pdb_parser_error(p), "Protocol error: invalid reply type byte '?'");
-    CHECK_INT(pdb_parser_feed(p, "+OK\r\n", 5), PDB_ERR_PROTOCOL);
+    CHECK_INT(FEED(p, "+OK\r\n"), PDB_ERR_PROTOCOL);
     CHECK_INT(pdb_parser_get(p, &obj), PDB_ERR_PROTOCOL);
     pdb_parser_free(p);
     /* Hostile lengths are refused before anything is allocated for them. */
     p = pdb_parser_new(NULL, NULL);
-    pdb_parser_feed(p, "$99999999999\r\n", 14);
+    FEED(p, "$99999999999\r\n");
     CHECK_INT(pdb_parser_get(p, &obj), PDB_ERR_PROTOCOL);
     pdb_parser_free(p);
 }
@@ -219,7 +223,7 @@ TEST(parser_custom_builder, ON_NONE) {
     long n = 0;
     pdb_parser *p = pdb_parser_new(&counting, &n);
     void *obj = NULL;
-    pdb_parser_feed(p, "*3\r\n:1\r\n%1\r\n+a\r\n,2.5\r\n#t\r\n", 28);
+    FEED(p, "*3\r\n:1\r\n%1\r\n+a\r\n,2.5\r\n#t\r\n");
     CHECK_INT(pdb_parser_get(p, &obj), PDB_OK);
     CHECK(obj == &count_token);
     CHECK_INT(n, 6);
