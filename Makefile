@@ -139,7 +139,8 @@ bench: all
 	bench/bench.sh quick
 
 format:
-	clang-format -i $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)
+	clang-format -i $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
+	    include/*.h tests/client/*.c tests/client/*.h examples/*.c)
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -129,20 +129,20 @@ int pdb_reconnect(pdb_conn *c);
 /* ---- replies ---- */
 
 typedef enum pdb_type {
-    PDB_REPLY_STATUS,   /* +OK */
-    PDB_REPLY_ERROR,    /* -ERR ..., and RESP3 blob errors */
-    PDB_REPLY_INTEGER,  /* :1 */
-    PDB_REPLY_STRING,   /* bulk string */
-    PDB_REPLY_NULL,     /* RESP3 _, RESP2 $-1 and *-1 */
-    PDB_REPLY_ARRAY,    /* * */
-    PDB_REPLY_MAP,      /* % (children: key, value, key, value...) */
-    PDB_REPLY_SET,      /* ~ */
-    PDB_REPLY_PUSH,     /* > out-of-band messages */
-    PDB_REPLY_ATTR,     /* | only seen through pdb_reply_attribute */
-    PDB_REPLY_DOUBLE,   /* , */
-    PDB_REPLY_BOOL,     /* # */
-    PDB_REPLY_BIGNUM,   /* ( */
-    PDB_REPLY_VERBATIM  /* = */
+    PDB_REPLY_STATUS,  /* +OK */
+    PDB_REPLY_ERROR,   /* -ERR ..., and RESP3 blob errors */
+    PDB_REPLY_INTEGER, /* :1 */
+    PDB_REPLY_STRING,  /* bulk string */
+    PDB_REPLY_NULL,    /* RESP3 _, RESP2 $-1 and *-1 */
+    PDB_REPLY_ARRAY,   /* * */
+    PDB_REPLY_MAP,     /* % (children: key, value, key, value...) */
+    PDB_REPLY_SET,     /* ~ */
+    PDB_REPLY_PUSH,    /* > out-of-band messages */
+    PDB_REPLY_ATTR,    /* | only seen through pdb_reply_attribute */
+    PDB_REPLY_DOUBLE,  /* , */
+    PDB_REPLY_BOOL,    /* # */
+    PDB_REPLY_BIGNUM,  /* ( */
+    PDB_REPLY_VERBATIM /* = */
 } pdb_type;
 
 typedef struct pdb_reply pdb_reply;
@@ -247,15 +247,13 @@ int pdb_set_builder(pdb_conn *c, const pdb_builder *b, void *privdata);
  * An argument made only of a directive expanding to "" is an empty argument. */
 pdb_reply *pdb_command(pdb_conn *c, const char *fmt, ...);
 pdb_reply *pdb_vcommand(pdb_conn *c, const char *fmt, va_list ap);
-pdb_reply *pdb_command_argv(pdb_conn *c, int argc, const char *const *argv,
-                            const size_t *argvlen);
+pdb_reply *pdb_command_argv(pdb_conn *c, int argc, const char *const *argv, const size_t *argvlen);
 
 /* Pipelining: append commands to the output buffer (nothing is sent until
  * pdb_flush or pdb_get_reply), then take one reply per command in order. */
 int pdb_append_command(pdb_conn *c, const char *fmt, ...);
 int pdb_append_vcommand(pdb_conn *c, const char *fmt, va_list ap);
-int pdb_append_command_argv(pdb_conn *c, int argc, const char *const *argv,
-                            const size_t *argvlen);
+int pdb_append_command_argv(pdb_conn *c, int argc, const char *const *argv, const size_t *argvlen);
 /* Writes the output buffer out, waiting at most the command timeout. */
 int pdb_flush(pdb_conn *c);
 /* Commands appended whose replies were not yet taken. */
@@ -289,9 +287,9 @@ void pdb_set_push_handler(pdb_conn *c, pdb_push_fn *fn, void *privdata);
 #define PDB_HIST_BUCKETS 32
 
 typedef struct pdb_cmd_stats {
-    char name[32];           /* upper-case command name ("OTHER" past the table) */
-    unsigned long long calls;  /* replies received (errors included) */
-    unsigned long long errors; /* server error replies */
+    char name[32];               /* upper-case command name ("OTHER" past the table) */
+    unsigned long long calls;    /* replies received (errors included) */
+    unsigned long long errors;   /* server error replies */
     unsigned long long failures; /* I/O, timeout, closed, protocol */
     unsigned long long usec_total;
     unsigned long long hist[PDB_HIST_BUCKETS];
@@ -304,8 +302,8 @@ typedef struct pdb_stats {
     unsigned long long io_errors;     /* PDB_ERR_IO and PDB_ERR_CLOSED */
     unsigned long long timeouts;
     unsigned long long protocol_errors;
-    unsigned long long connects;      /* successful connects (handshake done) */
-    unsigned long long reconnects;    /* of those, after a loss */
+    unsigned long long connects;   /* successful connects (handshake done) */
+    unsigned long long reconnects; /* of those, after a loss */
     unsigned long long connect_failures;
     unsigned long long breaker_opens;
     unsigned long long breaker_rejections; /* PDB_ERR_CIRCUIT_OPEN returned */

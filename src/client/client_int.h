@@ -27,14 +27,21 @@
 typedef struct cl_builder_shim {
     pdb_builder user;
     void *user_priv;
-    int root_type;        /* type of the last top-level value created */
+    int root_type; /* type of the last top-level value created */
     char root_err[CL_ERRSTR_MAX];
-    char root_head[16];   /* first bytes of a top-level PUSH's first string */
+    /* Of a top-level PUSH or ARRAY: its first string (cut to 15 bytes) and
+     * the integer at index 2, which is how pub/sub replies are recognised. */
+    char root_head[16];
+    long long root_count;
 } cl_builder_shim;
 
 typedef struct cl_pending {
     char name[CL_NAME_MAX];
     uint64_t sent_us;
+    /* (P|S)(UN)SUBSCRIBE: confirmations beyond the first that the server
+     * sends for this command (one per channel); -1 for an unsubscribe
+     * without channels (one per subscription, count unknown). */
+    int extra_replies;
 } cl_pending;
 
 typedef struct cl_stat_slot {
@@ -48,26 +55,34 @@ struct pdb_conn {
     int command_timeout_ms;
 
     int fd;
-    int proto;         /* 2 or 3 once connected */
+    int proto; /* 2 or 3 once connected */
     int ever_connected;
-    int fatal;         /* bad URL: never connects */
-    resp_buf obuf;     /* encoded commands not yet written */
-    size_t opos;       /* bytes of obuf already written */
+    int fatal;     /* bad URL: never connects */
+    resp_buf obuf; /* encoded commands not yet written */
+    size_t opos;   /* bytes of obuf already written */
     resp_reader *reader;
     cl_builder_shim shim;
     int custom_builder;
 
-    cl_pending *pend;  /* ring of pending commands */
+    cl_pending *pend; /* ring of pending commands */
     size_t pend_cap, pend_head, pend_len;
 
-    void **pushq;      /* ring of unclaimed push replies (pdb_reply *) */
+    void **pushq; /* ring of unclaimed push replies (pdb_reply *) */
     size_t push_head, push_len, push_cap;
     pdb_push_fn *push_fn;
     void *push_priv;
 
+    /* pub/sub: confirmations still to route as out-of-band values (after the
+     * first, which answers the command), the word they carry, and whether
+     * a RESP2 connection is in subscribed mode (messages are arrays then). */
+    long long absorb;
+    char absorb_word[16];
+    int resp2_subscribed;
+
     /* circuit breaker and reconnect */
     int breaker;       /* pdb_breaker_state */
     int failures;      /* consecutive */
+    int trial_pending; /* half-open: the one trial command was let through */
     uint64_t open_until_us;
     uint64_t rng;
 
@@ -81,15 +96,16 @@ struct pdb_conn {
 };
 
 /* pdb_conn.c */
-void cl_set_error(pdb_conn *c, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void cl_set_error(pdb_conn *c, int kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void cl_clear_error(pdb_conn *c);
 uint64_t cl_now_us(void);
 
 /* pdb_net.c: sockets. Deadlines are absolute cl_now_us() values, 0 = none. */
 int cl_net_connect(pdb_conn *c, uint64_t deadline);
 void cl_net_close(pdb_conn *c);
-/* Writes all of obuf from opos. */
-int cl_net_flush(pdb_conn *c, uint64_t deadline);
+/* Writes all of obuf from opos, reading ready replies into reader meanwhile. */
+int cl_net_flush(pdb_conn *c, resp_reader *reader, uint64_t deadline);
 /* Reads what is there (waiting until something is) into reader. */
 int cl_net_read(pdb_conn *c, resp_reader *reader, uint64_t deadline);
 /* 1 if the peer has closed the idle socket (checked without blocking). */
@@ -97,8 +113,8 @@ int cl_net_peer_closed(pdb_conn *c);
 
 /* pdb_format.c: a command's arguments from a format string. */
 typedef struct cl_args {
-    resp_buf bytes;  /* all arguments back to back */
-    size_t *off;     /* argc + 1 offsets into bytes */
+    resp_buf bytes; /* all arguments back to back */
+    size_t *off;    /* argc + 1 offsets into bytes */
     int argc, cap;
 } cl_args;
 int cl_format(cl_args *a, const char *fmt, va_list ap, char *err, size_t errlen);

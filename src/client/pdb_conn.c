@@ -122,7 +122,29 @@ static void new_reader(pdb_conn *c) {
     resp_reader_set_max_depth(c->reader, CLIENT_MAX_DEPTH);
 }
 
-static void pend_push(pdb_conn *c, const char *name, size_t len) {
+/* ---- pub/sub words ---- */
+
+static int is_sub_word(const char *w) {
+    static const char *const words[] = {"subscribe",   "psubscribe",   "ssubscribe",
+                                        "unsubscribe", "punsubscribe", "sunsubscribe"};
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strcasecmp(w, words[i]) == 0) return 1;
+    return 0;
+}
+
+static int is_message_word(const char *w) {
+    return strcmp(w, "message") == 0 || strcmp(w, "pmessage") == 0 || strcmp(w, "smessage") == 0;
+}
+
+/* Replies a (un)subscribe command gets beyond the first: one per channel;
+ * -1 when an unsubscribe names none (one per subscription held). */
+static int extra_replies_for(const char *name, int argc) {
+    if (!is_sub_word(name)) return 0;
+    if (argc > 1) return argc - 2;
+    return strstr(name, "UNSUB") ? -1 : 0;
+}
+
+static void pend_push(pdb_conn *c, const char *name, size_t len, int argc) {
     if (c->pend_len == c->pend_cap) {
         size_t cap = c->pend_cap ? c->pend_cap * 2 : 16;
         cl_pending *n = mem_alloc(cap * sizeof(*n));
@@ -142,6 +164,7 @@ static void pend_push(pdb_conn *c, const char *name, size_t len) {
     }
     p->name[len] = '\0';
     p->sent_us = cl_now_us();
+    p->extra_replies = extra_replies_for(p->name, argc);
     c->pend_len++;
 }
 
@@ -200,6 +223,9 @@ static void drop_session(pdb_conn *c) {
     c->opos = 0;
     c->pend_len = 0;
     c->pend_head = 0;
+    /* Subscriptions die with the socket; a reconnect does not restore them. */
+    c->absorb = 0;
+    c->resp2_subscribed = 0;
     new_reader(c);
 }
 
@@ -233,12 +259,11 @@ static int hs_call(pdb_conn *c, uint64_t deadline, int argc, const char **argv, 
     for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
     resp_write_command(&c->obuf, argc, argv, lens);
-    int rc = cl_net_flush(c, deadline);
-    if (rc != PDB_OK) return rc;
     cl_builder_shim shim;
     cl_shim_init(&shim, NULL, NULL);
     resp_reader *rd = cl_shim_reader(&shim);
-    for (;;) {
+    int rc = cl_net_flush(c, rd, deadline);
+    while (rc == PDB_OK) {
         void *obj = NULL;
         if (resp_reader_get_reply(rd, &obj) != RESP_OK) {
             cl_set_error(c, PDB_ERR_PROTOCOL, "%s", resp_reader_error(rd));
@@ -301,7 +326,8 @@ static int hs_hello(pdb_conn *c, uint64_t deadline) {
         return PDB_OK;
     }
     const char *msg = pdb_reply_str(r);
-    int fallback = strncmp(msg, "NOPROTO", 7) == 0 || strncasecmp(msg, "ERR unknown command", 19) == 0;
+    int fallback =
+        strncmp(msg, "NOPROTO", 7) == 0 || strncasecmp(msg, "ERR unknown command", 19) == 0;
     if (!fallback) {
         cl_set_error(c, PDB_ERR_SERVER, "%s", msg);
         snprintf(c->errcmd, sizeof c->errcmd, "HELLO");
@@ -402,6 +428,8 @@ int pdb_reconnect(pdb_conn *c) {
 
 void pdb_disconnect(pdb_conn *c) {
     drop_session(c);
+    /* A half-open trial dropped unanswered decides nothing. */
+    c->trial_pending = 0;
 }
 
 /* Before a command is buffered: a fatal configuration error, the breaker,
@@ -529,8 +557,7 @@ int pdb_set_builder(pdb_conn *c, const pdb_builder *b, void *privdata) {
 
 /* ---- sending ---- */
 
-int pdb_append_command_argv(pdb_conn *c, int argc, const char *const *argv,
-                            const size_t *argvlen) {
+int pdb_append_command_argv(pdb_conn *c, int argc, const char *const *argv, const size_t *argvlen) {
     if (argc <= 0 || !argv || !argvlen) {
         cl_set_error(c, PDB_ERR_ARG, "empty command");
         return PDB_ERR_ARG;
@@ -538,7 +565,7 @@ int pdb_append_command_argv(pdb_conn *c, int argc, const char *const *argv,
     int rc = ensure_connected(c);
     if (rc != PDB_OK) return rc;
     resp_write_command(&c->obuf, argc, argv, argvlen);
-    pend_push(c, argv[0], argvlen[0]);
+    pend_push(c, argv[0], argvlen[0], argc);
     c->st.commands++;
     cl_clear_error(c);
     return PDB_OK;
@@ -554,7 +581,7 @@ int pdb_append_vcommand(pdb_conn *c, const char *fmt, va_list ap) {
     int rc = ensure_connected(c);
     if (rc == PDB_OK) {
         cl_encode_args(&c->obuf, &a);
-        pend_push(c, a.bytes.data, a.off[1]);
+        pend_push(c, a.bytes.data, a.off[1], a.argc);
         c->st.commands++;
         cl_clear_error(c);
     }
@@ -576,28 +603,51 @@ int pdb_flush(pdb_conn *c) {
         cl_set_error(c, PDB_ERR_CLOSED, "not connected");
         return PDB_ERR_CLOSED;
     }
-    int rc = cl_net_flush(c, deadline_after(c->command_timeout_ms));
+    int rc = cl_net_flush(c, c->reader, deadline_after(c->command_timeout_ms));
     return rc == PDB_OK ? PDB_OK : fail_connection(c, rc);
 }
 
 /* ---- receiving ---- */
 
-/* Does this push answer the oldest pending command? In RESP3 the replies to
- * the (un)subscribe family are pushes named like the command. */
-static int push_answers_pending(const pdb_conn *c) {
-    static const char *const names[] = {"SUBSCRIBE",  "PSUBSCRIBE",  "SSUBSCRIBE",
-                                        "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE"};
-    if (c->pend_len == 0) return 0;
-    const char *cmd = c->pend[c->pend_head].name;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (strcmp(cmd, names[i]) == 0) return strcasecmp(c->shim.root_head, cmd) == 0;
-    return 0;
+/* Is the value just parsed out-of-band (a push, a RESP2 pub/sub message, a
+ * further confirmation of a multi-channel (un)subscribe) rather than the reply
+ * to the oldest pending command? In RESP3 a (un)subscribe is answered by a
+ * push named like the command, so such a push can be a reply. */
+static int out_of_band(pdb_conn *c) {
+    const cl_builder_shim *s = &c->shim;
+    int push = s->root_type == PDB_REPLY_PUSH;
+    int resp2_msg = c->proto == 2 && s->root_type == PDB_REPLY_ARRAY && c->resp2_subscribed;
+    if (!push && !resp2_msg) return 0;
+    const char *head = s->root_head;
+    if (is_sub_word(head)) {
+        if (c->absorb != 0 && strcasecmp(head, c->absorb_word) == 0) {
+            if (c->absorb > 0) c->absorb--;
+            /* All unsubscribed: no more confirmations can follow. */
+            if (c->absorb < 0 && s->root_count == 0) c->absorb = 0;
+            return 1;
+        }
+        return !(c->pend_len && strcasecmp(head, c->pend[c->pend_head].name) == 0);
+    }
+    return push || is_message_word(head);
+}
+
+/* A RESP2 connection is in subscribed mode while a confirmation says it
+ * holds subscriptions; only then are arrays checked for messages. */
+static void track_subscribed(pdb_conn *c) {
+    const cl_builder_shim *s = &c->shim;
+    if ((s->root_type == PDB_REPLY_ARRAY || s->root_type == PDB_REPLY_PUSH) &&
+        is_sub_word(s->root_head) && s->root_count >= 0)
+        c->resp2_subscribed = s->root_count > 0;
 }
 
 /* A reply for the oldest pending command: statistics, breaker, error. */
 static int finish_reply(pdb_conn *c, void *obj, void **out) {
     cl_pending p = pend_pop(c);
     int rc = c->shim.root_type == PDB_REPLY_ERROR ? PDB_ERR_SERVER : PDB_OK;
+    if (rc == PDB_OK && p.extra_replies != 0 && !(p.extra_replies < 0 && c->shim.root_count == 0)) {
+        c->absorb = p.extra_replies;
+        snprintf(c->absorb_word, sizeof c->absorb_word, "%s", c->shim.root_head);
+    }
     uint64_t now = cl_now_us();
     cl_stats_reply(c, p.name, now > p.sent_us ? now - p.sent_us : 0, rc);
     c->st.replies++;
@@ -625,7 +675,7 @@ int pdb_get_reply_obj(pdb_conn *c, void **out) {
         return PDB_ERR_CLOSED;
     }
     uint64_t deadline = deadline_after(c->command_timeout_ms);
-    int rc = cl_net_flush(c, deadline);
+    int rc = cl_net_flush(c, c->reader, deadline);
     if (rc != PDB_OK) return fail_connection(c, rc);
     for (;;) {
         void *obj = NULL;
@@ -635,18 +685,25 @@ int pdb_get_reply_obj(pdb_conn *c, void **out) {
         }
         if (!obj) {
             rc = cl_net_read(c, c->reader, deadline);
+            if (rc == PDB_ERR_TIMEOUT && c->pend_len == 0) {
+                /* Waiting for a message that did not come: nothing is out
+                 * of step, so the connection stays. */
+                c->st.timeouts++;
+                return rc;
+            }
             if (rc != PDB_OK) return fail_connection(c, rc);
             continue;
         }
-        int is_push = c->shim.root_type == PDB_REPLY_PUSH;
+        int oob = out_of_band(c);
+        track_subscribed(c);
         if (c->pend_len == 0) {
             /* Unsolicited: a push, or a RESP2 pub/sub message. */
-            if (is_push) c->st.pushes++;
+            if (oob || c->shim.root_type == PDB_REPLY_PUSH) c->st.pushes++;
             cl_clear_error(c);
             *out = obj;
             return PDB_OK;
         }
-        if (is_push && !push_answers_pending(c)) {
+        if (oob) {
             deliver_push(c, obj);
             continue;
         }
@@ -704,8 +761,7 @@ pdb_reply *pdb_command(pdb_conn *c, const char *fmt, ...) {
     return r;
 }
 
-pdb_reply *pdb_command_argv(pdb_conn *c, int argc, const char *const *argv,
-                            const size_t *argvlen) {
+pdb_reply *pdb_command_argv(pdb_conn *c, int argc, const char *const *argv, const size_t *argvlen) {
     if (!sync_ready(c)) return NULL;
     if (pdb_append_command_argv(c, argc, argv, argvlen) != PDB_OK) return NULL;
     return await_one(c);

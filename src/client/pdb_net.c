@@ -143,7 +143,34 @@ void cl_net_close(pdb_conn *c) {
     c->fd = -1;
 }
 
-int cl_net_flush(pdb_conn *c, uint64_t deadline) {
+/* One non-blocking read into reader: 1 bytes came, 0 none yet, or an error
+ * (recorded). */
+static int read_once(pdb_conn *c, resp_reader *reader) {
+    char buf[READ_CHUNK];
+    for (;;) {
+        ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+        if (n > 0) {
+            if (resp_reader_feed(reader, buf, (size_t)n) != RESP_OK) {
+                cl_set_error(c, PDB_ERR_PROTOCOL, "%s", resp_reader_error(reader));
+                return PDB_ERR_PROTOCOL;
+            }
+            return 1;
+        }
+        if (n == 0) {
+            cl_set_error(c, PDB_ERR_CLOSED, "the server closed the connection");
+            return PDB_ERR_CLOSED;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        cl_set_error(c, PDB_ERR_IO, "read: %s", strerror(errno));
+        return PDB_ERR_IO;
+    }
+}
+
+/* While the socket takes no more, replies that are ready are read into
+ * reader: a server that stops reading until its replies are taken cannot
+ * deadlock a big pipeline. */
+int cl_net_flush(pdb_conn *c, resp_reader *reader, uint64_t deadline) {
     while (c->opos < c->obuf.len) {
         ssize_t n = send(c->fd, c->obuf.data + c->opos, c->obuf.len - c->opos, MSG_NOSIGNAL);
         if (n > 0) {
@@ -152,8 +179,12 @@ int cl_net_flush(pdb_conn *c, uint64_t deadline) {
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int rc = wait_fd(c->fd, POLLOUT, deadline);
-            if (rc > 0) continue;
+            int rc = wait_fd(c->fd, POLLOUT | POLLIN, deadline);
+            if (rc > 0) {
+                int got = read_once(c, reader);
+                if (got < 0) return got;
+                continue;
+            }
             if (rc == 0) {
                 cl_set_error(c, PDB_ERR_TIMEOUT, "timed out writing to the server");
                 return PDB_ERR_TIMEOUT;
@@ -168,25 +199,10 @@ int cl_net_flush(pdb_conn *c, uint64_t deadline) {
 }
 
 int cl_net_read(pdb_conn *c, resp_reader *reader, uint64_t deadline) {
-    char buf[READ_CHUNK];
     for (;;) {
-        ssize_t n = recv(c->fd, buf, sizeof buf, 0);
-        if (n > 0) {
-            if (resp_reader_feed(reader, buf, (size_t)n) != RESP_OK) {
-                cl_set_error(c, PDB_ERR_PROTOCOL, "%s", resp_reader_error(reader));
-                return PDB_ERR_PROTOCOL;
-            }
-            return PDB_OK;
-        }
-        if (n == 0) {
-            cl_set_error(c, PDB_ERR_CLOSED, "the server closed the connection");
-            return PDB_ERR_CLOSED;
-        }
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            cl_set_error(c, PDB_ERR_IO, "read: %s", strerror(errno));
-            return PDB_ERR_IO;
-        }
+        int got = read_once(c, reader);
+        if (got > 0) return PDB_OK;
+        if (got < 0) return got;
         int rc = wait_fd(c->fd, POLLIN, deadline);
         if (rc == 0) {
             cl_set_error(c, PDB_ERR_TIMEOUT, "timed out waiting for the reply");

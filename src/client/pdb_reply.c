@@ -9,9 +9,10 @@
  *
  * Every reader the library makes goes through a shim builder
  * (cl_builder_shim): it forwards to the caller's builder and notes the type of
- * each top-level value, the text of a top-level error and the first string of
- * a push, which is all the connection needs to route replies without knowing
- * the objects a custom builder makes.
+ * each top-level value, the text of a top-level error, and the first string
+ * and third integer of a push or array (pub/sub replies), which is all the
+ * connection needs to route replies without knowing the objects a custom
+ * builder makes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -253,12 +254,14 @@ static void note(cl_builder_shim *s, const resp_task *t, const char *str, size_t
         s->root_type = (int)t->type;
         s->root_err[0] = '\0';
         s->root_head[0] = '\0';
+        s->root_count = -1;
         if (t->type == RESP_T_ERROR) {
             size_t n = len < sizeof(s->root_err) - 1 ? len : sizeof(s->root_err) - 1;
             memcpy(s->root_err, str, n);
             s->root_err[n] = '\0';
         }
-    } else if (t->parent && !t->parent->parent && t->parent->type == RESP_T_PUSH && t->idx == 0 &&
+    } else if (t->parent && !t->parent->parent &&
+               (t->parent->type == RESP_T_PUSH || t->parent->type == RESP_T_ARRAY) && t->idx == 0 &&
                str) {
         size_t n = len < sizeof(s->root_head) - 1 ? len : sizeof(s->root_head) - 1;
         memcpy(s->root_head, str, n);
@@ -284,6 +287,9 @@ static void *shim_integer(const resp_task *t, long long v) {
     cl_builder_shim *s;
     pdb_task pt = to_task(t, &s);
     note(s, t, NULL, 0);
+    if (t->parent && !t->parent->parent && t->idx == 2 &&
+        (t->parent->type == RESP_T_PUSH || t->parent->type == RESP_T_ARRAY))
+        s->root_count = v;
     return s->user.create_integer(&pt, v);
 }
 

@@ -3,8 +3,9 @@
  *
  * Breaker states: CLOSED counts consecutive failures; at the threshold it
  * goes OPEN until a cool-down passes, refusing every command; then it is
- * HALF_OPEN and lets exactly one command through: its success closes the
- * breaker, its failure opens it again. Only failures of the connection count
+ * HALF_OPEN and lets exactly one command through (others are refused until
+ * its outcome is known): its success closes the breaker, its failure opens it
+ * again. Only failures of the connection count
  * (I/O, timeout, closed, protocol, failed connects), never the server's error
  * replies, which prove the server is alive.
  *
@@ -53,7 +54,11 @@ int cl_breaker_admit(pdb_conn *c) {
     int s;
     refresh(c, &s);
     c->breaker = s;
-    if (s == PDB_BREAKER_OPEN) {
+    if (s == PDB_BREAKER_HALF_OPEN && !c->trial_pending) {
+        c->trial_pending = 1;
+        return PDB_OK;
+    }
+    if (s != PDB_BREAKER_CLOSED) {
         c->st.breaker_rejections++;
         cl_set_error(c, PDB_ERR_CIRCUIT_OPEN, "circuit breaker open after %d failures",
                      c->failures);
@@ -74,8 +79,8 @@ static void open_breaker(pdb_conn *c) {
 }
 
 void cl_breaker_result(pdb_conn *c, int err) {
-    if (c->opt.breaker_threshold <= 0 || err == PDB_ERR_CIRCUIT_OPEN || err == PDB_ERR_ARG)
-        return;
+    if (c->opt.breaker_threshold <= 0 || err == PDB_ERR_CIRCUIT_OPEN || err == PDB_ERR_ARG) return;
+    c->trial_pending = 0;
     if (!counts_as_failure(err)) {
         c->failures = 0;
         c->breaker = PDB_BREAKER_CLOSED;

@@ -151,8 +151,7 @@ static int parse_tcp(const char *rest, pdb_options *o, out_buf *b, char *err, si
     }
     if (portstr && !parse_num(portstr, (size_t)(end - portstr), 1, 65535, &o->port))
         return fail(err, errlen, PDB_ERR_ARG, "bad port in URL");
-    if (*end == '/' && end[1] != '\0' &&
-        !parse_num(end + 1, strlen(end + 1), 0, 1 << 30, &o->db))
+    if (*end == '/' && end[1] != '\0' && !parse_num(end + 1, strlen(end + 1), 0, 1 << 30, &o->db))
         return fail(err, errlen, PDB_ERR_ARG, "bad database number in URL");
     o->unix_path = NULL;
     return PDB_OK;

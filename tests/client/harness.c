@@ -107,9 +107,22 @@ static pid_t spawn(server *s) {
     char *argv[48];
     int n = 0;
     argv[n++] = (char *)tg->bin;
-    const char *fixed[] = {"--port", port, "--bind", "127.0.0.1", "--dir", s->dir, "--save", "",
-                           "--appendonly", "no", "--unixsocket", s->sock, "--unixsocketperm",
-                           "700", "--enable-debug-command", "yes"};
+    const char *fixed[] = {"--port",
+                           port,
+                           "--bind",
+                           "127.0.0.1",
+                           "--dir",
+                           s->dir,
+                           "--save",
+                           "",
+                           "--appendonly",
+                           "no",
+                           "--unixsocket",
+                           s->sock,
+                           "--unixsocketperm",
+                           "700",
+                           "--enable-debug-command",
+                           "yes"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         argv[n++] = (char *)fixed[i];
     for (int i = 0; i < s->nextra; i++)

@@ -37,48 +37,48 @@ void test_register(test_case *t);
 void test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define TEST(name, on)                                                                       \
-    static void name(void);                                                                  \
-    static test_case tc_##name = {#name, name, on, NULL};                                    \
-    __attribute__((constructor)) static void tc_reg_##name(void) {                           \
-        test_register(&tc_##name);                                                           \
-    }                                                                                        \
+#define TEST(name, on)                                                                             \
+    static void name(void);                                                                        \
+    static test_case tc_##name = {#name, name, on, NULL};                                          \
+    __attribute__((constructor)) static void tc_reg_##name(void) {                                 \
+        test_register(&tc_##name);                                                                 \
+    }                                                                                              \
     static void name(void)
 
-#define CHECK(cond)                                                                          \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                               \
-            return;                                                                          \
-        }                                                                                    \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                                     \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_INT(a, b)                                                                      \
-    do {                                                                                     \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                  \
-        if (a_ != b_) {                                                                      \
-            test_fail(__FILE__, __LINE__, "%s == %lld, expected %lld", #a, a_, b_);          \
-            return;                                                                          \
-        }                                                                                    \
+#define CHECK_INT(a, b)                                                                            \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_) {                                                                            \
+            test_fail(__FILE__, __LINE__, "%s == %lld, expected %lld", #a, a_, b_);                \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_STR(s, want)                                                                   \
-    do {                                                                                     \
-        const char *s_ = (s);                                                                \
-        if (!s_ || strcmp(s_, (want)) != 0) {                                                \
-            test_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #s,              \
-                      s_ ? s_ : "(null)", (want));                                           \
-            return;                                                                          \
-        }                                                                                    \
+#define CHECK_STR(s, want)                                                                         \
+    do {                                                                                           \
+        const char *s_ = (s);                                                                      \
+        if (!s_ || strcmp(s_, (want)) != 0) {                                                      \
+            test_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #s, s_ ? s_ : "(null)", \
+                      (want));                                                                     \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* A reply of a type with this text; frees nothing. */
-#define CHECK_REPLY(r, type, text)                                                           \
-    do {                                                                                     \
-        const pdb_reply *r_ = (r);                                                           \
-        CHECK(r_ != NULL);                                                                   \
-        CHECK_INT(pdb_reply_type(r_), type);                                                 \
-        CHECK_STR(pdb_reply_str(r_), text);                                                  \
+#define CHECK_REPLY(r, type, text)                                                                 \
+    do {                                                                                           \
+        const pdb_reply *r_ = (r);                                                                 \
+        CHECK(r_ != NULL);                                                                         \
+        CHECK_INT(pdb_reply_type(r_), type);                                                       \
+        CHECK_STR(pdb_reply_str(r_), text);                                                        \
     } while (0)
 
 /* A server process. */

@@ -150,7 +150,8 @@ TEST(parser_every_type, ON_NONE) {
     CHECK_INT(pdb_reply_type(d), PDB_REPLY_DOUBLE);
     CHECK(pdb_reply_double(d) == -1250.0);
     CHECK_STR(pdb_reply_str(d), "-1.25e3");
-    CHECK_REPLY(pdb_reply_map_get(r, "big", 3), PDB_REPLY_BIGNUM, "-123456789012345678901234567890");
+    CHECK_REPLY(pdb_reply_map_get(r, "big", 3), PDB_REPLY_BIGNUM,
+                "-123456789012345678901234567890");
     const pdb_reply *t = pdb_reply_map_get(r, "txt", 3);
     CHECK_REPLY(t, PDB_REPLY_VERBATIM, "hello");
     CHECK_STR(pdb_reply_verbatim_format(t), "txt");
@@ -384,8 +385,8 @@ TEST(hello_fallback_without_hello, ON_REDIS) {
 
 /* A server refusing protocol 3 (NOPROTO): RESP2 as well. */
 TEST(hello_fallback_noproto, ON_NONE) {
-    static const char *const script[] = {"-NOPROTO unsupported protocol version\r\n",
-                                         "+OK\r\n", "+PONG\r\n"};
+    static const char *const script[] = {"-NOPROTO unsupported protocol version\r\n", "+OK\r\n",
+                                         "+PONG\r\n"};
     fake_server *f = fake_start(script, 3);
     pdb_options o;
     pdb_options_init(&o);
@@ -488,7 +489,7 @@ static void on_push(pdb_conn *c, pdb_reply *push, void *priv) {
     pushes_seen++;
     snprintf(last_push_kind, sizeof last_push_kind, "%s",
              pdb_reply_str(pdb_reply_element(push, 0)) ? pdb_reply_str(pdb_reply_element(push, 0))
-                                                        : "");
+                                                       : "");
     pdb_reply_free(push);
 }
 
@@ -907,6 +908,144 @@ TEST(keepalive_and_disconnect, ON_BOTH) {
     CHECK_INT(pdb_protocol(c), 0);
     pdb_reply *r = pdb_command(c, "PING");
     CHECK_REPLY(r, PDB_REPLY_STATUS, "PONG");
+    pdb_reply_free(r);
+    pdb_free(c);
+    server_free(s);
+}
+
+/* ---- pub/sub reply matching ---- */
+
+/* Takes the next value and checks it is a pub/sub array or push whose first
+ * element is kind and second is channel. */
+static int next_is(pdb_conn *c, const char *kind, const char *channel) {
+    pdb_reply *r = NULL;
+    int ok = pdb_get_reply(c, &r) == PDB_OK &&
+             (pdb_reply_type(r) == PDB_REPLY_PUSH || pdb_reply_type(r) == PDB_REPLY_ARRAY) &&
+             pdb_reply_str(pdb_reply_element(r, 0)) &&
+             strcmp(pdb_reply_str(pdb_reply_element(r, 0)), kind) == 0 &&
+             pdb_reply_str(pdb_reply_element(r, 1)) &&
+             strcmp(pdb_reply_str(pdb_reply_element(r, 1)), channel) == 0;
+    if (!ok)
+        fprintf(stderr, "expected %s %s, got type %d rc %s\n", kind, channel, pdb_reply_type(r),
+                pdb_errstr(c));
+    pdb_reply_free(r);
+    return ok;
+}
+
+static void multi_channel(int protocol) {
+    server *s = server_start(NULL);
+    CHECK(s && s->pid > 0);
+    pdb_options o = server_options(s);
+    o.protocol = protocol;
+    pdb_conn *c = pdb_connect(&o), *p = pdb_connect(&o);
+    CHECK_INT(pdb_protocol(c), protocol);
+    /* One command, three confirmations: the first is the reply, the others
+     * must not be taken as replies to the commands that follow. */
+    pdb_reply *r = pdb_command(c, "SUBSCRIBE a b c");
+    CHECK(r != NULL);
+    CHECK_STR(pdb_reply_str(pdb_reply_element(r, 1)), "a");
+    pdb_reply_free(r);
+    r = pdb_command(c, "PING");
+    CHECK(r != NULL);
+    if (protocol == 3) {
+        CHECK_REPLY(r, PDB_REPLY_STATUS, "PONG");
+    } else {
+        CHECK_INT(pdb_reply_type(r), PDB_REPLY_ARRAY);
+        CHECK_STR(pdb_reply_str(pdb_reply_element(r, 0)), "pong");
+    }
+    pdb_reply_free(r);
+    pdb_reply_free(pdb_command(p, "PUBLISH b hello"));
+    CHECK(next_is(c, "subscribe", "b"));
+    CHECK(next_is(c, "subscribe", "c"));
+    CHECK(next_is(c, "message", "b"));
+
+    /* Waiting for a message that does not come times out without closing. */
+    pdb_set_timeout(c, 100);
+    CHECK_INT(pdb_get_reply(c, &r), PDB_ERR_TIMEOUT);
+    CHECK(r == NULL);
+    CHECK(pdb_is_connected(c));
+    pdb_set_timeout(c, 5000);
+    pdb_reply_free(pdb_command(p, "PUBLISH c again"));
+    CHECK(next_is(c, "message", "c"));
+
+    /* An unsubscribe from everything: one confirmation per channel. */
+    r = pdb_command(c, "UNSUBSCRIBE");
+    CHECK(r != NULL);
+    CHECK_STR(pdb_reply_str(pdb_reply_element(r, 0)), "unsubscribe");
+    pdb_reply_free(r);
+    r = pdb_command(c, "SET %s %s", "after", "sub");
+    CHECK_REPLY(r, PDB_REPLY_STATUS, "OK");
+    pdb_reply_free(r);
+    r = pdb_command(c, "GET after");
+    CHECK_REPLY(r, PDB_REPLY_STRING, "sub");
+    pdb_reply_free(r);
+    pdb_free(c);
+    pdb_free(p);
+    server_free(s);
+}
+
+TEST(pubsub_multi_channel_resp3, ON_BOTH) {
+    multi_channel(3);
+}
+
+TEST(pubsub_multi_channel_resp2, ON_BOTH) {
+    multi_channel(2);
+}
+
+/* Big commands and big replies at once: replies are read while writing. */
+TEST(pipeline_large_both_ways, ON_BOTH) {
+    server *s = server_start(NULL);
+    CHECK(s && s->pid > 0);
+    pdb_options o = server_options(s);
+    pdb_conn *c = pdb_connect(&o);
+    enum { N = 64, LEN = 512 * 1024 };
+    char *blob = malloc(LEN);
+    for (int i = 0; i < LEN; i++)
+        blob[i] = (char)('a' + i % 26);
+    for (int i = 0; i < N; i++) {
+        blob[0] = (char)('A' + i % 26);
+        pdb_append_command(c, "ECHO %b", blob, (size_t)LEN);
+    }
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+        pdb_reply *r;
+        if (pdb_get_reply(c, &r) != PDB_OK || pdb_reply_len(r) != LEN ||
+            pdb_reply_str(r)[0] != (char)('A' + i % 26) ||
+            memcmp(pdb_reply_str(r) + 1, blob + 1, LEN - 1))
+            bad++;
+        pdb_reply_free(r);
+    }
+    free(blob);
+    CHECK_INT(bad, 0);
+    pdb_free(c);
+    server_free(s);
+}
+
+TEST(breaker_half_open_one_trial, ON_BOTH) {
+    server *s = server_start(NULL);
+    CHECK(s && s->pid > 0);
+    pdb_options o = server_options(s);
+    o.breaker_threshold = 1;
+    o.breaker_cooldown_ms = 200;
+    o.reconnect_attempts = 1;
+    pdb_conn *c = pdb_connect(&o);
+    server_stop(s);
+    CHECK(pdb_command(c, "PING") == NULL);
+    CHECK_INT(pdb_breaker_state_now(c), PDB_BREAKER_OPEN);
+    CHECK_INT(server_restart(s), 0);
+    sleep_ms(250);
+    CHECK_INT(pdb_append_command(c, "PING"), PDB_OK);
+    /* The trial's outcome is not known yet: a second command is refused. */
+    CHECK_INT(pdb_append_command(c, "PING"), PDB_ERR_CIRCUIT_OPEN);
+    pdb_reply *r;
+    CHECK_INT(pdb_get_reply(c, &r), PDB_OK);
+    pdb_reply_free(r);
+    CHECK_INT(pdb_breaker_state_now(c), PDB_BREAKER_CLOSED);
+    CHECK_INT(pdb_append_command(c, "PING"), PDB_OK);
+    CHECK_INT(pdb_append_command(c, "PING"), PDB_OK);
+    CHECK_INT(pdb_get_reply(c, &r), PDB_OK);
+    pdb_reply_free(r);
+    CHECK_INT(pdb_get_reply(c, &r), PDB_OK);
     pdb_reply_free(r);
     pdb_free(c);
     server_free(s);
