@@ -71,8 +71,11 @@ $(BUILD)/libpairdb.o: $(CLIENT_PIC)
 $(BUILD)/libpairdb.a: $(BUILD)/libpairdb.o
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/libpairdb.so: $(BUILD)/libpairdb.o
+$(BUILD)/libpairdb.so.0: $(BUILD)/libpairdb.o
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libpairdb.so.0 -o $@ $^
+
+$(BUILD)/libpairdb.so: $(BUILD)/libpairdb.so.0
+	ln -sf libpairdb.so.0 $@
 
 $(BUILD)/pairdb.pc: pairdb.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(PDB_VERSION)|g' $< > $@

@@ -5,8 +5,11 @@
  * ON_BOTH run once per server; ON_REDIS use what only redis-server offers
  * (DEBUG PROTOCOL, rename-command).
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "harness.h"
 
@@ -902,7 +905,12 @@ TEST(keepalive_and_disconnect, ON_BOTH) {
     o.keepalive_s = 30;
     pdb_conn *c = pdb_connect(&o);
     CHECK_INT(pdb_err(c), PDB_OK);
-    CHECK(pdb_fd(c) >= 0);
+    int fd = pdb_fd(c), v = 0;
+    socklen_t len = sizeof v;
+    CHECK(fd >= 0);
+    CHECK(getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, &len) == 0 && v == 1);
+    CHECK(getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &len) == 0 && v == 30);
+    CHECK(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len) == 0 && v == 1);
     pdb_disconnect(c);
     CHECK(!pdb_is_connected(c));
     CHECK_INT(pdb_protocol(c), 0);
