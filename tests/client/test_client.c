@@ -1058,3 +1058,41 @@ TEST(breaker_half_open_one_trial, ON_BOTH) {
     pdb_free(c);
     server_free(s);
 }
+
+/* An attribute ahead of a top-level reply, and a push ahead of it, through a
+ * connection: the reply keeps its attribute and the push does not take the
+ * reply's place. */
+TEST(attribute_and_push_on_connection, ON_NONE) {
+    static const char *const script[] = {
+        "%1\r\n+proto\r\n:3\r\n",
+        ">2\r\n+invalidate\r\n*1\r\n+k\r\n|1\r\n+ttl\r\n:9\r\n(12345678901234567890\r\n",
+        "|1\r\n+why\r\n+x\r\n-ERR with attribute\r\n"};
+    fake_server *f = fake_start(script, 3);
+    pdb_options o;
+    pdb_options_init(&o);
+    o.port = fake_port(f);
+    o.command_timeout_ms = 2000;
+    pdb_conn *c = pdb_connect(&o);
+    pdb_reply *r = pdb_command(c, "BIG");
+    int err1 = pdb_err(c);
+    pdb_reply *push = NULL;
+    int push_rc = pdb_get_reply(c, &push);
+    pdb_reply *e = pdb_command(c, "FAIL");
+    int err2 = pdb_err(c);
+    char msg[64], cmd[16];
+    snprintf(msg, sizeof msg, "%s", pdb_errstr(c));
+    snprintf(cmd, sizeof cmd, "%s", pdb_err_command(c));
+    pdb_free(c);
+    fake_stop(f);
+    CHECK_INT(err1, PDB_OK);
+    CHECK_REPLY(r, PDB_REPLY_BIGNUM, "12345678901234567890");
+    CHECK_INT(pdb_reply_integer(pdb_reply_map_get(pdb_reply_attribute(r), "ttl", 3)), 9);
+    pdb_reply_free(r);
+    CHECK_INT(push_rc, PDB_OK);
+    CHECK_INT(pdb_reply_type(push), PDB_REPLY_PUSH);
+    pdb_reply_free(push);
+    CHECK(e == NULL);
+    CHECK_INT(err2, PDB_ERR_SERVER);
+    CHECK_STR(msg, "ERR with attribute");
+    CHECK_STR(cmd, "FAIL");
+}
