@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "admin/metrics.h"
 #include "persist/propagate.h"
 #include "persist/recovery.h"
 #include "persist/wal.h"
@@ -17,6 +18,7 @@
 #include "server/config.h"
 #include "server/evict.h"
 #include "server/handler.h"
+#include "server/latency.h"
 #include "server/multi.h"
 #include "server/pubsub.h"
 #include "server/reply.h"
@@ -114,7 +116,9 @@ int exec_call(client *c, command *cmd) {
     }
     cmd->calls++;
     cmd->usec += took;
+    metrics_record_command(cmd, took);
     if (c->error_replied) cmd->failed_calls++;
+    latency_after_call(c, cmd, took);
     /* Monitors see the command after it ran, with the database it left
      * selected, as in Redis. */
     if (!(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feed_monitors(c, cmd);
