@@ -240,9 +240,11 @@ static void zero_cells(gh_bits cells[GH_CELLS], int a, int b, int c) {
 void gh_search_cells(double lon, double lat, const double bounds[4], double radius_m,
                      int cover_bounds, gh_bits cells[GH_CELLS]) {
     int step = gh_estimate_step(radius_m, lat);
-    /* A polygon's centroid may lie beyond the indexable latitudes. */
-    lon = clamp(lon, GH_LON_MIN, GH_LON_MAX);
+    /* A polygon's centroid may lie beyond the indexable latitudes, or on
+     * the antimeridian at +180, whose cell index overflows (Redis keeps
+     * that for its own centres): -180 is the same meridian. */
     lat = clamp(lat, GH_LAT_MIN, GH_LAT_MAX);
+    if (cover_bounds && lon >= GH_LON_MAX) lon = GH_LON_MIN;
     gh_area area;
     cells_at(lon, lat, step, cells, &area);
     /* Near a cell edge the estimate can leave part of the shape outside
