@@ -15,5 +15,7 @@ void set_register(void);      /* types/set.c */
 void zset_register(void);     /* types/zset.c */
 void sort_register(void);     /* types/sort.c: SORT, SORT_RO */
 void geo_register(void);      /* types/geo.c: geo sets (sorted sets) */
+void bitmap_register(void);   /* types/bitmap.c */
+void hll_register(void);      /* types/hll.c: HyperLogLog */
 
 #endif
