@@ -215,7 +215,12 @@ static void render_clients(resp_buf *b) {
     sample_ll(b, "pairdb_connections_received_total", "counter", "Client connections accepted.",
               stats.total_connections_received);
     sample_ll(b, "pairdb_rejected_connections_total", "counter",
-              "Client connections refused (maxclients).", stats.rejected_connections);
+              "Client connections refused (maxclients, protected mode, maxconn-rate-per-ip).",
+              stats.rejected_connections);
+    sample_ll(b, "pairdb_ratelimit_rejected_commands_total", "counter",
+              "Commands refused by max-commands-per-second.", stats.ratelimit_rejected_commands);
+    sample_ll(b, "pairdb_auth_failures_throttled_total", "counter",
+              "AUTH attempts refused during a failed-AUTH delay.", stats.auth_failures_throttled);
     sample_ll(b, "pairdb_net_input_bytes_total", "counter", "Bytes read from clients.",
               stats.net_input_bytes);
     sample_ll(b, "pairdb_net_output_bytes_total", "counter", "Bytes written to clients.",

@@ -33,6 +33,7 @@
 #include "server/exec.h"
 #include "server/log.h"
 #include "server/net.h"
+#include "server/protect.h"
 #include "server/pubsub.h"
 #include "server/tracking.h"
 #include "server/reply.h"
@@ -119,6 +120,7 @@ client *client_create(int fd, int is_unix) {
         stats.rejected_connections++;
         return NULL;
     }
+    if (!protect_admit(fd, is_unix)) return NULL;
     client *c = mem_calloc(sizeof *c);
     c->fd = fd;
     c->id = next_client_id++;

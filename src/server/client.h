@@ -90,6 +90,8 @@ typedef struct client {
     size_t qbuf_peak;
     resp_request_parser parser;
     long long pause_since_ms;
+    double cmd_tokens;              /* max-commands-per-second bucket (ratelimit.c) */
+    long long cmd_refill_ms;
 
     /* output */
     reply_block *reply_head, *reply_tail;

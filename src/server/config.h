@@ -69,6 +69,10 @@ typedef struct server_config {
     long long client_query_buffer_limit;
     long long proto_max_args;
     obuf_limit obuf[3];           /* OBUF_NORMAL, OBUF_REPLICA, OBUF_PUBSUB */
+    /* rate limits (ratelimit.c), 0 = off */
+    long long maxconn_rate_per_ip, maxconn_burst_per_ip;
+    long long max_commands_per_second, max_commands_burst;
+    long long auth_failures_before_delay, auth_failure_delay_ms, auth_failure_max_delay_ms;
     /* memory */
     long long maxmemory;
     int maxmemory_policy;

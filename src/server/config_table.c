@@ -213,6 +213,15 @@ static const cfg_def table[] = {
     INT("proto-max-args", NULL, 0, 1, IMAX, "1048576", FLD(proto_max_args), NULL),
     SPEC("client-output-buffer-limit", NULL, CF_MULTI,
          "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60", &sp_obuf),
+    /* rate limits beyond Redis (ratelimit.c); 0 turns each off */
+    INT("maxconn-rate-per-ip", NULL, 0, 0, IMAX, "0", FLD(maxconn_rate_per_ip), NULL),
+    INT("maxconn-burst-per-ip", NULL, 0, 0, IMAX, "0", FLD(maxconn_burst_per_ip), NULL),
+    INT("max-commands-per-second", NULL, 0, 0, IMAX, "0", FLD(max_commands_per_second), NULL),
+    INT("max-commands-burst", NULL, 0, 0, IMAX, "0", FLD(max_commands_burst), NULL),
+    INT("auth-failures-before-delay", NULL, 0, 0, IMAX, "0", FLD(auth_failures_before_delay), NULL),
+    INT("auth-failure-delay-ms", NULL, 0, 1, 86400000, "1000", FLD(auth_failure_delay_ms), NULL),
+    INT("auth-failure-max-delay-ms", NULL, 0, 1, 86400000, "60000", FLD(auth_failure_max_delay_ms),
+        NULL),
     /* memory */
     MEM("maxmemory", NULL, 0, 0, LMAX, "0", FLD(maxmemory)),
     ENUM("maxmemory-policy", NULL, 0, enum_policy, "noeviction", FLD(maxmemory_policy)),

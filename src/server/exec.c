@@ -20,6 +20,7 @@
 #include "server/latency.h"
 #include "server/multi.h"
 #include "server/pubsub.h"
+#include "server/ratelimit.h"
 #include "server/reply.h"
 #include "server/stats.h"
 #include "server/tracking.h"
@@ -102,7 +103,9 @@ int exec_call(client *c, command *cmd) {
     long long start = clock_mono_us();
     long long effects = propagate_call_begin();
     tracking_command_begin(c);
+    long long auth_mark = ratelimit_auth_mark(cmd);
     cmd->proc(c);
+    ratelimit_auth_done(c, cmd, auth_mark);
     tracking_command_end(c, cmd);
     propagate_call_end(c, cmd, effects);
     long long took = clock_mono_us() - start;
@@ -138,6 +141,13 @@ int exec_command(client *c) {
     }
     c->cmd = cmd;
     if (cmd) c->lastcmd = cmd;
+    const char *limited = ratelimit_refuse(c, cmd);
+    if (limited) {
+        if (cmd) cmd->rejected_calls++;
+        multi_flag_error(c);
+        reply_error(c, limited);
+        goto done;
+    }
     if (!cmd) {
         multi_flag_error(c);
         reject_unknown(c);

@@ -163,6 +163,8 @@ static void section_stats(resp_buf *b) {
     resp_buf_appendf(b, "instantaneous_input_repl_kbps:0.00\r\n"
                         "instantaneous_output_repl_kbps:0.00\r\n");
     resp_buf_appendf(b, "rejected_connections:%lld\r\n", stats.rejected_connections);
+    resp_buf_appendf(b, "ratelimit_rejected_commands:%lld\r\nauth_failures_throttled:%lld\r\n",
+                     stats.ratelimit_rejected_commands, stats.auth_failures_throttled);
     resp_buf_appendf(b, "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n");
     resp_buf_appendf(b, "expired_keys:%lld\r\nexpired_stale_perc:0.00\r\n", stats.expired_keys);
     resp_buf_appendf(b, "expired_time_cap_reached_count:%lld\r\n",

@@ -39,6 +39,7 @@ void stats_count_error(const char *msg) {
     size_t len = strcspn(msg, " ");
     if (len >= sizeof error_codes[0].code) len = sizeof error_codes[0].code - 1;
     stats.total_error_replies++;
+    if (strncmp(msg, "WRONGPASS", 9) == 0) stats.wrongpass_replies++;
     for (int i = 0; i < error_code_count; i++) {
         if (strlen(error_codes[i].code) == len && memcmp(error_codes[i].code, msg, len) == 0) {
             error_codes[i].count++;

@@ -25,6 +25,9 @@ typedef struct server_stats {
     long long client_qbuf_limit_disconnections;
     long long client_outbuf_limit_disconnections;
     long long total_error_replies;
+    long long wrongpass_replies;       /* failed AUTH / HELLO AUTH (ratelimit.c) */
+    long long ratelimit_rejected_commands;
+    long long auth_failures_throttled;
     long long unexpected_error_replies;
     long long dirty;                   /* writes since start (rdb_changes_since_last_save) */
     long long io_reads_processed;

@@ -1,0 +1,42 @@
+/*
+ * protect.c - protected mode and connection-rate admission (see protect.h).
+ */
+#include "server/protect.h"
+
+#include <unistd.h>
+
+#include "server/config.h"
+#include "server/net.h"
+#include "server/ratelimit.h"
+#include "server/stats.h"
+
+/* The default user has no password: it is what makes an open server
+ * dangerous to expose. */
+static int default_user_nopass(void) {
+    return cfg->requirepass == NULL;
+}
+
+static void refuse(int fd, const char *msg, size_t len) {
+    /* Best effort: the socket is new, its send buffer empty. */
+    if (write(fd, msg, len) < 0) {
+    }
+    close(fd);
+    stats.rejected_connections++;
+}
+
+int protect_admit(int fd, int is_unix) {
+    if (is_unix) return 1;
+    if (cfg->protected_mode && default_user_nopass() && !net_peer_is_loopback(fd)) {
+        static const char denied[] = PROTECT_DENIED_MSG;
+        refuse(fd, denied, sizeof denied - 1);
+        return 0;
+    }
+    char addr[64];
+    if (cfg->maxconn_rate_per_ip > 0 && net_format_peer(fd, addr, sizeof addr) == 0 &&
+        ratelimit_connection_refused(addr)) {
+        static const char limited[] = RATELIMIT_CONN_ERR;
+        refuse(fd, limited, sizeof limited - 1);
+        return 0;
+    }
+    return 1;
+}
