@@ -51,11 +51,12 @@ static void addr_key(const char *addr, char *key) {
     key[len] = '\0';
 }
 
-/* An entry holding state worth keeping: a failure count or a partly used
- * bucket. Idle ones are replaced first so an address flood evicts them
- * before the addresses that are being throttled. */
-static int entry_busy(const rl_entry *e, long long now) {
-    if (e->auth_failures > 0 || e->auth_blocked_until_ms > now) return 1;
+/* How much an entry's state is worth keeping: a failed-AUTH record (2)
+ * over a connection bucket in use (1) over an idle entry (0). A flood of
+ * new addresses, each connecting once, then cannot push out an address
+ * that is serving an AUTH delay. */
+static int entry_worth(const rl_entry *e, long long now) {
+    if (e->auth_failures > 0 || e->auth_blocked_until_ms > now) return 2;
     return e->conn_refill_ms != 0 && now - e->conn_refill_ms < 1000;
 }
 
@@ -78,7 +79,7 @@ static rl_entry *entry_for(const char *addr, long long now) {
         victim = &set[0];
         for (int i = 1; i < RL_WAYS; i++) {
             rl_entry *e = &set[i];
-            int eb = entry_busy(e, now), vb = entry_busy(victim, now);
+            int eb = entry_worth(e, now), vb = entry_worth(victim, now);
             if (eb < vb || (eb == vb && e->last_used_ms < victim->last_used_ms)) victim = e;
         }
     }
