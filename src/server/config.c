@@ -41,6 +41,7 @@
 #include "server/command.h"
 #include "server/latency.h"
 #include "server/log.h"
+#include "server/net.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "server/stats.h"
@@ -583,6 +584,10 @@ static int parse_value(int i, const char *value, struct cval **v, const char **e
 /* Sets n settings at once, all or nothing, with Redis 7's checks in its
  * order. Names and values are C strings. On failure writes the full error
  * reply text to err and returns -1. */
+/* Whether the CONFIG SET being applied came from a local connection; the
+ * server's own calls are not local, so they never change protected settings. */
+static int set_from_local;
+
 static int set_many(int n, char **names, char **values, char *err, size_t errlen) {
     int *idx = mem_alloc(sizeof(int) * (size_t)n);
     struct cval **vals = mem_calloc(sizeof(struct cval *) * (size_t)n);
@@ -605,7 +610,7 @@ static int set_many(int n, char **names, char **values, char *err, size_t errlen
             continue;
         }
         if (why) continue;
-        why = config__set_refusal(idx[k]);
+        why = config__set_refusal(idx[k], set_from_local);
         for (int j = 0; j < k && !why; j++)
             if (idx[j] == idx[k]) why = "duplicate parameter";
         if (why) bad = names[k];
@@ -923,6 +928,7 @@ static void config_set_cmd(client *c) {
         values[k] = arg_cstr(&c->argv[3 + 2 * k]);
         if (bad < 0 && (!names[k] || !values[k])) bad = k;
     }
+    set_from_local = (c->flags & CLIENT_UNIX) || net_peer_is_loopback(c->fd);
     if (bad >= 0) {
         /* A NUL byte cannot be part of any name or value we accept. */
         const resp_arg *na = &c->argv[2 + 2 * bad];
@@ -940,6 +946,7 @@ static void config_set_cmd(client *c) {
     } else {
         reply_ok(c);
     }
+    set_from_local = 0;
     for (int k = 0; k < n; k++) {
         mem_free(names[k]);
         mem_free(values[k]);

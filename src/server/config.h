@@ -104,6 +104,7 @@ typedef struct server_config {
     char *notify_keyspace_events_str;
     int notify_keyspace_events;   /* NOTIFY_* bits */
     int enable_debug_command;     /* 0 no, 1 yes, 2 local */
+    int enable_protected_configs; /* 0 no, 1 yes, 2 local: CONFIG SET of dir and the like */
 } server_config;
 
 extern const server_config *cfg;

@@ -16,7 +16,9 @@ int config__count(void);
 int config__find(const char *name);
 const char *config__name(int i);
 const char *config__alias(int i);
-const char *config__set_refusal(int i);
+/* Why CONFIG SET may not change setting i; local: the request came over
+ * loopback or a unix socket (enable-protected-configs local). */
+const char *config__set_refusal(int i, int local);
 int config__is_multi(int i);
 int config__is_sensitive(int i); /* its value must never be shown or logged */
 int config__parse(int i, int argc, char **argv, struct cval **out, const char **err);

@@ -311,7 +311,7 @@ static const cfg_def table[] = {
     BOOL("disable-thp", NULL, IMM | NOE, "yes", RT),
     BOOL("dynamic-hz", NULL, NOE, "yes", RT),
     ENUM("enable-module-command", NULL, IMM | NOE, enum_protected, "no", RT),
-    ENUM("enable-protected-configs", NULL, IMM | NOE, enum_protected, "no", RT),
+    ENUM("enable-protected-configs", NULL, IMM, enum_protected, "no", FLD(enable_protected_configs)),
     STR("ignore-warnings", NULL, NOE, "", RT),
     INT("io-threads", NULL, IMM | NOE, 1, 128, "1", RT, NULL),
     BOOL("io-threads-do-reads", NULL, IMM | NOE, "no", RT),
@@ -1403,9 +1403,10 @@ const char *config__alias(int i) {
     return table[i].alias;
 }
 
-const char *config__set_refusal(int i) {
+const char *config__set_refusal(int i, int local) {
     if (table[i].flags & CF_IMMUTABLE) return "can't set immutable config";
-    if (table[i].flags & CF_PROTECTED) return "can't set protected config";
+    int allowed = config.enable_protected_configs == 1 || (config.enable_protected_configs == 2 && local);
+    if ((table[i].flags & CF_PROTECTED) && !allowed) return "can't set protected config";
     return NULL;
 }
 
