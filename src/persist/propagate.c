@@ -3,7 +3,10 @@
  */
 #include "persist/propagate.h"
 
+#include <string.h>
+#include <strings.h>
 
+#include "ds/mem.h"
 #include "persist/wal.h"
 #include "server/client.h"
 #include "server/command.h"
@@ -41,10 +44,27 @@ long long propagate_call_begin(void) {
     return token;
 }
 
+/* Logs the command under its own name: a name given by rename-command
+ * lives only in the config, and the log must replay under any config. */
+static void append_own_name(client *c, const command *cmd) {
+    const command *top = cmd->parent ? cmd->parent : cmd;
+    size_t len = strlen(top->name);
+    if (c->argv[0].len == len && strncasecmp(c->argv[0].ptr, top->name, len) == 0) {
+        wal_append(c->dbid, c->argc, c->argv);
+        return;
+    }
+    resp_arg *argv = mem_alloc(sizeof(resp_arg) * (size_t)c->argc);
+    memcpy(argv, c->argv, sizeof(resp_arg) * (size_t)c->argc);
+    argv[0].ptr = top->name;
+    argv[0].len = len;
+    wal_append(c->dbid, c->argc, argv);
+    mem_free(argv);
+}
+
 void propagate_call_end(client *c, const command *cmd, long long token) {
     long long dirty_before = token >> 1;
     if (!call_explicit && (cmd->flags & CMD_WRITE) && stats.dirty != dirty_before &&
         wal_is_open())
-        wal_append(c->dbid, c->argc, c->argv);
+        append_own_name(c, cmd);
     call_explicit = (int)(token & 1);
 }

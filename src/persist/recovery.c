@@ -126,7 +126,7 @@ static void replay_frame(const wal_frame *f) {
         pos += used;
         if (p->argc == 0) continue;
         int unknown_sub = 0;
-        command *cmd = command_lookup_argv(p->argc, p->argv, &unknown_sub);
+        command *cmd = command_lookup_argv_canonical(p->argc, p->argv, &unknown_sub);
         if (!cmd || unknown_sub) {
             char err[256];
             snprintf(err, sizeof err, "%s: frame LSN %llu holds an unknown command '%.*s'", f->file,

@@ -13,22 +13,27 @@
 #include "ds/dict.h"
 #include "ds/glob.h"
 #include "ds/mem.h"
+#include "server/config.h"
 #include "server/handler.h"
 #include "server/log.h"
 
 typedef struct command_node {
     dict_node node;
     command *cmd;
+    char *alias; /* the name rename-command gave it; NULL: cmd->name */
 } command_node;
 
 static const char *command_node_key(const dict_node *n, size_t *len) {
     const command_node *cn = (const command_node *)n;
-    *len = strlen(cn->cmd->name);
-    return cn->cmd->name;
+    const char *name = cn->alias ? cn->alias : cn->cmd->name;
+    *len = strlen(name);
+    return name;
 }
 
 static const dict_ops command_dict_ops = {.key = command_node_key, .nocase = 1};
-static dict commands;
+/* commands: the names clients use (rename-command applied); canonical:
+ * every command under its own name, for replaying the log. */
+static dict commands, canonical;
 static int commands_ready;
 
 static const char *const flag_names[CMD_FLAG_COUNT] = {
@@ -70,6 +75,7 @@ static void finish_command(command *cmd, command *parent) {
 void command_register(command *cmds) {
     if (!commands_ready) {
         dict_init(&commands, &command_dict_ops);
+        dict_init(&canonical, &command_dict_ops);
         commands_ready = 1;
     }
     for (command *cmd = cmds; cmd->name; cmd++) {
@@ -79,10 +85,12 @@ void command_register(command *cmds) {
             abort();
         }
         finish_command(cmd, NULL);
-        command_node *n = mem_alloc(sizeof *n);
-        n->node.next = NULL;
+        command_node *n = mem_calloc(sizeof *n);
         n->cmd = cmd;
         dict_insert(&commands, &n->node, dict_hash_nocase(cmd->name, len));
+        command_node *orig = mem_calloc(sizeof *orig);
+        orig->cmd = cmd;
+        dict_insert(&canonical, &orig->node, dict_hash_nocase(cmd->name, len));
     }
 }
 
@@ -98,14 +106,82 @@ static command *find_sub(command *parent, const char *name, size_t len) {
     return NULL;
 }
 
-command *command_lookup_argv(int argc, const resp_arg *argv, int *unknown_sub) {
+static command *lookup_in(dict *d, int argc, const resp_arg *argv, int *unknown_sub) {
     *unknown_sub = 0;
-    command *cmd = command_lookup(argv[0].ptr, argv[0].len);
+    if (!commands_ready) return NULL;
+    command_node *n = (command_node *)dict_find(d, argv[0].ptr, argv[0].len,
+                                                dict_hash_nocase(argv[0].ptr, argv[0].len));
+    command *cmd = n ? n->cmd : NULL;
     if (!cmd || !cmd->subcommands || argc < 2) return cmd;
     command *sub = find_sub(cmd, argv[1].ptr, argv[1].len);
     if (sub) return sub;
     *unknown_sub = 1;
     return cmd;
+}
+
+command *command_lookup_argv(int argc, const resp_arg *argv, int *unknown_sub) {
+    return lookup_in(&commands, argc, argv, unknown_sub);
+}
+
+command *command_lookup_argv_canonical(int argc, const resp_arg *argv, int *unknown_sub) {
+    return lookup_in(&canonical, argc, argv, unknown_sub);
+}
+
+/* ---- rename-command ----------------------------------------------------------------- */
+
+/* Config-file renames are recorded while the file is read (before the
+ * table exists) and applied, in file order, once it is built. */
+#define MAX_RENAMES 1024
+static struct pending_rename {
+    char *from, *to;
+} renames[MAX_RENAMES];
+static int rename_count;
+
+int command_queue_rename(const char *from, const char *to) {
+    if (rename_count == MAX_RENAMES) return -1;
+    renames[rename_count].from = mem_strdup(from);
+    renames[rename_count].to = mem_strdup(to);
+    rename_count++;
+    return 0;
+}
+
+static const char *apply_rename(const char *from, const char *to) {
+    size_t flen = strlen(from), tlen = strlen(to);
+    command_node *n =
+        (command_node *)dict_remove(&commands, from, flen, dict_hash_nocase(from, flen));
+    if (!n) return "No such command in rename-command";
+    if (tlen && dict_find(&commands, to, tlen, dict_hash_nocase(to, tlen))) {
+        dict_insert(&commands, &n->node, dict_hash_nocase(from, flen));
+        return "Target command name already exists";
+    }
+    mem_free(n->alias);
+    if (!tlen) {
+        /* Renamed to "": gone from clients; the log replays it by its own name. */
+        mem_free(n);
+        return NULL;
+    }
+    n->alias = mem_strdup(to);
+    n->node.next = NULL;
+    dict_insert(&commands, &n->node, dict_hash_nocase(to, tlen));
+    return NULL;
+}
+
+int command_apply_renames(void) {
+    int rc = 0;
+    for (int i = 0; i < rename_count; i++) {
+        const char *why = rc == 0 ? apply_rename(renames[i].from, renames[i].to) : NULL;
+        if (why) {
+            fprintf(stderr,
+                    "\n*** FATAL CONFIG FILE ERROR ***\n>>> 'rename-command \"%s\" \"%s\"'\n%s\n",
+                    renames[i].from, renames[i].to, why);
+            log_msg(LOG_WARNING, "rename-command %s %s: %s", renames[i].from, renames[i].to, why);
+            rc = -1;
+        }
+        mem_free(renames[i].from);
+        mem_free(renames[i].to);
+    }
+    rename_count = 0;
+    return rc;
 }
 
 int command_keys(const command *cmd, int argc, const resp_arg *argv, int *keys, int max) {
@@ -148,6 +224,13 @@ static void free_names(command *cmd) {
         for (command *s = cmd->subcommands; s->name; s++) free_names(s);
 }
 
+static void free_alias_node(dict_node *n, void *arg) {
+    (void)arg;
+    mem_free(((command_node *)n)->alias);
+    mem_free(n);
+}
+
+/* The canonical index holds every command, renamed away or not. */
 static void free_node(dict_node *n, void *arg) {
     (void)arg;
     free_names(((command_node *)n)->cmd);
@@ -156,7 +239,8 @@ static void free_node(dict_node *n, void *arg) {
 
 void command_free_all(void) {
     if (!commands_ready) return;
-    dict_clear(&commands, free_node, NULL);
+    dict_clear(&commands, free_alias_node, NULL);
+    dict_clear(&canonical, free_node, NULL);
     commands_ready = 0;
 }
 

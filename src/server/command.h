@@ -108,6 +108,14 @@ command *command_lookup(const char *name, size_t len);
 /* The command argv names: top-level or subcommand. On a container command
  * with an unknown subcommand returns the container itself with *unknown_sub set. */
 command *command_lookup_argv(int argc, const resp_arg *argv, int *unknown_sub);
+/* The same by the commands' own names, whatever rename-command did: the
+ * log holds own names so it replays under any renaming. */
+command *command_lookup_argv_canonical(int argc, const resp_arg *argv, int *unknown_sub);
+/* rename-command FROM TO (TO "" removes FROM): recorded while the config is
+ * read (-1 when too many), applied in order by command_apply_renames() once
+ * the table is built; that returns -1 after printing why one failed. */
+int command_queue_rename(const char *from, const char *to);
+int command_apply_renames(void);
 /* Key argument indexes for argv (COMMAND GETKEYS, later ACL and cluster). */
 int command_keys(const command *cmd, int argc, const resp_arg *argv, int *keys, int max);
 /* Iterates over all top-level commands (stats, COMMAND LIST). */

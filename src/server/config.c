@@ -330,7 +330,13 @@ static int apply_directive(int argc, char **argv, int depth, const char **reason
         }
         return do_include(argv[1], depth, err, errlen) == 0 ? 0 : -2;
     }
-    if (!strcmp(argv[0], "rename-command") || !strcmp(argv[0], "user") ||
+    if (!strcmp(argv[0], "rename-command") && argc == 3) {
+        /* Sandboxed loads (tests, fuzzing) only check the syntax. */
+        if (config__sandboxed() || command_queue_rename(argv[1], argv[2]) == 0) return 0;
+        *reason = "Too many rename-command directives";
+        return -1;
+    }
+    if (!strcmp(argv[0], "user") ||
         !strcmp(argv[0], "loadmodule") || !strcmp(argv[0], "sentinel")) {
         /* These change behaviour in Redis; silently ignoring them would not be safe. */
         snprintf(rbuf, rlen, "'%s' is not supported by PairDB", argv[0]);

@@ -282,6 +282,7 @@ int main(int argc, char **argv) {
     }
     db_init_all(cfg->databases);
     command_register_builtins();
+    if (command_apply_renames() < 0) return 1;
     if (open_listeners() < 0) return 1;
     admin_start_from_config(main_loop);
     write_pidfile();

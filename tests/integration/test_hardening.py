@@ -224,3 +224,81 @@ def test_protected_configs(start_server, tmp_path):
         assert c2.cmd("CONFIG", "SET", "dir", str(tmp_path)) == b"+OK\r\n"
         assert c2.cmd("CONFIG", "GET", "dir") == encode_command("dir", str(tmp_path))
         c2.close()
+
+
+RENAMES = 'rename-command CONFIG myconfig\nrename-command FLUSHALL ""\nrename-command GET g2\n'
+
+
+def renamed_server(start_server, tmp_path, extra=""):
+    conf = tmp_path / "renames.conf"
+    conf.write_text(RENAMES + extra)
+    return start_server(str(conf))
+
+
+def test_rename_command(start_server, server, tmp_path):
+    s = renamed_server(start_server, tmp_path)
+    c = s.raw()
+    assert c.cmd("CONFIG", "GET", "maxmemory") == \
+        b"-ERR unknown command 'CONFIG', with args beginning with: 'GET' 'maxmemory' \r\n"
+    assert c.cmd("myconfig", "GET", "maxmemory") == b"*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
+    assert c.cmd("FLUSHALL") == b"-ERR unknown command 'FLUSHALL', with args beginning with: \r\n"
+    assert c.cmd("SET", "k", "v") == b"+OK\r\n"
+    assert c.cmd("GET", "k") == b"-ERR unknown command 'GET', with args beginning with: 'k' \r\n"
+    assert c.cmd("G2", "k") == b"$1\r\nv\r\n"
+    # Errors and COMMAND keep the command's own name, as in Redis.
+    assert c.cmd("g2") == b"-ERR wrong number of arguments for 'get' command\r\n"
+    assert c.cmd("myconfig", "get") == b"-ERR wrong number of arguments for 'config|get' command\r\n"
+    assert c.cmd("myconfig", "foo") == b"-ERR unknown subcommand 'foo'. Try MYCONFIG HELP.\r\n"
+    assert c.cmd("COMMAND", "INFO", "g2").startswith(b"*1\r\n*10\r\n$3\r\nget\r\n:2\r\n")
+    assert c.cmd("COMMAND", "INFO", "get") == b"*1\r\n$-1\r\n"
+    assert c.cmd("COMMAND", "GETKEYS", "g2", "x") == b"*1\r\n$1\r\nx\r\n"
+    listed = c.cmd("COMMAND", "LIST")
+    assert b"\r\n$3\r\nget\r\n" in listed and b"\r\n$6\r\nconfig\r\n" in listed
+    assert b"flushall" not in listed and b"g2" not in listed and b"myconfig" not in listed
+    full = server.raw()
+    total = int(full.cmd("COMMAND", "COUNT")[1:-2])
+    full.close()
+    assert c.cmd("COMMAND", "COUNT") == b":%d\r\n" % (total - 1)
+
+
+@pytest.mark.parametrize("line,why", [
+    ("rename-command NOSUCH x", "No such command in rename-command"),
+    ("rename-command SET g2", "Target command name already exists"),
+    ("rename-command GET x", "No such command in rename-command"),  # already renamed to g2
+])
+def test_rename_command_errors(tmp_path, line, why):
+    from conftest import SERVER_BIN, free_port
+    conf = tmp_path / "bad.conf"
+    conf.write_text(RENAMES + line + "\n")
+    import subprocess
+    p = subprocess.run([SERVER_BIN, str(conf), "--port", str(free_port()), "--bind", "127.0.0.1",
+                        "--save", "", "--dir", str(tmp_path)], capture_output=True, timeout=20,
+                       cwd=str(tmp_path))
+    assert p.returncode == 1
+    out = (p.stdout + p.stderr).decode()
+    assert "FATAL CONFIG FILE ERROR" in out and why in out
+
+
+@pairdb_only
+def test_renamed_writes_replay_under_any_config(start_server, tmp_path):
+    conf = tmp_path / "renames.conf"
+    conf.write_text('rename-command SET s2\nrename-command HSET ""\n')
+    s = start_server(str(conf), "--appendonly", "yes")
+    c = s.raw()
+    assert c.cmd("s2", "k", "v") == b"+OK\r\n"
+    assert c.cmd("EVAL", "return redis.call('s2', 'k2', 'w')", "0") == b"+OK\r\n"
+    c.close()
+    # The log holds SET, so it replays with the renaming gone...
+    s.extra = ["--appendonly", "yes"]
+    s.restart()
+    c = s.raw()
+    assert c.cmd("MGET", "k", "k2") == b"*2\r\n$1\r\nv\r\n$1\r\nw\r\n"
+    c.close()
+    # ...and with SET itself renamed away.
+    conf.write_text('rename-command SET ""\n')
+    s.extra = [str(conf), "--appendonly", "yes"]
+    s.restart()
+    c = s.raw()
+    assert c.cmd("MGET", "k", "k2") == b"*2\r\n$1\r\nv\r\n$1\r\nw\r\n"
+    assert c.cmd("SET", "a", "b") == b"-ERR unknown command 'SET', with args beginning with: 'a' 'b' \r\n"
+    c.close()

@@ -349,8 +349,11 @@ TEST(config_parse_errors) {
     CHECK_INT(parse("notify-keyspace-events KZ"), -1);
     CHECK(strstr(err, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.\n"));
     CHECK_INT(parse("include /etc/passwd"), -1);
-    CHECK_INT(parse("rename-command FLUSHALL \"\""), -1);
-    CHECK(strstr(err, "'rename-command' is not supported by PairDB\n"));
+    CHECK_INT(parse("rename-command FLUSHALL \"\""), 0);
+    CHECK_INT(parse("rename-command FLUSHALL"), -1);
+    CHECK(strstr(err, "Bad directive or wrong number of arguments\n"));
+    CHECK_INT(parse("loadmodule /x.so"), -1);
+    CHECK(strstr(err, "'loadmodule' is not supported by PairDB\n"));
     CHECK_INT(parse("databases 65"), -1);
     CHECK_INT(parse("maxmemory-samples 0"), -1);
     CHECK(strstr(err, "argument must be between 1 and 2147483647 inclusive\n"));
