@@ -53,7 +53,10 @@ typedef struct server_config {
     char *logfile;
     int loglevel;
     char *dir;
-    char *requirepass;            /* NULL = no password */
+    char *requirepass;            /* NULL = no password; the default user's password */
+    char *aclfile;                /* NULL = users come from the config file */
+    long long acllog_max_len;
+    int acl_pubsub_default;       /* 1: new users get allchannels */
     char *config_file;            /* absolute path, NULL if none */
     /* limits */
     long long proto_max_bulk_len;

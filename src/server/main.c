@@ -23,6 +23,7 @@
 #include "persist/persist.h"
 #include "persist/recovery.h"
 #include "persist/wal.h"
+#include "server/acl.h"
 #include "server/blocking.h"
 #include "server/client.h"
 #include "server/clock.h"
@@ -274,6 +275,7 @@ int main(int argc, char **argv) {
     }
     db_init_all(cfg->databases);
     command_register_builtins();
+    if (acl_startup() < 0) return 1;
     if (open_listeners() < 0) return 1;
     write_pidfile();
     wal_set_progress_callback(on_wal_progress);
@@ -304,6 +306,7 @@ int main(int argc, char **argv) {
     if (cfg->pidfile && cfg->pidfile[0]) unlink(cfg->pidfile);
     db_free_all();
     evict_free_pool();
+    acl_free_all();
     command_free_all();
     loop_free(main_loop);
     server_set_loop(NULL);
