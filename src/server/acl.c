@@ -1327,7 +1327,7 @@ static void free_config_users(void) {
     nconfig_users = 0;
 }
 
-acl_user *acl_user_from_words(int argc, const resp_arg *argv, char **err) {
+acl_user *acl_user_from_words(int argc, const resp_arg *argv, int reset_default, char **err) {
     *err = NULL;
     if (argc < 1) {
         *err = mem_strdup("ERR Syntax error");
@@ -1337,9 +1337,8 @@ acl_user *acl_user_from_words(int argc, const resp_arg *argv, char **err) {
         *err = mem_strdup("ERR Usernames can't contain spaces or null characters");
         return NULL;
     }
-    /* A default user defined in a file starts from "reset". */
     acl_user *base = NULL;
-    if (argv[0].len == 7 && !memcmp(argv[0].ptr, "default", 7)) {
+    if (reset_default && argv[0].len == 7 && !memcmp(argv[0].ptr, "default", 7)) {
         base = user_new("default", 7);
         user_reset(base);
     }
@@ -1357,7 +1356,7 @@ static int load_config_users(void) {
             args[j].len = strlen(config_users[i][j]);
         }
         char *err;
-        acl_user *u = acl_user_from_words(argc, args, &err);
+        acl_user *u = acl_user_from_words(argc, args, 1, &err);
         mem_free(args);
         if (!u) {
             fprintf(stderr, "Error in user declaration '%s': %s\n", config_users[i][0],

@@ -79,8 +79,9 @@ acl_user *acl_user_build(const char *name, size_t nlen, acl_user *base, int argc
 void acl_user_install(acl_user *built);
 void acl_user_free(acl_user *u);
 /* Builds one user from "name rule rule..." (config and ACL file lines);
- * NULL and *err (caller frees) on error. */
-acl_user *acl_user_from_words(int argc, const resp_arg *argv, char **err);
+ * NULL and *err (caller frees) on error. Config files reset the default
+ * user before its rules; ACL files define it from scratch like any user. */
+acl_user *acl_user_from_words(int argc, const resp_arg *argv, int reset_default, char **err);
 /* Deletes a user and closes its clients; 0 if no such user. */
 int acl_user_delete(const char *name, size_t len);
 /* Replaces every user with those of the list (ACL LOAD); default is kept as

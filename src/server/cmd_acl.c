@@ -276,7 +276,7 @@ static void load_line(char *line, int linenum, const char *path, acl_user ***lis
                     path, linenum);
     } else {
         char *err = NULL;
-        acl_user *u = acl_user_from_words(argc - 1, words + 1, &err);
+        acl_user *u = acl_user_from_words(argc - 1, words + 1, 0, &err);
         if (!u && err && !strncmp(err, "ERR Unmatched parenthesis", 25)) {
             err_appendf(errs, elen, "%s:%d: Unmatched parenthesis in selector definition.", path,
                         linenum);

@@ -58,7 +58,8 @@ static void finish_command(command *cmd, command *parent) {
         cmd->fullname = mem_strdup(cmd->name);
     }
     if (cmd->flags & CMD_WRITE) cmd->acl |= ACL_WRITE;
-    if (cmd->flags & CMD_READONLY) cmd->acl |= ACL_READ;
+    /* Scripts that only read are not @read, as in Redis. */
+    if ((cmd->flags & CMD_READONLY) && !(cmd->acl & ACL_SCRIPTING)) cmd->acl |= ACL_READ;
     if (cmd->flags & CMD_ADMIN) cmd->acl |= ACL_ADMIN | ACL_DANGEROUS;
     if (cmd->flags & CMD_PUBSUB) cmd->acl |= ACL_PUBSUB;
     if (cmd->flags & CMD_FAST) cmd->acl |= ACL_FAST;
