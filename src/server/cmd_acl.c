@@ -539,8 +539,18 @@ static void acl_dryrun_command(client *c) {
         reply_ok(c);
         return;
     }
-    char text[320];
-    acl_denial_text(text, sizeof text, res, cmd, 1);
+    /* DRYRUN names the denied key or channel. */
+    char text[400];
+    int n = pos > 0 && pos < argc ? (int)(argv[pos].len > 128 ? 128 : argv[pos].len) : 0;
+    const char *what = n ? argv[pos].ptr : "";
+    if (res == ACL_DENIED_KEY)
+        snprintf(text, sizeof text, "This user has no permissions to access the '%.*s' key", n,
+                 what);
+    else if (res == ACL_DENIED_CHANNEL)
+        snprintf(text, sizeof text, "This user has no permissions to access the '%.*s' channel", n,
+                 what);
+    else
+        acl_denial_text(text, sizeof text, res, cmd, 1);
     reply_bulk_cstr(c, text);
 }
 
