@@ -122,7 +122,7 @@ if [ -n "${SAN_BUILD:-}" ]; then
         tests/integration/test_dump.py tests/integration/test_limits.py \
         tests/integration/test_list.py tests/integration/test_hash.py \
         tests/integration/test_set.py tests/integration/test_zset.py \
-        tests/integration/test_sort.py tests/integration/test_check.py \
+        tests/integration/test_sort.py tests/integration/test_check.py tests/integration/test_acl.py \
         tests/integration/test_effects.py tests/integration/test_snapshot.py \
         tests/integration/test_wal_runtime.py tests/integration/test_pubsub.py \
         tests/integration/test_notifications.py tests/integration/test_multi.py \
