@@ -22,6 +22,7 @@
 #include "server/client.h"
 #include "server/command.h"
 #include "server/handler.h"
+#include "server/pubsub.h"
 #include "server/reply.h"
 
 extern const char *const acl_category_names[ACL_CATEGORY_COUNT];
@@ -105,6 +106,9 @@ struct acl_user {
     int nsels;
     int unrestricted;    /* one selector with every command, key and channel */
 };
+
+static int channel_allowed(const acl_selector *s, const resp_arg *ch, int is_pattern);
+static acl_user *client_user(const client *c);
 
 static acl_user **users;
 static int nusers;
@@ -743,12 +747,37 @@ static void swap_into(acl_user *target, acl_user *built) {
     acl_user_free(built);
 }
 
+static int user_channel_allowed(const acl_user *u, const char *name, size_t len, int is_pattern) {
+    resp_arg ch = {name, len};
+    for (int i = 0; i < u->nsels; i++)
+        if ((u->sels[i]->flags & SEL_ALLCHANNELS) || channel_allowed(u->sels[i], &ch, is_pattern))
+            return 1;
+    return 0;
+}
+
+static int subscription_denied(const char *name, size_t len, int is_pattern, void *arg) {
+    return !user_channel_allowed(arg, name, len, is_pattern);
+}
+
+/* A user's subscribers that lost the right to one of their channels are
+ * disconnected, as Redis does when channel rules change. */
+static void close_if_subscription_denied(client *c, void *arg) {
+    acl_user *u = arg;
+    if (client_user(c) != u || !c->pubsub || (c->flags & CLIENT_CLOSE_ASAP)) return;
+    if (!pubsub_client_any_subscription(c, subscription_denied, u)) return;
+    if (c->flags & CLIENT_IN_CALL)
+        c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    else
+        client_close_async(c);
+}
+
 void acl_user_install(acl_user *built) {
     int found;
     int i = user_index(built->name, built->nlen, &found);
     if (found) {
         swap_into(users[i], built);
         update_unrestricted(users[i]);
+        if (!users[i]->unrestricted) client_foreach(close_if_subscription_denied, users[i]);
         return;
     }
     users = mem_realloc(users, sizeof(acl_user *) * (size_t)(nusers + 1));

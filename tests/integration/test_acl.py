@@ -568,3 +568,18 @@ def test_pipelined_denials_keep_order(server, acl):
     assert c.read_reply() == b"$-1\r\n"
     c.close()
     assert [log_fields(e)[b"object"] for e in acl.cmdp("ACL", "LOG")] == [b"set", b"z"]
+
+
+def test_subscribers_losing_channel_rights_are_disconnected(server, acl):
+    acl.cmd("ACL", "SETUSER", "u", "on", ">pw", "+@all", "~*", "&*")
+    keep = login(server, "u")
+    assert keep.cmd("SUBSCRIBE", "bar") == b"*3\r\n$9\r\nsubscribe\r\n$3\r\nbar\r\n:1\r\n"
+    lose = login(server, "u")
+    assert lose.cmd("PSUBSCRIBE", "fo*") == b"*3\r\n$10\r\npsubscribe\r\n$3\r\nfo*\r\n:1\r\n"
+    idle = login(server, "u")
+    assert acl.cmd("ACL", "SETUSER", "u", "resetchannels", "&bar", "&f*") == b"+OK\r\n"
+    assert lose.closed_by_peer()
+    assert keep.cmd("PING") == b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"
+    assert idle.cmd("PING") == b"+PONG\r\n"
+    keep.close()
+    idle.close()
