@@ -21,6 +21,7 @@
 #include "ds/mem.h"
 #include "server/client.h"
 #include "server/command.h"
+#include "server/config.h"
 #include "server/handler.h"
 #include "server/pubsub.h"
 #include "server/reply.h"
@@ -1288,8 +1289,6 @@ const char *acl_client_username(const client *c) {
  * start-up and configuration
  * ------------------------------------------------------------------- */
 
-static char *requirepass_pending; /* requirepass read before the default user exists */
-static int requirepass_set;
 static char ***config_users;      /* "user" lines of the config file */
 static int *config_user_argc;
 static int nconfig_users;
@@ -1317,7 +1316,7 @@ static void default_initial_rules(void) {
     default_apply("~*");
     default_apply("&*");
     default_apply("+@all");
-    if (requirepass_set) apply_requirepass(requirepass_pending);
+    if (cfg->requirepass) apply_requirepass(cfg->requirepass);
     update_unrestricted(default_user);
 }
 
@@ -1329,10 +1328,8 @@ static void ensure_default(void) {
     acl_user_install(default_user);
 }
 
+/* Before the default user exists, it reads cfg->requirepass when created. */
 void acl_set_requirepass(const char *pass) {
-    mem_free(requirepass_pending);
-    requirepass_pending = pass ? mem_strdup(pass) : NULL;
-    requirepass_set = 1;
     if (default_user) apply_requirepass(pass);
 }
 
@@ -1436,8 +1433,6 @@ void acl_free_all(void) {
     default_user = NULL;
     mem_free(by_id);
     by_id = NULL;
-    mem_free(requirepass_pending);
-    requirepass_pending = NULL;
     free_config_users();
     acl_log_free();
 }

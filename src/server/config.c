@@ -317,7 +317,7 @@ static int apply_directive(int argc, char **argv, int depth, const char **reason
         acl_config_user(argc - 1, argv + 1);
         return 0;
     }
-    if (!strcmp(argv[0], "rename-command") || !strcmp(argv[0], "user") ||
+    if (!strcmp(argv[0], "rename-command") ||
         !strcmp(argv[0], "loadmodule") || !strcmp(argv[0], "sentinel")) {
         /* These change behaviour in Redis; silently ignoring them would not be safe. */
         snprintf(rbuf, rlen, "'%s' is not supported by PairDB", argv[0]);
