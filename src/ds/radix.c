@@ -30,6 +30,7 @@ struct radix {
     rnode *root;
     size_t size;
     size_t bytes;
+    size_t nodes;
 };
 
 #define KID_BYTES (1 + sizeof(rnode *))
@@ -41,6 +42,10 @@ radix *radix_new(void) {
 
 size_t radix_size(const radix *t) {
     return t->size;
+}
+
+size_t radix_nodes(const radix *t) {
+    return t->nodes;
 }
 
 size_t radix_mem(const radix *t) {
@@ -57,12 +62,14 @@ static rnode *node_new(radix *t, const unsigned char *prefix, size_t plen) {
     n->kids = NULL;
     if (plen) memcpy(n->prefix, prefix, plen);
     t->bytes += sizeof *n + plen;
+    t->nodes++;
     return n;
 }
 
 /* Frees the node and its child arrays (not the children). */
 static void node_free(radix *t, rnode *n) {
     t->bytes -= sizeof *n + n->plen + n->nkids * KID_BYTES;
+    t->nodes--;
     mem_free(n->edges);
     mem_free(n->kids);
     mem_free(n);
@@ -139,6 +146,7 @@ static rnode *split(radix *t, rnode *n, size_t c) {
     kid_insert(t, top, 0, n->prefix[c], rest);
     /* The child arrays moved to rest: free only n's own block. */
     t->bytes -= sizeof *n + n->plen;
+    t->nodes--;
     mem_free(n);
     return top;
 }
@@ -227,6 +235,7 @@ static rnode *compact(radix *t, rnode *n) {
     t->bytes += sizeof *m + plen;
     t->bytes -= sizeof *kid + kid->plen;
     mem_free(kid);
+    /* m replaces kid: the node count is unchanged until n goes. */
     node_free(t, n);
     return m;
 }

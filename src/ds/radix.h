@@ -37,6 +37,8 @@ void radix_free(radix *t, void (*free_value)(void *));
 size_t radix_size(const radix *t);
 /* Bytes the tree's nodes take (not the values). */
 size_t radix_mem(const radix *t);
+/* Nodes of the tree (XINFO STREAM's radix-tree-nodes). */
+size_t radix_nodes(const radix *t);
 
 /* Inserts or replaces. Returns 1 when the key is new, 0 when it replaced a
  * value (the old one in *old when old is not NULL), -1 if the key is too

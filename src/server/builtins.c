@@ -26,6 +26,7 @@ void command_register_builtins(void) {
     set_register();
     zset_register();
     sort_register();
+    stream_register();
     persist_register();
     multi_register();
     pubsub_register();
