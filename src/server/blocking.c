@@ -331,8 +331,12 @@ static void serve_key(bkey *k) {
         for (bwait *w = k->head; w; w = w->next) still |= w->c == c;
         if (!still || (c->flags & CLIENT_CLOSE_ASAP)) continue;
         kv *e = db_lookup(d, k->name + 4, k->len - 4, LOOKUP_NOTOUCH | LOOKUP_NOSTATS);
-        if (!e) break;                       /* emptied by earlier waiters */
-        if (e->type != (unsigned)types[i]) continue; /* 7.0: other types do not wake */
+        /* Stream readers also hear that the stream went (7.0: XREADGROUP
+         * fails then, XREAD waits on); other waiters only a value of their
+         * type. */
+        int stream_wait = types[i] == TYPE_STREAM;
+        if (!e && !stream_wait) break;       /* emptied by earlier waiters */
+        if (e && e->type != (unsigned)types[i] && !stream_wait) continue;
         retry_client(c);
     }
     mem_free(who);

@@ -571,9 +571,16 @@ static int resolve_read_ids(client *c, const xread_args *a, stream_id *ids, stre
     for (int k = 0; k < a->nstreams; k++) {
         const resp_arg *key = &c->argv[a->streams_arg + k];
         const resp_arg *ida = &c->argv[a->streams_arg + a->nstreams + k];
-        int wt;
-        kv *e = lookup_read_type(c, key, TYPE_STREAM, &wt);
-        if (wt) return -1;
+        kv *e = lookup_read(c, key);
+        if (e && e->type != TYPE_STREAM) {
+            /* A retry finds the stream replaced: XREAD waits on, as if
+             * it were absent; XREADGROUP fails below. */
+            if (!(c->flags & CLIENT_BLOCKED)) {
+                reply_error_wrongtype(c);
+                return -1;
+            }
+            e = NULL;
+        }
         if (a->group) {
             groups[k] = e ? stream_group_find(stream_of(e), a->group->ptr, a->group->len) : NULL;
             if (!groups[k]) {
@@ -615,21 +622,18 @@ static int resolve_read_ids(client *c, const xread_args *a, stream_id *ids, stre
     return 0;
 }
 
-/* 1 when stream k can be served now; *after is then the ID to read after. */
-static int can_serve(stream *s, stream_cg *g, stream_id *after, int *history) {
+/* 1 when stream k can be served now; *after is then the ID to read after.
+ * A first run serves when a live entry is newer; a retry of a blocked read
+ * when the stream's last ID moved past (Redis 7.0 then replies even if the
+ * new entries were deleted since, with an empty list). */
+static int can_serve(stream *s, stream_cg *g, stream_id *after, int *history, int retry) {
     *history = 0;
-    if (g) {
-        if (after->ms != UINT64_MAX || after->seq != UINT64_MAX) {
-            *history = 1;
-            return 1;
-        }
-        if (!s->length) return 0;
-        stream_id top;
-        stream_last_valid_id(s, &top);
-        if (stream_id_cmp(&top, &g->last_id) <= 0) return 0;
-        *after = g->last_id;
+    if (g && (after->ms != UINT64_MAX || after->seq != UINT64_MAX)) {
+        *history = 1;
         return 1;
     }
+    if (g) *after = g->last_id;
+    if (retry) return stream_id_cmp(&s->last_id, after) > 0;
     if (!s->length) return 0;
     stream_id top;
     stream_last_valid_id(s, &top);
@@ -655,11 +659,11 @@ static void xread_generic(client *c, int group_cmd) {
     for (int k = 0; k < a.nstreams; k++) {
         const resp_arg *key = &c->argv[a.streams_arg + k];
         kv *e = lookup_read(c, key);
-        if (!e) continue;
+        if (!e || e->type != TYPE_STREAM) continue;
         stream *s = stream_of(e);
         stream_id after = ids[k];
         int history;
-        if (!can_serve(s, groups ? groups[k] : NULL, &after, &history)) continue;
+        if (!can_serve(s, groups ? groups[k] : NULL, &after, &history, retry)) continue;
         if (served++ == 0) d = reply_defer(c);
         if (c->resp == 2) reply_array(c, 2);
         reply_bulk(c, key->ptr, key->len);
