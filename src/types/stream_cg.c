@@ -204,6 +204,7 @@ static stream_cg *group_dup(const stream_cg *src) {
         stream_consumer *to = consumer_new(g, from->name, from->nlen);
         to->seen_time = from->seen_time;
     }
+    radix_iter_done(&it);
     radix_iter_init(&it, src->pel);
     for (int ok = radix_seek(&it, RADIX_FIRST, NULL, 0); ok; ok = radix_next(&it)) {
         const stream_nack *from = it.value;
@@ -846,6 +847,7 @@ static void claim_one(client *c, stream_cg *g, stream_consumer *sc, const stream
 }
 
 static void xclaim_command(client *c) {
+    propagate_suppress(); /* only the claims' effects are logged */
     stream *s;
     int err;
     stream_cg *g = lookup_group(c, &s, &err);
@@ -921,6 +923,7 @@ static stream_id *id_push(stream_id *arr, size_t *n, size_t *cap, const stream_i
 #define XAUTOCLAIM_ATTEMPTS_FACTOR 10
 
 static void xautoclaim_command(client *c) {
+    propagate_suppress(); /* only the claims' effects are logged */
     long long minidle, count = 100;
     if (arg_ll_range(c, &c->argv[4], LLONG_MIN, LLONG_MAX, &minidle,
                      "ERR Invalid min-idle-time argument for XAUTOCLAIM") < 0)
@@ -1282,6 +1285,7 @@ static void encode_group(stream_cg *g, const unsigned char *name, size_t nlen, d
         dump_put_blob(out, sc->name, sc->nlen);
         dump_put_svarint(out, sc->seen_time);
     }
+    radix_iter_done(&it);
     dump_put_varint(out, radix_size(g->pel));
     radix_iter_init(&it, g->pel);
     for (int ok = radix_seek(&it, RADIX_FIRST, NULL, 0); ok; ok = radix_next(&it)) {

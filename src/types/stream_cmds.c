@@ -706,6 +706,8 @@ static void xread_command(client *c) {
 }
 
 static void xreadgroup_command(client *c) {
+    /* The read itself is never logged: stream_cg.c logs its effects. */
+    propagate_suppress();
     xread_generic(c, 1);
 }
 
