@@ -127,6 +127,7 @@ if [ -n "${SAN_BUILD:-}" ]; then
         tests/integration/test_wal_runtime.py tests/integration/test_pubsub.py \
         tests/integration/test_notifications.py tests/integration/test_multi.py \
         tests/integration/test_tracking.py tests/integration/test_scripting.py \
+        tests/integration/test_functions.py \
         tests/integration/test_stream.py tests/integration/test_stream_groups.py 2>&1 | tee "$log" | tail -15
     summary=$(grep -E '[0-9]+ (passed|failed)' "$log" | tail -1)
     p=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)

@@ -158,8 +158,7 @@ int exec_command(client *c) {
         goto done;
     }
     if (script_busy() && !script_allowed_while_busy(cmd)) {
-        reject(c, cmd, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
-                       "SHUTDOWN NOSAVE.");
+        reject(c, cmd, script_busy_error());
         goto done;
     }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
