@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -334,12 +335,12 @@ static listpack *mark_deleted(stream *s, const unsigned char key[16], listpack *
     }
     /* Entries keep their offsets: counters stay small integers, but
      * rewriting one may change its width, so find *pos again by offset. */
-    size_t off = (size_t)(*pos - lp);
-    size_t before = lp_bytes(lp);
+    ptrdiff_t off = *pos - lp;
+    ptrdiff_t before = (ptrdiff_t)lp_bytes(lp);
     lp = lp_set_int(lp, &p, count);
     p = lp_next(lp, p);
     lp = lp_set_int(lp, &p, lp_int_at(p) + 1);
-    *pos = lp + off + (lp_bytes(lp) - before);
+    *pos = lp + off + ((ptrdiff_t)lp_bytes(lp) - before);
     radix_insert(s->nodes, key, 16, lp, NULL);
     return lp;
 }
