@@ -390,3 +390,99 @@ def test_deleting_in_a_large_node_keeps_it_consistent(r):
     finally:
         r.config_set("stream-node-max-entries", 100)
         r.config_set("stream-node-max-bytes", 4096)
+
+
+# ---- hostile DUMP payloads (PairDB's own format) ---------------------------------------------
+
+def _crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def _varint(v):
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        out.append(b | (0x80 if v else 0))
+        if not v:
+            return bytes(out)
+
+
+def _svarint(v):
+    return _varint((v << 1) ^ (v >> 63) if v < 0 else v << 1)
+
+
+def _blob(b):
+    return _varint(len(b)) + b
+
+
+def _payload(body):
+    data = bytes([6, 0]) + body + (1).to_bytes(2, "little")
+    return data + _crc32c(data).to_bytes(4, "little")
+
+
+def _entries(*id_fields):
+    out = _varint(len(id_fields))
+    for (ms, seq), fields in id_fields:
+        out += _varint(ms) + _varint(seq) + _varint(len(fields))
+        for f, v in fields:
+            out += _blob(f) + _blob(v)
+    return out
+
+
+def _tail(last=(9, 9), added=2, groups=b"\x00"):
+    return _varint(last[0]) + _varint(last[1]) + b"\x00\x00" + _varint(added) + groups
+
+
+def _group(name, consumers, pending, last=(0, 0), entries_read=-1):
+    out = _blob(name) + _varint(last[0]) + _varint(last[1]) + _svarint(entries_read)
+    out += _varint(len(consumers))
+    for cname in consumers:
+        out += _blob(cname) + _svarint(1000)
+    out += _varint(len(pending))
+    for (ms, seq), idx in pending:
+        out += _varint(ms) + _varint(seq) + _svarint(1000) + _varint(1) + _varint(idx)
+    return out
+
+
+TWO = _entries(((1, 1), [(b"a", b"1")]), ((2, 1), [(b"b", b"2")]))
+
+
+@pytest.mark.skipif(IS_REDIS, reason="PairDB's DUMP format")
+@pytest.mark.parametrize("body", [
+    _varint(1 << 40) + b"\x01\x01",                                   # count beyond the bytes
+    _entries(((1, 1), [])) + _tail(added=1),                          # entry without fields
+    _entries(((2, 1), [(b"a", b"1")]), ((1, 1), [(b"a", b"1")])) + _tail(),   # IDs go back
+    _entries(((0, 0), [(b"a", b"1")])) + _tail(added=1),              # 0-0
+    TWO + _tail(last=(1, 0)),                                         # last ID below an entry
+    TWO + _tail(added=1),                                             # entries-added < count
+    TWO + _tail(groups=b"\x02" + _group(b"g", [], []) * 2),           # duplicate group
+    TWO + _tail(groups=b"\x01" + _group(b"g", [b"c", b"c"], [])),     # duplicate consumer
+    TWO + _tail(groups=b"\x01" + _group(b"g", [b"c"], [((1, 1), 1)])),    # consumer index
+    TWO + _tail(groups=b"\x01" + _group(b"g", [b"c"], [((1, 1), 0)] * 2)),  # repeated ID
+    TWO + _tail(groups=b"\x01" + _group(b"g", [], [], entries_read=-5)),  # entries-read
+    TWO + _tail() + b"\x00",                                          # bytes left over
+    TWO[:-3],                                                         # cut short
+])
+def test_restore_refuses_malformed_stream_bodies(r, body):
+    with pytest.raises(Exception, match="Bad data format"):
+        r.restore("x", 0, _payload(body))
+    assert r.exists("x") == 0
+
+
+@pytest.mark.skipif(IS_REDIS, reason="PairDB's DUMP format")
+def test_restore_accepts_a_handmade_stream_body(r, server):
+    body = TWO + _tail(groups=b"\x01" + _group(b"g", [b"c"], [((2, 1), 0)], last=(2, 1),
+                                                entries_read=2))
+    r.restore("x", 0, _payload(body))
+    assert r.xrange("x") == [(b"1-1", {b"a": b"1"}), (b"2-1", {b"b": b"2"})]
+    info = full_info(server, "x")
+    group = info[info.index(b"groups") + 1][0]
+    assert group[:8] == [b"name", b"g", b"last-delivered-id", b"2-1", b"entries-read", 2,
+                         b"lag", 0]
+    assert group[group.index(b"pending") + 1] == [[b"2-1", b"c", 1000, 1]]

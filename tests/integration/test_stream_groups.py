@@ -255,3 +255,31 @@ def test_blocked_group_read_served_later_records_pending(r, server, noack):
     t.join(5)
     assert out == [[[b"s", [[b"1-0", [b"a", b"1"]]]]]]
     assert raw_cmd(server, "XPENDING", "s", "g")[0] == (0 if noack else 1)
+
+
+def test_stream_events_are_redis_events(r, server):
+    r.config_set("notify-keyspace-events", "KEA")
+    p = r.pubsub()
+    p.psubscribe("__keyevent@0__:*")
+    assert wait_for(lambda: p.get_message(timeout=0.1))   # the psubscribe confirmation
+    cmds = [("XADD", "s", "1-1", "a", "1"), ("XADD", "s", "MAXLEN", "1", "1-2", "a", "2"),
+            ("XGROUP", "CREATE", "t", "g", "$", "MKSTREAM"), ("XGROUP", "CREATE", "s", "g", "0"),
+            ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"),
+            ("XCLAIM", "s", "g", "d", "0", "1-2"), ("XAUTOCLAIM", "s", "g", "e", "0", "0"),
+            ("XACK", "s", "g", "1-2"), ("XGROUP", "CREATECONSUMER", "s", "g", "x"),
+            ("XGROUP", "DELCONSUMER", "s", "g", "x"), ("XGROUP", "SETID", "s", "g", "0"),
+            ("XDEL", "s", "1-2"), ("XSETID", "s", "5-5"), ("XGROUP", "DESTROY", "s", "g")]
+    for c in cmds:
+        r.execute_command(*c)
+    events = []
+    while len(events) < 14:
+        m = p.get_message(timeout=2)
+        assert m, events
+        if m["type"] == "pmessage":
+            events.append(m["channel"].split(b":")[-1].decode())
+    p.close()
+    r.config_set("notify-keyspace-events", "")
+    assert events == ["xadd", "xadd", "xtrim", "xgroup-create", "xgroup-create",
+                      "xgroup-createconsumer", "xgroup-createconsumer",
+                      "xgroup-createconsumer", "xgroup-createconsumer", "xgroup-delconsumer",
+                      "xgroup-setid", "xdel", "xsetid", "xgroup-destroy"]
