@@ -128,6 +128,13 @@ static stream_consumer *consumer_for(client *c, const resp_arg *key, const resp_
     return sc;
 }
 
+/* Group state changed: counted as a write (so a deterministic command is
+ * logged) without touching the key, as Redis 7.0 does not (WATCH and
+ * client-side caching ignore group changes). */
+static void group_changed(void) {
+    server_dirty_add(1);
+}
+
 static stream_nack *pel_find(radix *pel, const stream_id *id) {
     unsigned char k[16];
     stream_id_encode(id, k);
@@ -391,7 +398,7 @@ void stream_group_serve(client *c, const resp_arg *key, stream *s, stream_cg *g,
         return;
     }
     sc->seen_time = clock_cmd_ms();
-    key_modified(c, key->ptr, key->len);
+    group_changed();
     if (history) {
         serve_history(c, key, s, sc, start, count);
         return;
@@ -510,7 +517,7 @@ static void xgroup_create_command(client *c) {
         return;
     }
     reply_ok(c);
-    key_modified(c, key->ptr, key->len);
+    group_changed();
     db_notify(NOTIFY_STREAM, "xgroup-create", c->db, key->ptr, key->len);
 }
 
@@ -537,7 +544,7 @@ static void xgroup_setid_command(client *c) {
     x.g->last_id = id;
     x.g->entries_read = x.entries_read;
     reply_ok(c);
-    key_modified(c, c->argv[2].ptr, c->argv[2].len);
+    group_changed();
     db_notify(NOTIFY_STREAM, "xgroup-setid", c->db, c->argv[2].ptr, c->argv[2].len);
 }
 
@@ -552,7 +559,7 @@ static void xgroup_destroy_command(client *c) {
     radix_remove(x.s->groups, group->ptr, group->len, NULL);
     stream_group_free(x.g);
     reply_int(c, 1);
-    key_modified(c, key->ptr, key->len);
+    group_changed();
     db_notify(NOTIFY_STREAM, "xgroup-destroy", c->db, key->ptr, key->len);
     /* Readers blocked on the group get their NOGROUP error. */
     signal_key_ready(c->db, key->ptr, key->len);
@@ -567,7 +574,7 @@ static void xgroup_createconsumer_command(client *c) {
         return;
     }
     reply_int(c, 1);
-    key_modified(c, key->ptr, key->len);
+    group_changed();
     db_notify(NOTIFY_STREAM, "xgroup-createconsumer", c->db, key->ptr, key->len);
 }
 
@@ -580,7 +587,7 @@ static void xgroup_delconsumer_command(client *c) {
     if (sc) {
         pending = (long long)radix_size(sc->pel);
         consumer_delete(x.g, sc);
-        key_modified(c, key->ptr, key->len);
+        group_changed();
         db_notify(NOTIFY_STREAM, "xgroup-delconsumer", c->db, key->ptr, key->len);
     }
     reply_int(c, pending);
@@ -647,7 +654,7 @@ static void xack_command(client *c) {
         acked++;
     }
     if (acked) {
-        key_modified(c, c->argv[1].ptr, c->argv[1].len);
+        group_changed();
         server_dirty_add(acked - 1);
     }
     reply_int(c, acked);
@@ -887,7 +894,7 @@ static void xclaim_command(client *c) {
             /* The entry was deleted: its pending record goes. */
             pel_drop(g, &id);
             log_ack(c, &c->argv[1], &c->argv[2], &id);
-            key_modified(c, c->argv[1].ptr, c->argv[1].len);
+            group_changed();
             continue;
         }
         if (nack && nack->consumer && o.minidle && now - nack->delivery_time < o.minidle)
@@ -900,11 +907,11 @@ static void xclaim_command(client *c) {
         else
             reply_entry_by_id(c, s, &id, 0);
         n++;
-        key_modified(c, c->argv[1].ptr, c->argv[1].len);
+        group_changed();
     }
     if (moved_last) {
         log_setid(c, &c->argv[1], &c->argv[2], g);
-        key_modified(c, c->argv[1].ptr, c->argv[1].len);
+        group_changed();
     }
     if (sc) sc->seen_time = now;
     reply_defer_array(c, d, n);
@@ -976,7 +983,7 @@ static void xautoclaim_command(client *c) {
         if (!entry_exists(s, &id)) {
             log_ack(c, &c->argv[1], &c->argv[2], &id);
             pel_drop(g, &id);
-            key_modified(c, c->argv[1].ptr, c->argv[1].len);
+            group_changed();
             deleted = id_push(deleted, &ndeleted, &deleted_cap, &id);
             count--;
             have = radix_seek(&it, RADIX_GE, it.key, it.len);
@@ -988,7 +995,7 @@ static void xautoclaim_command(client *c) {
             claim_one(c, g, sc, &id, now, -1, justid);
             claimed = id_push(claimed, &nclaimed, &claimed_cap, &id);
             count--;
-            key_modified(c, c->argv[1].ptr, c->argv[1].len);
+            group_changed();
         }
         have = radix_next(&it);
     }

@@ -372,7 +372,7 @@ static void xsetid_command(client *c) {
     if (entries_added != -1) s->entries_added = (uint64_t)entries_added;
     if (max_deleted.ms || max_deleted.seq) s->max_deleted_id = max_deleted;
     reply_ok(c);
-    key_modified(c, key->ptr, key->len);
+    server_dirty_add(1); /* Redis 7.0 does not touch the key for WATCH here */
     db_notify(NOTIFY_STREAM, "xsetid", c->db, key->ptr, key->len);
 }
 

@@ -283,3 +283,33 @@ def test_stream_events_are_redis_events(r, server):
                       "xgroup-createconsumer", "xgroup-createconsumer",
                       "xgroup-createconsumer", "xgroup-createconsumer", "xgroup-delconsumer",
                       "xgroup-setid", "xdel", "xsetid", "xgroup-destroy"]
+
+
+@pytest.mark.parametrize("cmd, aborts", [
+    (("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"), False),
+    (("XACK", "s", "g", "1-1"), False),
+    (("XCLAIM", "s", "g", "d", "0", "1-1"), False),
+    (("XAUTOCLAIM", "s", "g", "d", "0", "0"), False),
+    (("XGROUP", "CREATE", "s", "g2", "0"), False),
+    (("XGROUP", "SETID", "s", "g", "0"), False),
+    (("XGROUP", "DESTROY", "s", "g"), False),
+    (("XGROUP", "CREATECONSUMER", "s", "g", "z"), False),
+    (("XSETID", "s", "9-9"), False),
+    (("XDEL", "s", "1-1"), True),
+    (("XTRIM", "s", "MAXLEN", "0"), True),
+    (("XADD", "s", "5-5", "a", "b"), True),
+])
+def test_watch_sees_entries_change_not_group_state(r, server, cmd, aborts):
+    r.xadd("s", {"a": "1"}, id="1-1")
+    r.xgroup_create("s", "g", id="0")
+    if cmd[0] != "XREADGROUP":
+        r.xreadgroup("g", "c", {"s": ">"})
+    w = server.raw()
+    try:
+        assert w.cmd("WATCH", "s") == b"+OK\r\n"
+        raw_cmd(server, *cmd)
+        w.cmd("MULTI")
+        w.cmd("PING")
+        assert w.cmd("EXEC") == (b"*-1\r\n" if aborts else b"*1\r\n+PONG\r\n")
+    finally:
+        w.close()
