@@ -89,6 +89,8 @@ static struct {
 
     long long cow_current, cow_peak, cow_last, cow_changed_ms;
 
+    long long latest_fork_usec, total_forks; /* INFO stats */
+
     int backup_pending; /* BACKUP asked: forks before the loop sleeps */
     int backup_ok;      /* -1 before any backup */
     char backup_dir[PERSIST_PATH_MAX];
@@ -103,6 +105,11 @@ static void ensure_started(void);
 
 static long long now_sec(void) {
     return clock_now_ms() / 1000;
+}
+
+void persist_fork_stats(long long *latest_usec, long long *total) {
+    *latest_usec = P.latest_fork_usec;
+    *total = P.total_forks;
 }
 
 int persist_child_active(void) {
@@ -259,7 +266,12 @@ static int start_child(int kind, const char *dir) {
     uint64_t lsn = snapshot_lsn_now();
     memset(P.shared, 0, sizeof *P.shared);
     long long dirty = stats.dirty, wal_bytes = wal_bytes_written();
+    long long fork_start = clock_mono_us();
     pid_t pid = fork();
+    if (pid > 0) {
+        P.latest_fork_usec = clock_mono_us() - fork_start;
+        P.total_forks++;
+    }
     if (pid < 0) {
         log_msg(LOG_WARNING, "Can't save in background: fork: %s", strerror(errno));
         return -1;
@@ -607,7 +619,7 @@ static void backup_command(client *c) {
     reply_status(c, "Backup started");
 }
 
-#define PERSIST_FLAGS (CMD_ADMIN | CMD_NOSCRIPT)
+#define PERSIST_FLAGS (CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING)
 
 static command persist_commands[] = {
     {"save", save_command, 1, PERSIST_FLAGS | CMD_NO_MULTI, 0, 0, 0, 0,

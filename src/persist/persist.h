@@ -37,6 +37,8 @@ int persist_on_shutdown(int flags);
 int persist_set_appendonly(int on, const char **err);
 /* The "# Persistence" INFO section. */
 void persist_info(resp_buf *b);
+/* INFO stats latest_fork_usec and total_forks. */
+void persist_fork_stats(long long *latest_usec, long long *total);
 
 /* Command-line modes of pairdb-server: --backup DIR (ask a running server
  * for a consistent copy) and --restore DIR (prepare a data directory from

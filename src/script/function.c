@@ -522,6 +522,21 @@ int function_load_code(const char *code, size_t len, char *err, size_t errlen) {
     return 0;
 }
 
+void function_memory(script_memory_info *out) {
+    if (fL) out->function_vm_bytes = (size_t)lua_gc(fL, LUA_GCCOUNT, 0) * 1024 +
+                                     (size_t)lua_gc(fL, LUA_GCCOUNTB, 0);
+    if (!tables_ready) return;
+    dict_iter it;
+    dict_iter_init(&libraries, &it);
+    for (dict_node *n; (n = dict_iter_next(&it));) {
+        fn_library *lib = (fn_library *)n;
+        out->libraries++;
+        out->functions += (size_t)lib->nfunctions;
+        out->library_code_bytes += lib->code->len;
+    }
+    dict_iter_done(&it);
+}
+
 void function_foreach_library(void (*fn)(const char *code, size_t len, void *arg), void *arg) {
     if (!tables_ready) return;
     dict_iter it;

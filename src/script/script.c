@@ -36,6 +36,8 @@
 
 static lua_State *lua;
 static client *script_client;
+/* Scripts in the cache and their source bytes, for INFO. */
+static size_t cached_scripts, cached_body_bytes;
 
 static lua_State *state(void) {
     if (!lua) {
@@ -54,6 +56,15 @@ void script_free_all(void) {
     function_free_all();
     if (script_client) client_free_internal(script_client);
     script_client = NULL;
+}
+
+void script_memory(script_memory_info *out) {
+    memset(out, 0, sizeof *out);
+    if (lua) out->eval_vm_bytes = (size_t)lua_gc(lua, LUA_GCCOUNT, 0) * 1024 +
+                                  (size_t)lua_gc(lua, LUA_GCCOUNTB, 0);
+    out->cached_scripts = cached_scripts;
+    out->cached_body_bytes = cached_body_bytes;
+    function_memory(out);
 }
 
 int script_busy(void) {
@@ -209,6 +220,8 @@ static int load_script(client *c, const char *body, size_t len, char sha[41], in
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, sha);
     lua_pop(L, 1);
+    cached_scripts++;
+    cached_body_bytes += len;
     if (!(*flags & SCRIPT_FLAG_EVAL_COMPAT)) {
         lua_getfield(L, LUA_REGISTRYINDEX, SCRIPT_FLAGS_KEY);
         lua_pushinteger(L, *flags);
@@ -396,6 +409,7 @@ static void script_flush_cmd(client *c) {
     if (lua) lua_close(lua);
     lua = NULL;
     flagged_scripts = 0;
+    cached_scripts = cached_body_bytes = 0;
     reply_ok(c);
 }
 
@@ -414,6 +428,17 @@ void script_kill(client *c, int is_function) {
 
 static void script_kill_cmd(client *c) {
     script_kill(c, 0);
+}
+
+/* The Lua debugger (LDB) is not built: NO is accepted, YES/SYNC refused. */
+static void script_debug_cmd(client *c) {
+    if (arg_is(&c->argv[2], "no")) {
+        reply_ok(c);
+    } else if (arg_is(&c->argv[2], "yes") || arg_is(&c->argv[2], "sync")) {
+        reply_error(c, "ERR SCRIPT DEBUG is not supported: this server has no Lua debugger");
+    } else {
+        reply_error(c, "ERR Use SCRIPT DEBUG YES/SYNC/NO");
+    }
 }
 
 static void script_help_cmd(client *c) {
@@ -492,6 +517,15 @@ static command script_subcommands[] = {
      .acl = ACL_SCRIPTING,
      .summary = "Terminates a server-side Lua script during execution.",
      .since = "2.6.0",
+     .group = "scripting",
+     .complexity = "O(1)"},
+    {.name = "debug",
+     .proc = script_debug_cmd,
+     .arity = 3,
+     .flags = SCRIPT_SUB_FLAGS,
+     .acl = ACL_SCRIPTING,
+     .summary = "Sets the debug mode of server-side Lua scripts.",
+     .since = "3.2.0",
      .group = "scripting",
      .complexity = "O(1)"},
     {.name = "help",

@@ -27,6 +27,19 @@ int script_busy(void);
 const char *script_busy_error(void);
 /* 1 when cmd may run while a script is busy. */
 int script_allowed_while_busy(const struct command *cmd);
+/* Memory and counts for INFO memory. */
+typedef struct script_memory_info {
+    size_t eval_vm_bytes;      /* the EVAL Lua state */
+    size_t function_vm_bytes;  /* the functions' Lua state */
+    size_t cached_scripts;     /* EVAL / SCRIPT LOAD bodies cached */
+    size_t cached_body_bytes;  /* their source bytes */
+    size_t libraries, functions;
+    size_t library_code_bytes; /* the libraries' source bytes */
+} script_memory_info;
+void script_memory(script_memory_info *out);
+/* The functions' part of script_memory() (function.c). */
+void function_memory(script_memory_info *out);
+
 /* Libraries for snapshots: fn(code) for each loaded library. */
 void function_foreach_library(void (*fn)(const char *code, size_t len, void *arg), void *arg);
 /* A library from a snapshot (replacing one of the same name); 0, or -1

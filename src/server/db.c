@@ -384,6 +384,14 @@ size_t db_expires_count(const db *d) {
     return dict_size(&d->expires);
 }
 
+size_t db_overhead_bytes(const db *d) {
+    if (d->keys == 0) return dict_overhead_bytes(&d->expires);
+    size_t n = DB_SLOTS * (sizeof(dict *) + sizeof(size_t)) + dict_overhead_bytes(&d->expires);
+    for (int i = 0; i < DB_SLOTS; i++)
+        if (d->slots[i]) n += sizeof(dict) + dict_overhead_bytes(d->slots[i]);
+    return n;
+}
+
 /* Average TTL of a sample, as INFO keyspace reports it. */
 long long db_avg_ttl(const db *d) {
     dict_node *sample[32];

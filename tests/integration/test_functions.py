@@ -435,3 +435,16 @@ def test_functions_survive_crash_via_log_and_snapshot(start_server):
     assert c.execute_command("FCALL", "three", 0) == 3
     assert err(c.execute_command, "FCALL", "echo", 0) == "Function not found"
     assert sorted(l[1] for l in c.execute_command("FUNCTION", "LIST")) == [b"second", b"third"]
+
+
+# ---- SCRIPT DEBUG ----
+
+def test_script_debug(r):
+    assert r.execute_command("SCRIPT", "DEBUG", "NO") == b"OK"
+    assert err(r.execute_command, "SCRIPT", "DEBUG", "maybe") == "Use SCRIPT DEBUG YES/SYNC/NO"
+
+
+@pytest.mark.skipif(IS_REDIS, reason="PairDB has no Lua debugger; Redis starts one")
+def test_script_debug_yes_refused_pairdb(r):
+    assert err(r.execute_command, "SCRIPT", "DEBUG", "YES") == (
+        "SCRIPT DEBUG is not supported: this server has no Lua debugger")
