@@ -255,28 +255,34 @@ static int same_fields(listpack *lp, const resp_arg *fv, long nfields) {
     return 1;
 }
 
-/* 1 when the last node can take one more entry of about add bytes. */
-static int node_has_room(listpack *lp, size_t add) {
+/* Largest node listpack, whatever stream-node-max-bytes says (Redis: 1 GiB). */
+#define STREAM_NODE_HARD_MAX ((size_t)1 << 30)
+
+/* 1 when the last node can take one more entry whose fields and values
+ * add up to len bytes (Redis's rule: node bytes + len must stay below
+ * stream-node-max-bytes; live + deleted entries below the entry bound). */
+static int node_has_room(listpack *lp, size_t len, long nfields) {
     unsigned char *p = lp_first(lp);
     long long count = lp_int_at(p);
     long long deleted = lp_int_at(lp_next(lp, p));
+    size_t max_bytes = (size_t)cfg->stream_node_max_bytes;
+    if (max_bytes == 0 || max_bytes > STREAM_NODE_HARD_MAX) max_bytes = STREAM_NODE_HARD_MAX;
+    if (lp_bytes(lp) + len >= max_bytes) return 0;
     if (cfg->stream_node_max_entries > 0 && count + deleted >= cfg->stream_node_max_entries)
         return 0;
-    if (cfg->stream_node_max_bytes > 0 &&
-        lp_bytes(lp) + add >= (size_t)cfg->stream_node_max_bytes)
-        return 0;
-    return lp_safe_to_add(lp, add);
+    /* Per element at most 15 bytes of encoding and back-length. */
+    return lp_safe_to_add(lp, len + 16 * (2 * (size_t)nfields + 5));
 }
 
 void stream_append(stream *s, const stream_id *id, const resp_arg *fv, long nfields) {
-    size_t add = 16;
-    for (long i = 0; i < 2 * nfields; i++) add += fv[i].len + 5;
+    size_t len = 0;
+    for (long i = 0; i < 2 * nfields; i++) len += fv[i].len;
     radix_iter it;
     radix_iter_init(&it, s->nodes);
     listpack *lp = NULL;
     stream_id master;
     unsigned char key[16];
-    if (radix_seek(&it, RADIX_LAST, NULL, 0) && node_has_room(it.value, add)) {
+    if (radix_seek(&it, RADIX_LAST, NULL, 0) && node_has_room(it.value, len, nfields)) {
         lp = it.value;
         stream_id_decode(it.key, &master);
         memcpy(key, it.key, 16);

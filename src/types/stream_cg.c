@@ -162,7 +162,11 @@ static stream_nack *pel_assign(stream_cg *g, stream_consumer *sc, const stream_i
     if (radix_find(g->pel, k, 16, &v)) {
         n = v;
     } else {
+        /* A new pending entry counts as delivered once (Redis: FORCE then
+         * adds one more unless JUSTID). */
         n = mem_calloc(sizeof *n);
+        n->delivery_time = clock_cmd_ms();
+        n->delivery_count = 1;
         radix_insert(g->pel, k, 16, n, NULL);
     }
     if (n->consumer != sc) {
@@ -373,15 +377,16 @@ static void serve_history(client *c, const resp_arg *key, stream *s, stream_cons
         stream_iter_start(&si, s, &id, &id, 0);
         if (stream_iter_next(&si)) {
             stream_reply_entry(c, &si);
+            nack->delivery_time = now;
+            nack->delivery_count++;
+            log_claim(c, key, gname, sc, &id, nack);
         } else {
+            /* Deleted since: shown as null, its delivery left as it was. */
             reply_array(c, 2);
             reply_stream_id(c, &id);
             reply_null_array(c);
         }
         stream_iter_done(&si);
-        nack->delivery_time = now;
-        nack->delivery_count++;
-        log_claim(c, key, gname, sc, &id, nack);
         n++;
     }
     radix_iter_done(&it);

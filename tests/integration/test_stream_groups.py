@@ -74,6 +74,9 @@ def test_history_shows_deleted_entries_as_null(r, server):
         [b"s", [[b"1-0", [b"n", b"1"]], [b"2-0", None], [b"3-0", [b"n", b"3"]]]]]
     assert raw_cmd(server, "XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s",
                    "1-0") == [[b"s", [[b"2-0", None]]]]
+    # Re-reading counts a delivery only for entries that still exist.
+    counts = [e[3] for e in raw_cmd(server, "XPENDING", "s", "g", "-", "+", "10")]
+    assert counts == [2, 1, 2]
 
 
 def test_noack_moves_the_group_without_pending(r, server):
@@ -130,6 +133,11 @@ def test_xclaim_options(r, server):
     assert raw_cmd(server, "XCLAIM", "s", "g", "dave", "0", "4-0", "FORCE", "JUSTID",
                    "LASTID", "4-0") == [b"4-0"]
     assert groups(server, "s")[0][b"last-delivered-id"] == b"4-0"
+    assert raw_cmd(server, "XPENDING", "s", "g", "4-0", "4-0", "1")[0][3] == 1
+    # Without JUSTID a forced claim counts the new delivery on top of the first.
+    raw_cmd(server, "XACK", "s", "g", "4-0")
+    raw_cmd(server, "XCLAIM", "s", "g", "dave", "0", "4-0", "FORCE")
+    assert raw_cmd(server, "XPENDING", "s", "g", "4-0", "4-0", "1")[0][3] == 2
     assert raw_cmd(server, "XCLAIM", "s", "g", "dave", "0", "9-0", "FORCE") == []
     err = raw_cmd(server, "XCLAIM", "s", "g", "dave", "0", "4-0", "BOGUS")
     assert err == ("err", b"ERR Unrecognized XCLAIM option 'BOGUS'")
