@@ -29,9 +29,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def start(binary, port):
     d = tempfile.mkdtemp(prefix="stream-random-")
+    log = open(os.path.join(d, "server.log"), "wb")
     p = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                          "--appendonly", "no", "--dir", d], cwd=d, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+                          "--appendonly", "no", "--dir", d], cwd=d, stdout=log,
+                         stderr=subprocess.STDOUT)
+    log.close()
     c = redis.Redis(port=port)
     for _ in range(100):
         try:
@@ -163,6 +165,7 @@ def main():
     servers = [start(os.environ.get("REDIS_SERVER", "/usr/bin/redis-server"), opt.ports),
                start(os.environ.get("PAIRDB_SERVER", os.path.join(ROOT, "build", "pairdb-server")),
                      opt.ports + 1)]
+    ok = False
     try:
         ok = all(one_seed(servers[0][2], servers[1][2], s, opt.steps)
                  for s in range(1, opt.seeds + 1))
@@ -170,6 +173,12 @@ def main():
         for p, d, _ in servers:
             p.terminate()
             p.wait(10)
+            # A sanitizer build reports at exit: any report is a failure.
+            with open(os.path.join(d, "server.log"), "rb") as f:
+                for line in f.read().decode(errors="replace").splitlines():
+                    if "Sanitizer" in line or "runtime error:" in line:
+                        print(line)
+                        ok = False
             shutil.rmtree(d, ignore_errors=True)
     print("%d seeds x %d steps: %s" % (opt.seeds, opt.steps, "ok" if ok else "DIFFERENCE"))
     return 0 if ok else 1
