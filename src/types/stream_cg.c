@@ -534,7 +534,6 @@ static void xgroup_setid_command(client *c) {
     xgroup_ctx x;
     if (xgroup_prepare(c, &x, 0, 1, 1) < 0) return;
     stream_id id;
-    int ex;
     const resp_arg *a = &c->argv[4];
     if (is_dollar(a)) {
         id = x.s->last_id;
@@ -545,7 +544,6 @@ static void xgroup_setid_command(client *c) {
     } else if (stream_id_arg(c, a, 0, &id) < 0) {
         return;
     }
-    (void)ex;
     x.g->last_id = id;
     x.g->entries_read = x.entries_read;
     reply_ok(c);
