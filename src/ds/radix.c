@@ -272,21 +272,31 @@ int radix_remove(radix *t, const void *key, size_t len, void **old) {
 /* ---- ordered access ------------------------------------------------------ */
 
 void radix_iter_init(radix_iter *it, const radix *t) {
-    memset(it, 0, sizeof *it);
     it->t = t;
+    it->key = it->inline_key;
+    it->len = 0;
+    it->cap = sizeof it->inline_key;
+    it->value = NULL;
 }
 
 void radix_iter_done(radix_iter *it) {
-    mem_free(it->key);
-    it->key = NULL;
-    it->len = it->cap = 0;
+    if (it->key != it->inline_key) mem_free(it->key);
+    it->key = it->inline_key;
+    it->len = 0;
+    it->cap = sizeof it->inline_key;
 }
 
 static void push(radix_iter *it, const unsigned char *p, size_t n) {
     if (it->len + n > it->cap) {
-        size_t cap = it->cap ? it->cap : 32;
+        size_t cap = it->cap * 2;
         while (cap < it->len + n) cap *= 2;
-        it->key = mem_realloc(it->key, cap);
+        if (it->key == it->inline_key) {
+            unsigned char *heap = mem_alloc(cap);
+            memcpy(heap, it->key, it->len);
+            it->key = heap;
+        } else {
+            it->key = mem_realloc(it->key, cap);
+        }
         it->cap = cap;
     }
     if (n) memcpy(it->key + it->len, p, n);

@@ -56,8 +56,10 @@ typedef struct radix_iter {
     unsigned char *key; /* the current key, it->len bytes */
     size_t len, cap;
     void *value;
+    unsigned char inline_key[32]; /* key storage until a longer key needs the heap */
 } radix_iter;
 
+/* An iterator must not be copied (its key may point into itself). */
 void radix_iter_init(radix_iter *it, const radix *t);
 void radix_iter_done(radix_iter *it);
 /* Positions on the key that op selects relative to key/len (ignored for

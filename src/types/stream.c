@@ -500,18 +500,42 @@ static int iter_next_node(stream_iter *it) {
     return it->pos != NULL;
 }
 
-/* Reads the entry at it->pos into the iterator's current-entry fields. */
-static void iter_load(stream_iter *it, long long flags) {
+/* Decodes the flags and ID of the entry at it->pos, leaving it->after_id on
+ * the element after the ID (the first value, or the field count). */
+static long long iter_decode(stream_iter *it, stream_id *id) {
     listpack *lp = it->lp;
-    it->id = entry_id(&it->master_id, lp, it->pos);
-    unsigned char *p = lp_skip(lp, it->pos, 3);
-    it->samefields = (flags & STREAM_ENTRY_SAMEFIELDS) != 0;
+    unsigned char *q = it->pos;
+    long long flags = lp_int_at(q);
+    q = lp_next(lp, q);
+    id->ms = it->master_id.ms + (uint64_t)lp_int_at(q);
+    q = lp_next(lp, q);
+    id->seq = it->master_id.seq + (uint64_t)lp_int_at(q);
+    it->after_id = lp_next(lp, q);
+    it->flags = flags;
+    return flags;
+}
+
+/* The flags of the entry after the one iter_decode() read last. */
+static unsigned char *iter_skip_forward(stream_iter *it) {
+    listpack *lp = it->lp;
+    unsigned char *q = it->after_id;
+    if (it->flags & STREAM_ENTRY_SAMEFIELDS)
+        q = lp_skip(lp, q, it->master_nfields);
+    else
+        q = lp_skip(lp, q, 1 + 2 * lp_int_at(q));
+    return lp_next(lp, q); /* past lp-count */
+}
+
+/* Makes the decoded entry the iterator's current one. */
+static void iter_load(stream_iter *it, const stream_id *id) {
+    it->id = *id;
+    it->samefields = (it->flags & STREAM_ENTRY_SAMEFIELDS) != 0;
     if (it->samefields) {
         it->nfields = it->master_nfields;
-        it->fv = p;
+        it->fv = it->after_id;
     } else {
-        it->nfields = (long)lp_int_at(p);
-        it->fv = lp_next(lp, p);
+        it->nfields = (long)lp_int_at(it->after_id);
+        it->fv = lp_next(it->lp, it->after_id);
     }
 }
 
@@ -521,13 +545,13 @@ int stream_iter_next(stream_iter *it) {
          * moving to a node, the first candidate there (examine it). */
         if (it->pos)
             it->pos = it->rev ? entry_prev(it->lp, it->pos, it->first_entry)
-                              : entry_next(it->lp, it->pos, it->master_nfields);
+                              : iter_skip_forward(it);
         if (!it->pos && !iter_next_node(it)) {
             it->done = 1;
             break;
         }
-        long long flags = lp_int_at(it->pos);
-        stream_id id = entry_id(&it->master_id, it->lp, it->pos);
+        stream_id id;
+        long long flags = iter_decode(it, &id);
         if (it->rev ? stream_id_cmp(&id, &it->start) < 0 : stream_id_cmp(&id, &it->end) > 0) {
             it->done = 1;
             break;
@@ -535,7 +559,7 @@ int stream_iter_next(stream_iter *it) {
         if (flags & STREAM_ENTRY_DELETED) continue;
         if (it->rev ? stream_id_cmp(&id, &it->end) > 0 : stream_id_cmp(&id, &it->start) < 0)
             continue;
-        iter_load(it, flags);
+        iter_load(it, &id);
         return 1;
     }
     return 0;

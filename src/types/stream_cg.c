@@ -117,6 +117,8 @@ static stream_consumer *consumer_for(client *c, const resp_arg *key, const resp_
     if (sc) return sc;
     sc = consumer_new(g, name->ptr, name->len);
     if (!sc) return NULL;
+    db_notify(NOTIFY_STREAM, "xgroup-createconsumer", c->db, key->ptr, key->len);
+    if (!propagate_active()) return sc; /* the caller marked its effects explicit */
     effect ef;
     effect_start(&ef, "XGROUP");
     effect_add_str(&ef, "CREATECONSUMER");
@@ -124,7 +126,6 @@ static stream_consumer *consumer_for(client *c, const resp_arg *key, const resp_
     effect_add_arg(&ef, group);
     effect_add_arg(&ef, name);
     effect_log(&ef, c->dbid);
-    db_notify(NOTIFY_STREAM, "xgroup-createconsumer", c->db, key->ptr, key->len);
     return sc;
 }
 
@@ -305,6 +306,7 @@ long long stream_group_lag(stream *s, stream_cg *g, int *valid) {
 
 static void log_claim(client *c, const resp_arg *key, const resp_arg *group,
                       const stream_consumer *sc, const stream_id *id, const stream_nack *n) {
+    if (!propagate_active()) return; /* the caller marked its effects explicit */
     char idbuf[STREAM_ID_STR];
     size_t idlen = stream_id_format(id, idbuf);
     effect ef;
@@ -324,6 +326,7 @@ static void log_claim(client *c, const resp_arg *key, const resp_arg *group,
 }
 
 static void log_ack(client *c, const resp_arg *key, const resp_arg *group, const stream_id *id) {
+    if (!propagate_active()) return; /* the caller marked its effects explicit */
     char idbuf[STREAM_ID_STR];
     size_t idlen = stream_id_format(id, idbuf);
     effect ef;
@@ -335,6 +338,7 @@ static void log_ack(client *c, const resp_arg *key, const resp_arg *group, const
 }
 
 static void log_setid(client *c, const resp_arg *key, const resp_arg *group, const stream_cg *g) {
+    if (!propagate_active()) return; /* the caller marked its effects explicit */
     char idbuf[STREAM_ID_STR];
     size_t idlen = stream_id_format(&g->last_id, idbuf);
     effect ef;

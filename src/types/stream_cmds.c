@@ -201,6 +201,10 @@ too_small:
 }
 
 static void log_xadd(client *c, int field_pos, const stream_id *id) {
+    if (!propagate_active()) {
+        propagate_suppress(); /* nothing is logged; mark the effect explicit all the same */
+        return;
+    }
     int argc = 3 + (c->argc - field_pos);
     resp_arg *argv = mem_alloc(sizeof(resp_arg) * (size_t)argc);
     char idbuf[STREAM_ID_STR];

@@ -134,6 +134,8 @@ typedef struct stream_iter {
     long master_nfields;
     unsigned char *first_entry;     /* flags of the node's first entry */
     unsigned char *pos;      /* flags of the current entry */
+    unsigned char *after_id; /* the element after its ID */
+    long long flags;         /* its flags */
     stream_id start, end;
     int rev, started, done;
     /* the current entry */
