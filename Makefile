@@ -30,6 +30,7 @@ CFLAGS += $(LUA_CFLAGS)
 LDLIBS := $(LUA_LIBS) -lpthread -lm
 
 SERVER_SRC := $(wildcard src/ds/*.c src/proto/*.c src/server/*.c src/types/*.c src/persist/*.c src/script/*.c)
+SERVER_SRC += $(wildcard src/admin/*.c)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 # Everything but main() goes into the library the unit tests link against.
 LIB_OBJ := $(filter-out $(BUILD)/src/server/main.o,$(SERVER_OBJ))

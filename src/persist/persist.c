@@ -750,6 +750,17 @@ static void info_aof(resp_buf *b) {
     resp_buf_appendf(b, "wal_write_errors:%lld\r\n", ws.write_errors);
 }
 
+void persist_get_status(persist_status *out) {
+    ensure_started();
+    long long changes = stats.dirty - P.dirty_at_last_save;
+    out->snapshot_in_progress = snapshot_pending();
+    out->last_snapshot_ok = P.last_bgsave_ok;
+    out->last_snapshot_seconds = P.last_bgsave_time_sec;
+    out->last_save_time = P.last_save_time;
+    out->snapshots = P.rdb_saves;
+    out->changes_since_save = changes > 0 ? changes : 0;
+}
+
 void persist_info(resp_buf *b) {
     ensure_started();
     resp_buf_appendf(b, "# Persistence\r\n");

@@ -8,8 +8,10 @@
 #include "server/command.h"
 #include "server/config.h"
 #include "server/families.h"
+#include "server/latency.h"
 #include "server/multi.h"
 #include "server/pubsub.h"
+#include "server/slowlog.h"
 #include "script/script.h"
 #include "types/types.h"
 
@@ -18,6 +20,8 @@ void command_register_builtins(void) {
     conn_register();
     info_register();
     server_cmds_register();
+    slowlog_register();
+    latency_register();
     config_register_commands();
     string_register();
     key_register();
@@ -26,6 +30,8 @@ void command_register_builtins(void) {
     set_register();
     zset_register();
     sort_register();
+    bitmap_register();
+    hll_register();
     stream_register();
     persist_register();
     multi_register();

@@ -120,6 +120,13 @@ static const cfg_enum enum_loglevel[] = {{"debug", LOG_DEBUG},
                                          {"notice", LOG_NOTICE},
                                          {"warning", LOG_WARNING},
                                          {NULL, 0}};
+static const cfg_enum enum_log_format[] = {
+    {"legacy", LOG_FORMAT_LEGACY}, {"logfmt", LOG_FORMAT_LOGFMT}, {"json", LOG_FORMAT_JSON},
+    {"plain", LOG_FORMAT_LEGACY},  {NULL, 0}};
+static const cfg_enum enum_log_timestamp[] = {{"legacy", LOG_TIMESTAMP_LEGACY},
+                                              {"iso8601", LOG_TIMESTAMP_ISO8601},
+                                              {"milliseconds", LOG_TIMESTAMP_MILLISECONDS},
+                                              {NULL, 0}};
 static const cfg_enum enum_fsync[] = {
     {"everysec", FSYNC_EVERYSEC}, {"always", FSYNC_ALWAYS}, {"no", FSYNC_NO}, {NULL, 0}};
 static const cfg_enum enum_protected[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
@@ -182,6 +189,8 @@ static const cfg_def table[] = {
     INT("timeout", NULL, 0, 0, IMAX, "0", FLD(timeout), NULL),
     INT("maxclients", NULL, 0, 1, IMAX, "10000", FLD(maxclients), apply_maxclients),
     BOOL("protected-mode", NULL, 0, "yes", FLD(protected_mode)),
+    INT("admin-port", NULL, IMM, 0, 65535, "9379", FLD(admin_port), NULL),
+    STR("admin-bind", NULL, IMM, "127.0.0.1", FLD(admin_bind)),
     /* general */
     INT("databases", NULL, IMM, 1, DB_MAX_COUNT, "16", FLD(databases), NULL),
     INT("hz", NULL, 0, 0, IMAX, "10", FLD(hz), apply_hz),
@@ -189,6 +198,11 @@ static const cfg_def table[] = {
     STR("pidfile", NULL, IMM | CF_NULL_EMPTY, "", FLD(pidfile)),
     STR("logfile", NULL, IMM, "", FLD(logfile)),
     ENUM("loglevel", NULL, 0, enum_loglevel, "notice", FLD(loglevel)),
+    ENUM("log-format", NULL, 0, enum_log_format, "legacy", FLD(log_format)),
+    ENUM("log-timestamp-format", NULL, 0, enum_log_timestamp, "legacy", FLD(log_timestamp_format)),
+    BOOL("syslog-enabled", NULL, IMM, "no", FLD(syslog_enabled)),
+    ENUM("syslog-facility", NULL, IMM, enum_facility, "local0", FLD(syslog_facility)),
+    STR("syslog-ident", NULL, IMM, "redis", FLD(syslog_ident)),
     SPEC("dir", NULL, CF_PROTECTED | CF_ALWAYS_REWRITE, ".", &sp_dir),
     STR("requirepass", NULL, CF_SENSITIVE | CF_NULL_EMPTY, "", FLD(requirepass)),
     ENUM("enable-debug-command", NULL, IMM, enum_protected, "no", FLD(enable_debug_command)),
@@ -218,6 +232,8 @@ static const cfg_def table[] = {
     INT("slowlog-log-slower-than", NULL, 0, -1, LMAX, "10000", FLD(slowlog_log_slower_than), NULL),
     INT("slowlog-max-len", NULL, 0, 0, LMAX, "128", FLD(slowlog_max_len), NULL),
     INT("latency-monitor-threshold", NULL, 0, 0, LMAX, "0", FLD(latency_monitor_threshold), NULL),
+    BOOL("latency-tracking", NULL, 0, "yes", FLD(latency_tracking)),
+    SPEC("latency-tracking-info-percentiles", NULL, CF_MULTI, "50 99 99.9", &sp_percentiles),
     SPEC("notify-keyspace-events", NULL, 0, "", &sp_notify),
 
     /* Encoding thresholds of the collection types. */
@@ -291,8 +307,6 @@ static const cfg_def table[] = {
     INT("io-threads", NULL, IMM | NOE, 1, 128, "1", RT, NULL),
     BOOL("io-threads-do-reads", NULL, IMM | NOE, "no", RT),
     BOOL("jemalloc-bg-thread", NULL, NOE, "yes", RT),
-    BOOL("latency-tracking", NULL, NOE, "yes", RT),
-    SPEC("latency-tracking-info-percentiles", NULL, NOE | CF_MULTI, "50 99 99.9", &sp_percentiles),
     BOOL("lazyfree-lazy-eviction", NULL, NOE, "no", RT),
     BOOL("lazyfree-lazy-expire", NULL, NOE, "no", RT),
     BOOL("lazyfree-lazy-server-del", NULL, NOE, "no", RT),
@@ -340,10 +354,7 @@ static const cfg_def table[] = {
     INT("shutdown-timeout", NULL, NOE, 0, IMAX, "10", RT, NULL),
     INT("socket-mark-id", NULL, NOE, 0, UINT_MAX, "0", RT, NULL),
     BOOL("stop-writes-on-bgsave-error", NULL, NOE, "yes", RT),
-    ENUM("supervised", NULL, IMM | NOE, enum_supervised, "no", RT),
-    BOOL("syslog-enabled", NULL, IMM | NOE, "no", RT),
-    ENUM("syslog-facility", NULL, IMM | NOE, enum_facility, "local0", RT),
-    STR("syslog-ident", NULL, IMM | NOE, "redis", RT),
+    ENUM("supervised", NULL, IMM, enum_supervised, "no", RT),
     BOOL("tls-auth-clients", NULL, NOE, "yes", RT),
     STR("tls-ca-cert-dir", NULL, NOE, "", RT),
     STR("tls-ca-cert-file", NULL, NOE, "", RT),
@@ -1213,8 +1224,10 @@ void config_free(void) {
     for (int j = 0; j < config.bind_count; j++)
         mem_free(config.bind[j]);
     mem_free(config.unixsocket);
+    mem_free(config.admin_bind);
     mem_free(config.pidfile);
     mem_free(config.logfile);
+    mem_free(config.syslog_ident);
     mem_free(config.dir);
     mem_free(config.requirepass);
     mem_free(config.config_file);
@@ -1240,6 +1253,15 @@ long long config_get_int(const char *name) {
     int t = table[i].type;
     if (t == CT_BOOL || t == CT_INT || t == CT_MEM || t == CT_ENUM) return get_num(i);
     return -1;
+}
+
+const char *config_get_string(const char *name) {
+    ensure_init();
+    int i = find_cfg(name);
+    if (i < 0) return NULL;
+    if (table[i].type == CT_STR) return *str_slot(i);
+    if (table[i].type == CT_SPECIAL && table[i].off < 0) return rt[i].s;
+    return NULL;
 }
 
 /* ---- INFO helpers ------------------------------------------------------------------ */
@@ -1358,6 +1380,10 @@ int config__count(void) {
 int config__find(const char *name) {
     ensure_init();
     return find_cfg(name);
+}
+
+int config__is_sensitive(int i) {
+    return (table[i].flags & CF_SENSITIVE) != 0;
 }
 
 const char *config__name(int i) {

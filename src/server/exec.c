@@ -17,6 +17,7 @@
 #include "server/config.h"
 #include "server/evict.h"
 #include "server/handler.h"
+#include "server/latency.h"
 #include "server/multi.h"
 #include "server/pubsub.h"
 #include "server/reply.h"
@@ -115,6 +116,7 @@ int exec_call(client *c, command *cmd) {
     cmd->calls++;
     cmd->usec += took;
     if (c->error_replied) cmd->failed_calls++;
+    latency_after_call(c, cmd, took);
     /* Monitors see the command after it ran, with the database it left
      * selected, as in Redis. */
     if (!(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feed_monitors(c, cmd);

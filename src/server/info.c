@@ -18,19 +18,12 @@
 #include "script/script.h"
 #include "server/config.h"
 #include "server/handler.h"
+#include "server/latency.h"
+#include "server/memreport.h"
 #include "server/server.h"
 #include "server/pubsub.h"
 #include "server/stats.h"
 #include "server/tracking.h"
-
-static size_t rss_bytes(void) {
-    FILE *fp = fopen("/proc/self/statm", "r");
-    long pages = 0, resident = 0;
-    if (!fp) return 0;
-    if (fscanf(fp, "%ld %ld", &pages, &resident) != 2) resident = 0;
-    fclose(fp);
-    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
-}
 
 static void section_server(resp_buf *b) {
     struct utsname u;
@@ -90,59 +83,36 @@ static void human(char *buf, size_t len, unsigned long long v) {
     config_bytes_human(buf, len, v);
 }
 
-/* What the allocator holds beyond what PairDB asked for (glibc's view). */
-static void allocator_sizes(size_t used, size_t *allocated, size_t *active) {
-    struct mallinfo2 mi = mallinfo2();
-    *allocated = mi.uordblks + mi.hblkhd;
-    *active = mi.arena + mi.hblkhd;
-    if (*allocated == 0) *allocated = used;
-    if (*active < *allocated) *active = *allocated;
-}
-
-static size_t dataset_overhead(void) {
-    size_t n = 0;
-    for (int i = 0; i < db_count(); i++) n += db_overhead_bytes(db_get(i));
-    return n;
-}
-
-static double ratio(size_t a, size_t b) {
-    return b ? (double)a / (double)b : 0.0;
-}
-
 static void section_memory(resp_buf *b) {
-    size_t used = mem_used(), rss = rss_bytes();
-    if ((long long)used > stats.peak_memory) stats.peak_memory = (long long)used;
+    memory_report m;
+    memory_report_fill(&m);
     char h1[32], h2[32], h3[32], h4[32], h5[32], h6[32], h7[32];
-    human(h1, sizeof h1, used);
-    human(h2, sizeof h2, rss);
-    human(h3, sizeof h3, (unsigned long long)stats.peak_memory);
+    human(h1, sizeof h1, m.used);
+    human(h2, sizeof h2, m.rss);
+    human(h3, sizeof h3, m.peak);
     human(h4, sizeof h4, (unsigned long long)cfg->maxmemory);
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     unsigned long long total = (unsigned long long)pages * (unsigned long long)psize;
     human(h5, sizeof h5, total);
-    size_t overhead = dataset_overhead();
-    if (overhead > used) overhead = used;
-    size_t dataset = used - overhead;
-    size_t allocated, active;
-    allocator_sizes(used, &allocated, &active);
-    size_t resident = active;
+    /* glibc has no separate resident figure: its active bytes stand for it. */
+    size_t allocated = m.allocator_allocated, active = m.allocator_active, resident = active;
     script_memory_info sm;
     script_memory(&sm);
     size_t vm_total = sm.eval_vm_bytes + sm.function_vm_bytes;
-    size_t scripts = sm.cached_body_bytes + sm.library_code_bytes;
     human(h6, sizeof h6, sm.eval_vm_bytes);
     human(h7, sizeof h7, vm_total);
 
     resp_buf_appendf(b, "# Memory\r\n");
-    resp_buf_appendf(b, "used_memory:%zu\r\nused_memory_human:%s\r\n", used, h1);
-    resp_buf_appendf(b, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", rss, h2);
-    resp_buf_appendf(b, "used_memory_peak:%lld\r\nused_memory_peak_human:%s\r\n", stats.peak_memory,
-                     h3);
+    resp_buf_appendf(b, "used_memory:%zu\r\nused_memory_human:%s\r\n", m.used, h1);
+    resp_buf_appendf(b, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", m.rss, h2);
+    resp_buf_appendf(b, "used_memory_peak:%zu\r\nused_memory_peak_human:%s\r\n", m.peak, h3);
     resp_buf_appendf(b, "used_memory_peak_perc:%.2f%%\r\n",
-                     stats.peak_memory ? 100.0 * (double)used / (double)stats.peak_memory : 100.0);
-    resp_buf_appendf(b, "used_memory_overhead:%zu\r\nused_memory_startup:0\r\n", overhead);
+                     m.peak ? 100.0 * memory_ratio(m.used, m.peak) : 100.0);
+    resp_buf_appendf(b, "used_memory_overhead:%zu\r\nused_memory_startup:%zu\r\n", m.overhead,
+                     m.startup);
     resp_buf_appendf(b, "used_memory_dataset:%zu\r\nused_memory_dataset_perc:%.2f%%\r\n",
-                     dataset, used ? 100.0 * (double)dataset / (double)used : 0.0);
+                     m.dataset,
+                     100.0 * memory_ratio(m.dataset, m.used > m.startup ? m.used - m.startup : 0));
     resp_buf_appendf(b, "allocator_allocated:%zu\r\nallocator_active:%zu\r\n"
                         "allocator_resident:%zu\r\n", allocated, active, resident);
     resp_buf_appendf(b, "total_system_memory:%llu\r\ntotal_system_memory_human:%s\r\n", total, h5);
@@ -154,22 +124,24 @@ static void section_memory(resp_buf *b) {
                      sm.libraries);
     resp_buf_appendf(b, "used_memory_vm_functions:%zu\r\nused_memory_vm_total:%zu\r\n"
                         "used_memory_vm_total_human:%s\r\n", sm.function_vm_bytes, vm_total, h7);
-    human(h6, sizeof h6, scripts);
+    human(h6, sizeof h6, m.scripts + m.functions);
     resp_buf_appendf(b, "used_memory_functions:%zu\r\nused_memory_scripts:%zu\r\n"
-                        "used_memory_scripts_human:%s\r\n", sm.library_code_bytes, scripts, h6);
+                        "used_memory_scripts_human:%s\r\n", m.functions, m.scripts + m.functions,
+                     h6);
     resp_buf_appendf(b, "maxmemory:%lld\r\nmaxmemory_human:%s\r\n", cfg->maxmemory, h4);
     resp_buf_appendf(b, "maxmemory_policy:%s\r\n", config_policy_name(cfg->maxmemory_policy));
     resp_buf_appendf(b, "allocator_frag_ratio:%.2f\r\nallocator_frag_bytes:%zu\r\n",
-                     ratio(active, allocated), active - allocated);
+                     memory_ratio(active, allocated), active - allocated);
     resp_buf_appendf(b, "allocator_rss_ratio:%.2f\r\nallocator_rss_bytes:%lld\r\n",
-                     ratio(resident, active), (long long)resident - (long long)active);
+                     memory_ratio(resident, active), (long long)resident - (long long)active);
     resp_buf_appendf(b, "rss_overhead_ratio:%.2f\r\nrss_overhead_bytes:%lld\r\n",
-                     ratio(rss, resident), (long long)rss - (long long)resident);
-    resp_buf_appendf(b, "mem_fragmentation_ratio:%.2f\r\n", ratio(rss, used));
-    resp_buf_appendf(b, "mem_fragmentation_bytes:%lld\r\n", (long long)rss - (long long)used);
+                     memory_ratio(m.rss, resident), (long long)m.rss - (long long)resident);
+    resp_buf_appendf(b, "mem_fragmentation_ratio:%.2f\r\n", memory_ratio(m.rss, m.used));
+    resp_buf_appendf(b, "mem_fragmentation_bytes:%lld\r\n", (long long)m.rss - (long long)m.used);
     resp_buf_appendf(b, "mem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\n"
                         "mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\n"
-                        "mem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\n");
+                        "mem_clients_normal:%zu\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\n",
+                     m.clients);
     resp_buf_appendf(b, "mem_allocator:libc\r\n");
     resp_buf_appendf(
         b, "active_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n");
@@ -315,7 +287,7 @@ static const info_section sections[] = {
     {"cluster", NULL, 1},
     {"keyspace", section_keyspace, 1},
     {"commandstats", section_commandstats, 0},
-    {"latencystats", NULL, 0},
+    {"latencystats", latency_info_section, 0},
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 
@@ -327,8 +299,6 @@ static void emit(resp_buf *b, const info_section *s) {
         resp_buf_appendf(b, "# Modules\r\n");
     else if (strcmp(s->name, "cluster") == 0)
         resp_buf_appendf(b, "# Cluster\r\ncluster_enabled:0\r\n");
-    else
-        resp_buf_appendf(b, "# Latencystats\r\n");
 }
 
 static void info_command(client *c) {

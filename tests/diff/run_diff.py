@@ -289,6 +289,10 @@ class Server:
         self.port = None
         self.logf = None
 
+    def admin_off(self):
+        """PairDB's admin HTTP port is turned off: side-by-side servers would share it."""
+        return [] if os.path.basename(self.binary).startswith('redis') else ['--admin-port', '0']
+
     def start(self):
         last = None
         for _ in range(5):   # a port picked free may be taken again before we bind it
@@ -296,7 +300,7 @@ class Server:
             self.logf = open(os.path.join(self.dir, 'server.log'), 'wb')
             self.proc = subprocess.Popen(
                 [self.binary, '--port', str(self.port), '--bind', '127.0.0.1', '--save', '',
-                 '--appendonly', 'no', '--dir', self.dir],
+                 '--appendonly', 'no', '--dir', self.dir] + self.admin_off(),
                 cwd=self.dir, stdout=self.logf, stderr=subprocess.STDOUT)
             deadline = time.time() + 10
             while time.time() < deadline and self.proc.poll() is None:
