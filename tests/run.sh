@@ -33,6 +33,25 @@ else
     count unit 0 1
 fi
 
+# --- client library: libpairdb against pairdb-server and redis-server --------
+client_suite() { # suite-name build-dir
+    local out rc line p f
+    echo "== $1 ($2/client-tests)"
+    out=$(ASAN_OPTIONS=detect_leaks=1 PAIRDB_SERVER="$PWD/$2/pairdb-server" "$2/client-tests" 2>&1)
+    rc=$?
+    echo "$out" | grep -v '^ok ' || true
+    line=$(echo "$out" | grep -E '^client: [0-9]+ passed, [0-9]+ failed' | tail -1)
+    if [ -n "$line" ]; then
+        p=$(echo "$line" | sed -E 's/client: ([0-9]+) passed.*/\1/')
+        f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed/\1/')
+        [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+        count "$1" "$p" "$f"
+    else
+        count "$1" 0 1
+    fi
+}
+client_suite client "$BUILD"
+
 # --- fuzz smoke runs ---------------------------------------------------------
 # Each target runs for a bounded time on a scratch copy of its corpus, so
 # the committed corpus only changes when someone chooses to add findings.
@@ -132,6 +151,7 @@ if [ -n "${SAN_BUILD:-}" ]; then
     [ -z "$summary" ] && f=1
     rm -f "$log"
     count "integration (sanitizers)" "${p:-0}" $(( ${f:-0} + ${e:-0} ))
+    client_suite "client (sanitizers)" "$SAN_BUILD"
     crash_suite "crash (sanitizers)" ASAN_OPTIONS=detect_leaks=1 CRASH_ROUNDS=6 \
         PAIRDB_SERVER="$PWD/$SAN_BUILD/pairdb-server"
 fi

@@ -30,6 +30,7 @@ void command_register_builtins(void) {
     set_register();
     zset_register();
     sort_register();
+    geo_register();
     bitmap_register();
     hll_register();
     stream_register();

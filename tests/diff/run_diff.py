@@ -273,6 +273,23 @@ def normalise(raw, dirs):
 # ---- servers ---------------------------------------------------------------------------------
 
 def free_port():
+    """A free loopback port; inside PAIRDB_TEST_PORTS="lo-hi" when that is set (shared machines)."""
+    spec = os.environ.get('PAIRDB_TEST_PORTS', '')
+    if spec:
+        lo, _, hi = spec.partition('-')
+        lo, hi = int(lo), int(hi or lo)
+        start = lo + (os.getpid() * 7 + int(time.time() * 1000)) % (hi - lo + 1)
+        for i in range(hi - lo + 1):
+            port = lo + (start - lo + i) % (hi - lo + 1)
+            s = socket.socket()
+            try:
+                s.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+            finally:
+                s.close()
+            return port
+        raise RuntimeError('no free port in PAIRDB_TEST_PORTS=%s' % spec)
     s = socket.socket()
     s.bind(('127.0.0.1', 0))
     port = s.getsockname()[1]
