@@ -31,6 +31,7 @@ CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 LDLIBS := $(LUA_LIBS) $(CRYPTO_LIBS) -lpthread -lm
 
 SERVER_SRC := $(wildcard src/ds/*.c src/proto/*.c src/server/*.c src/types/*.c src/persist/*.c src/script/*.c)
+SERVER_SRC += $(wildcard src/admin/*.c)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 # Everything but main() goes into the library the unit tests link against.
 LIB_OBJ := $(filter-out $(BUILD)/src/server/main.o,$(SERVER_OBJ))
@@ -43,7 +44,54 @@ FUZZ_LIB_SRC := $(filter-out src/server/main.c,$(SERVER_SRC))
 .PHONY: all run test deps deps-test fuzz clean format bench
 # pairdb-check: verifies and describes snapshot and log files.
 TOOL_BIN := $(if $(wildcard src/tools/pairdb_check.c),$(BUILD)/pairdb-check)
-all: $(BUILD)/pairdb-server $(BUILD)/unit-tests $(TOOL_BIN)
+all: $(BUILD)/pairdb-server $(BUILD)/unit-tests $(TOOL_BIN) client
+
+# ---- libpairdb: the C client library ------------------------------------
+# Position-independent objects: the client sources plus the parts of the
+# protocol and allocator code they use (not the server). They are linked into
+# one relocatable object whose only global symbols are pdb_*, so neither the
+# archive nor the shared library leaks internal names into a program.
+CLIENT_SRC := $(wildcard src/client/*.c) src/proto/resp_reader.c src/proto/resp_write.c src/ds/mem.c
+CLIENT_PIC := $(CLIENT_SRC:%.c=$(BUILD)/pic/%.o)
+CLIENT_TEST_SRC := $(wildcard tests/client/*.c)
+EXAMPLE_SRC := $(wildcard examples/*.c)
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+PDB_VERSION := 0.1.0
+PREFIX ?= /usr/local
+.PHONY: client client-test
+client: $(BUILD)/libpairdb.a $(BUILD)/libpairdb.so $(BUILD)/client-tests $(EXAMPLE_BIN) $(BUILD)/pairdb.pc
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -fvisibility=default -c $< -o $@
+
+$(BUILD)/libpairdb.o: $(CLIENT_PIC)
+	$(LD) -r -o $@.tmp $^
+	objcopy -w --keep-global-symbol='pdb_*' $@.tmp $@
+	rm -f $@.tmp
+
+$(BUILD)/libpairdb.a: $(BUILD)/libpairdb.o
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libpairdb.so.0: $(BUILD)/libpairdb.o
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libpairdb.so.0 -o $@ $^
+
+$(BUILD)/libpairdb.so: $(BUILD)/libpairdb.so.0
+	ln -sf libpairdb.so.0 $@
+
+$(BUILD)/pairdb.pc: pairdb.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(PDB_VERSION)|g' $< > $@
+
+$(BUILD)/client-tests: $(CLIENT_TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpairdb.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libpairdb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(BUILD)/libpairdb.a
+
+# Runs the client tests against build/pairdb-server and /usr/bin/redis-server.
+client-test: all
+	PAIRDB_SERVER=$(BUILD)/pairdb-server $(BUILD)/client-tests
 
 $(BUILD)/pairdb-check: $(BUILD)/src/tools/pairdb_check.o $(BUILD)/libpairdb-core.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -96,9 +144,10 @@ bench: all
 	bench/bench.sh quick
 
 format:
-	clang-format -i $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)
+	clang-format -i $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
+	    include/*.h tests/client/*.c tests/client/*.h examples/*.c)
 
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(SERVER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
+-include $(SERVER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(CLIENT_PIC:.o=.d)

@@ -7,7 +7,7 @@
 set -eu
 
 BUILD_PKGS="gcc libc6-dev make pkg-config liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libssl-dev"
-TEST_PKGS="python3 python3-pytest python3-redis redis-server redis-tools clang libclang-rt-14-dev valgrind procps"
+TEST_PKGS="python3 python3-pytest python3-redis redis-server redis-tools clang libclang-rt-14-dev valgrind procps prometheus-redis-exporter prometheus"
 
 case "${1:-build}" in
 build) want="$BUILD_PKGS" ;;
@@ -31,8 +31,9 @@ if [ "$(id -u)" != 0 ]; then
         exit 1
     fi
 fi
-# The redis-server package starts its own service on install where it can;
-# PairDB's tests never use it (they start servers on free ports).
+# The redis-server and prometheus packages start their own services on
+# install where they can; PairDB's tests never use them (they start their
+# own on free ports; prometheus also brings promtool).
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086

@@ -33,6 +33,25 @@ else
     count unit 0 1
 fi
 
+# --- client library: libpairdb against pairdb-server and redis-server --------
+client_suite() { # suite-name build-dir
+    local out rc line p f
+    echo "== $1 ($2/client-tests)"
+    out=$(ASAN_OPTIONS=detect_leaks=1 PAIRDB_SERVER="$PWD/$2/pairdb-server" "$2/client-tests" 2>&1)
+    rc=$?
+    echo "$out" | grep -v '^ok ' || true
+    line=$(echo "$out" | grep -E '^client: [0-9]+ passed, [0-9]+ failed' | tail -1)
+    if [ -n "$line" ]; then
+        p=$(echo "$line" | sed -E 's/client: ([0-9]+) passed.*/\1/')
+        f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed/\1/')
+        [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+        count "$1" "$p" "$f"
+    else
+        count "$1" 0 1
+    fi
+}
+client_suite client "$BUILD"
+
 # --- fuzz smoke runs ---------------------------------------------------------
 # Each target runs for a bounded time on a scratch copy of its corpus, so
 # the committed corpus only changes when someone chooses to add findings.
@@ -114,19 +133,17 @@ if [ -n "${SAN_BUILD:-}" ]; then
     [ -z "$line" ] && { p=0; f=1; echo "$out" | tail -30; }
     [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1
     count "unit (sanitizers)" "${p:-0}" "${f:-0}"
+    # Every integration file runs under the sanitizers but those that measure
+    # the process itself (memory sizes, start-up) or another program.
+    SAN_SKIP="test_memory.py test_startup.py test_connection.py test_cli.py test_server_cmds.py
+              test_exporter.py"
+    san_files=()
+    for f in tests/integration/test_*.py; do
+        case " $(echo $SAN_SKIP) " in *" $(basename "$f") "*) ;; *) san_files+=("$f") ;; esac
+    done
     log=$(mktemp)
     ASAN_OPTIONS=detect_leaks=1 PAIRDB_SERVER="$PWD/$SAN_BUILD/pairdb-server" \
-        $PY -m pytest -q -m "not needs_types" tests/integration/test_badinput.py \
-        tests/integration/test_protocol.py tests/integration/test_strings.py \
-        tests/integration/test_keys.py tests/integration/test_expire.py \
-        tests/integration/test_dump.py tests/integration/test_limits.py \
-        tests/integration/test_list.py tests/integration/test_hash.py \
-        tests/integration/test_set.py tests/integration/test_zset.py \
-        tests/integration/test_sort.py tests/integration/test_check.py tests/integration/test_acl.py \
-        tests/integration/test_effects.py tests/integration/test_snapshot.py \
-        tests/integration/test_wal_runtime.py tests/integration/test_pubsub.py \
-        tests/integration/test_notifications.py tests/integration/test_multi.py \
-        tests/integration/test_tracking.py tests/integration/test_scripting.py 2>&1 | tee "$log" | tail -15
+        $PY -m pytest -q -m "not needs_types" "${san_files[@]}" 2>&1 | tee "$log" | tail -15
     summary=$(grep -E '[0-9]+ (passed|failed)' "$log" | tail -1)
     p=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
     f=$(echo "$summary" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)
@@ -134,6 +151,7 @@ if [ -n "${SAN_BUILD:-}" ]; then
     [ -z "$summary" ] && f=1
     rm -f "$log"
     count "integration (sanitizers)" "${p:-0}" $(( ${f:-0} + ${e:-0} ))
+    client_suite "client (sanitizers)" "$SAN_BUILD"
     crash_suite "crash (sanitizers)" ASAN_OPTIONS=detect_leaks=1 CRASH_ROUNDS=6 \
         PAIRDB_SERVER="$PWD/$SAN_BUILD/pairdb-server"
 fi

@@ -89,6 +89,8 @@ static struct {
 
     long long cow_current, cow_peak, cow_last, cow_changed_ms;
 
+    long long latest_fork_usec, total_forks; /* INFO stats */
+
     int backup_pending; /* BACKUP asked: forks before the loop sleeps */
     int backup_ok;      /* -1 before any backup */
     char backup_dir[PERSIST_PATH_MAX];
@@ -103,6 +105,11 @@ static void ensure_started(void);
 
 static long long now_sec(void) {
     return clock_now_ms() / 1000;
+}
+
+void persist_fork_stats(long long *latest_usec, long long *total) {
+    *latest_usec = P.latest_fork_usec;
+    *total = P.total_forks;
 }
 
 int persist_child_active(void) {
@@ -259,7 +266,12 @@ static int start_child(int kind, const char *dir) {
     uint64_t lsn = snapshot_lsn_now();
     memset(P.shared, 0, sizeof *P.shared);
     long long dirty = stats.dirty, wal_bytes = wal_bytes_written();
+    long long fork_start = clock_mono_us();
     pid_t pid = fork();
+    if (pid > 0) {
+        P.latest_fork_usec = clock_mono_us() - fork_start;
+        P.total_forks++;
+    }
     if (pid < 0) {
         log_msg(LOG_WARNING, "Can't save in background: fork: %s", strerror(errno));
         return -1;
@@ -607,7 +619,7 @@ static void backup_command(client *c) {
     reply_status(c, "Backup started");
 }
 
-#define PERSIST_FLAGS (CMD_ADMIN | CMD_NOSCRIPT)
+#define PERSIST_FLAGS (CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING)
 
 static command persist_commands[] = {
     {"save", save_command, 1, PERSIST_FLAGS | CMD_NO_MULTI, 0, 0, 0, 0,
@@ -736,6 +748,17 @@ static void info_aof(resp_buf *b) {
     resp_buf_appendf(b, "wal_fsyncs:%lld\r\nwal_fsync_avg_us:%lld\r\nwal_fsync_max_us:%lld\r\n",
                      ws.fsyncs, ws.fsyncs ? ws.fsync_us_total / ws.fsyncs : 0, ws.fsync_us_max);
     resp_buf_appendf(b, "wal_write_errors:%lld\r\n", ws.write_errors);
+}
+
+void persist_get_status(persist_status *out) {
+    ensure_started();
+    long long changes = stats.dirty - P.dirty_at_last_save;
+    out->snapshot_in_progress = snapshot_pending();
+    out->last_snapshot_ok = P.last_bgsave_ok;
+    out->last_snapshot_seconds = P.last_bgsave_time_sec;
+    out->last_save_time = P.last_save_time;
+    out->snapshots = P.rdb_saves;
+    out->changes_since_save = changes > 0 ? changes : 0;
 }
 
 void persist_info(resp_buf *b) {

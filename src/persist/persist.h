@@ -37,6 +37,18 @@ int persist_on_shutdown(int flags);
 int persist_set_appendonly(int on, const char **err);
 /* The "# Persistence" INFO section. */
 void persist_info(resp_buf *b);
+/* INFO stats latest_fork_usec and total_forks. */
+void persist_fork_stats(long long *latest_usec, long long *total);
+/* Snapshot figures for /metrics. */
+typedef struct persist_status {
+    int snapshot_in_progress;
+    int last_snapshot_ok;              /* of the last background snapshot (1 before any) */
+    long long last_snapshot_seconds;   /* its duration; -1 before any */
+    long long last_save_time;          /* unix seconds of the newest snapshot */
+    long long snapshots;               /* completed since start */
+    long long changes_since_save;
+} persist_status;
+void persist_get_status(persist_status *out);
 
 /* Command-line modes of pairdb-server: --backup DIR (ask a running server
  * for a consistent copy) and --restore DIR (prepare a data directory from

@@ -37,6 +37,7 @@
 #include "ds/mem.h"
 #include "persist/fsutil.h"
 #include "server/clock.h"
+#include "script/script.h"
 #include "server/db.h"
 #include "server/kv.h"
 #include "types/dump.h"
@@ -50,7 +51,8 @@
 #define SNAP_END_PAYLOAD_LEN 12
 
 enum { KIND_BLOCK = 'B', KIND_END = 'E' };
-enum { REC_DB = 'D', REC_KEY = 'K', REC_KEY_EXPIRE = 'X' };
+/* Function libraries (their code) come first, then each database's keys. */
+enum { REC_LIBRARY = 'L', REC_DB = 'D', REC_KEY = 'K', REC_KEY_EXPIRE = 'X' };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -186,6 +188,13 @@ static void write_end(snap_writer *w) {
     put_block(w, KIND_END, (const char *)p, sizeof p);
 }
 
+static void write_library(const char *code, size_t len, void *arg) {
+    snap_writer *w = arg;
+    dump_put_u8(&w->block, REC_LIBRARY);
+    dump_put_blob(&w->block, code, len);
+    if (w->block->len >= SNAP_BLOCK_TARGET) block_flush(w);
+}
+
 /* Writes the whole image into the open file w->fd. */
 static int write_image(snap_writer *w, uint64_t lsn) {
     long long total = 0;
@@ -195,6 +204,7 @@ static int write_image(snap_writer *w, uint64_t lsn) {
         w->progress->keys_done = 0;
     }
     write_header(w, lsn);
+    function_foreach_library(write_library, w);
     for (int i = 0; i < db_count() && !w->failed; i++) write_db(w, db_get(i));
     block_flush(w);
     if (!w->failed) write_end(w);
@@ -339,6 +349,7 @@ struct snapshot_loader {
     /* verify_only figures */
     long long db_keys[DB_MAX_COUNT], db_expires[DB_MAX_COUNT];
     long long type_counts[TYPE_COUNT];
+    long long libraries;
 };
 
 static int read_full(snapshot_loader *l, void *buf, size_t len) {
@@ -548,6 +559,22 @@ static int read_key_record(snapshot_loader *l, dump_reader *r, int with_expire, 
     return 0;
 }
 
+/* A function library: loaded (replacing one of the same name), or counted
+ * when verifying. Libraries precede every database record. */
+static int read_library_record(snapshot_loader *l, dump_reader *r, long long off, char *err,
+                               size_t errlen) {
+    const char *code;
+    size_t len;
+    if (dump_get_blob(r, &code, &len) < 0) FAIL_AT(off, "malformed library record");
+    if (l->cur_db != -1) FAIL_AT(off, "library record after database records");
+    l->libraries++;
+    if (l->verify_only) return 0;
+    char why[512];
+    if (function_load_code(code, len, why, sizeof why) < 0)
+        FAIL_AT(off, "function library refused: %.200s", why);
+    return 0;
+}
+
 /* Decodes the record at blk_pos. */
 static int next_record(snapshot_loader *l, char *err, size_t errlen) {
     dump_reader r = {l->blk + l->blk_pos, l->blk + l->blk_len};
@@ -559,6 +586,8 @@ static int next_record(snapshot_loader *l, char *err, size_t errlen) {
         rc = read_db_record(l, &r, off, err, errlen);
     else if (type == REC_KEY || type == REC_KEY_EXPIRE)
         rc = read_key_record(l, &r, type == REC_KEY_EXPIRE, off, err, errlen);
+    else if (type == REC_LIBRARY)
+        rc = read_library_record(l, &r, off, err, errlen);
     else
         FAIL_AT(off, "unknown record type 0x%02x", type);
     if (rc < 0) return -1;
@@ -610,6 +639,7 @@ static void describe_loader(const snapshot_loader *l,
                   l->type_counts[TYPE_SET], l->type_counts[TYPE_ZSET],
                   l->type_counts[TYPE_HASH]);
     describe_line(describe, arg, "total: keys=%lld expires=%lld", l->keys, expires);
+    if (l->libraries) describe_line(describe, arg, "function libraries: %lld", l->libraries);
 }
 
 int snapshot_verify(const char *path, void (*describe)(const char *line, void *arg), void *arg,

@@ -84,6 +84,9 @@ typedef struct wal_stats {
     long long write_errors;
 } wal_stats;
 void wal_get_stats(wal_stats *out);
+/* The longest fsync since the previous call (0 if none): the writer
+ * thread's samples handed to the main thread's latency monitor. */
+long long wal_take_fsync_max_us(void);
 
 /* --- reading (recovery, pairdb-check) --- */
 

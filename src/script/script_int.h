@@ -7,18 +7,39 @@
 
 #include <lua.h>
 
+#include "proto/resp.h"
+
 struct client;
+
+/* Flags a script declares: an EVAL shebang ("#!lua flags=no-writes") or
+ * redis.register_function{flags=...}. Names in script_flag_names order. */
+enum {
+    SCRIPT_FLAG_NO_WRITES = 1 << 0,
+    SCRIPT_FLAG_ALLOW_OOM = 1 << 1,
+    SCRIPT_FLAG_ALLOW_STALE = 1 << 2,
+    SCRIPT_FLAG_NO_CLUSTER = 1 << 3,
+    SCRIPT_FLAG_ALLOW_CROSS_SLOT = 1 << 4,
+    SCRIPT_FLAG_COUNT = 5,
+    /* An EVAL script without a shebang: Redis 6's rules (it may write, and
+     * is refused under OOM only once it tries a write). */
+    SCRIPT_FLAG_EVAL_COMPAT = 1 << 8,
+};
+extern const char *const script_flag_names[SCRIPT_FLAG_COUNT];
+/* The SCRIPT_FLAG_* bit named s, 0 if none. */
+int script_flag_by_name(const char *s, size_t len);
 
 /* The script being run, NULL between scripts. */
 typedef struct script_run {
     struct client *caller;
     struct client *sc;  /* the script's own client */
-    int readonly;       /* EVAL_RO / EVALSHA_RO */
+    int flags;          /* SCRIPT_FLAG_* */
+    int readonly;       /* EVAL_RO / EVALSHA_RO / FCALL_RO or no-writes */
+    int is_function;    /* FCALL: only FUNCTION KILL ends it */
     int wrote;          /* a write command ran */
     int timedout;       /* past busy-reply-threshold: the server is busy */
-    int kill_requested; /* SCRIPT KILL */
+    int kill_requested; /* SCRIPT KILL / FUNCTION KILL */
     long long start_ms;
-    char sha[41];
+    const char *name;   /* the SHA-1 or the function's name, for errors */
 } script_run;
 
 extern script_run *script_current;
@@ -36,7 +57,35 @@ void slua_push_error_handler(lua_State *L);
 void slua_reply(struct client *c, lua_State *L, int script_resp);
 /* Called from the count hook: serves the loop once busy, raises the kill. */
 void slua_install_hook(lua_State *L);
+/* Raises {err=msg}, the form of every error of the redis library. */
+int slua_raise(lua_State *L, const char *msg);
+/* redis.log(level, ...). */
+int slua_log(lua_State *L);
+/* Replaces the table on top by a readonly proxy of it whose unknown names
+ * are errors ("Script attempted to access nonexistent global variable"). */
+void slua_make_globals_proxy(lua_State *L);
 /* Seeds the math.random generator (every script starts from the same seed). */
 void slua_reset_random(void);
+
+/* The checks a script with declared flags gets before it runs (Redis
+ * 7): a *_RO command needs no-writes; a script that may write is refused
+ * under OOM (unless allow-oom) and while the log refuses writes. Replies
+ * and returns -1 when refused. */
+int script_check_flags(struct client *c, int flags, int ro_command);
+/* Runs the Lua function on top of L's stack for c and replies; pops it.
+ * EVAL passes keys and args as the globals KEYS and ARGV
+ * (as_params 0), FCALL as the function's two parameters. */
+void script_call(lua_State *L, struct client *c, script_run *run, int nkeys, const resp_arg *keys,
+                 int nargs, const resp_arg *args, int as_params);
+/* numkeys at argv[2] as EVAL (fcall 0) and FCALL (1) check it; -1 after
+ * replying. */
+int script_parse_numkeys(struct client *c, int fcall);
+/* Key positions of EVAL and FCALL (numkeys at argv[2], the keys after it). */
+int script_numkeys_getkeys(int argc, const resp_arg *argv, int *keys, int max);
+/* The kill both SCRIPT KILL and FUNCTION KILL perform. */
+void script_kill(struct client *c, int is_function);
+
+/* Functions (function.c). */
+void function_register(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include <lua-bitop.h>
 #include <lua-cjson.h>
 #include <lualib.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,8 @@ script_run *script_current;
 
 /* Nested tables deeper than this are refused rather than recursed into. */
 #define SLUA_MAX_DEPTH 1000
+/* redis.call arguments up to this many need no allocation. */
+#define SLUA_SMALL_ARGC 8
 /* Instructions between two calls of the busy/kill hook. */
 #define SLUA_HOOK_EVERY 100000
 
@@ -74,97 +77,210 @@ static int error_handler(lua_State *L) {
     return 1;
 }
 
+int slua_raise(lua_State *L, const char *msg) {
+    return raise_err_table(L, msg);
+}
+
+#define SLUA_ERROR_HANDLER "pairdb_error_handler"
+
+/* The handler is made once and kept in the registry: pushing a C function
+ * allocates a new closure every time in Lua 5.1. */
 void slua_push_error_handler(lua_State *L) {
-    lua_pushcfunction(L, error_handler);
+    lua_getfield(L, LUA_REGISTRYINDEX, SLUA_ERROR_HANDLER);
 }
 
 /* ---- reply -> Lua ---- */
 
-static void push_value(lua_State *L, const resp_value *v, int resp);
+/*
+ * A command's reply becomes Lua values straight from its RESP bytes: the
+ * reply reader runs with a builder that pushes onto the Lua stack, so no
+ * reply tree is built and freed on every redis.call.
+ *
+ * Values arrive depth-first, a parent before its children. The object a
+ * builder returns for an aggregate is the stack index of the table its
+ * children go into; a child first drops what finished siblings left above
+ * that index, then links itself into the table. An aggregate child stays
+ * on the stack after it is linked, as its own children's target. A map's
+ * key waits just above the map's table until its value arrives.
+ */
+typedef struct lua_build {
+    lua_State *L;
+    int base;     /* stack top before the reply; the reply ends at base + 1 */
+    int resp;     /* 2: null is false, 3: nil */
+    int top_type; /* resp_type of the reply itself */
+} lua_build;
 
-static void push_field_table(lua_State *L, const char *field) {
-    /* {field = <value on top>} */
-    lua_newtable(L);
+/* Attributes (never in PairDB's own replies) and whatever they hold. */
+#define LB_IGNORED ((void *)(intptr_t)-1)
+
+static void *lb_token(int idx) {
+    return (void *)(intptr_t)idx;
+}
+
+static int lb_index(const void *obj) {
+    return (int)(intptr_t)obj;
+}
+
+/* Clears the stack down to where the value for t goes; 0, or -1 when the
+ * value is ignored (inside an attribute) or the stack cannot grow. */
+static int lb_begin(const resp_task *t, lua_build *b) {
+    if (!t->parent) {
+        if (t->type == RESP_T_ATTR) return -1;
+        lua_settop(b->L, b->base);
+        b->top_type = t->type;
+    } else {
+        if (t->parent->obj == LB_IGNORED) return -1;
+        int p = lb_index(t->parent->obj);
+        int map_value = t->parent->type == RESP_T_MAP && (t->idx & 1);
+        lua_settop(b->L, map_value ? p + 1 : p);
+    }
+    return lua_checkstack(b->L, 8) ? 0 : -1;
+}
+
+/* Links the value on top into its parent. An aggregate (keep = 1) stays
+ * on the stack; a scalar is consumed unless it is a map's key. */
+static void lb_link(const resp_task *t, lua_build *b, int keep) {
+    lua_State *L = b->L;
+    if (!t->parent) return;
+    int p = lb_index(t->parent->obj);
+    switch (t->parent->type) {
+    case RESP_T_MAP:
+        if (!(t->idx & 1)) return; /* a key: waits at p + 1 for its value */
+        if (lua_isnil(L, p + 1)) break; /* a nil key cannot index a table */
+        lua_pushvalue(L, p + 1);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, p);
+        break;
+    case RESP_T_SET:
+        lua_pushvalue(L, -1);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, p);
+        break;
+    default:
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, p, (int)t->idx + 1);
+        break;
+    }
+    if (!keep) lua_pop(L, 1);
+}
+
+/* {field = <value on top>}, replacing the value. */
+static void lb_wrap(lua_State *L, const char *field) {
+    lua_createtable(L, 0, 1);
     lua_pushstring(L, field);
     lua_pushvalue(L, -3);
     lua_rawset(L, -3);
     lua_remove(L, -2);
 }
 
-static void push_aggregate(lua_State *L, const resp_value *v, int resp) {
-    lua_createtable(L, v->type == RESP_T_ARRAY || v->type == RESP_T_PUSH ? (int)v->elements : 0, 0);
-    if (v->type == RESP_T_MAP) {
-        for (size_t i = 0; i + 1 < v->elements; i += 2) {
-            push_value(L, v->element[i], resp);
-            push_value(L, v->element[i + 1], resp);
-            lua_rawset(L, -3);
-        }
-        push_field_table(L, "map");
-    } else if (v->type == RESP_T_SET) {
-        for (size_t i = 0; i < v->elements; i++) {
-            push_value(L, v->element[i], resp);
-            lua_pushboolean(L, 1);
-            lua_rawset(L, -3);
-        }
-        push_field_table(L, "set");
-    } else {
-        for (size_t i = 0; i < v->elements; i++) {
-            push_value(L, v->element[i], resp);
-            lua_rawseti(L, -2, (int)i + 1);
-        }
-    }
+static void *lb_done(const resp_task *t, lua_build *b) {
+    lb_link(t, b, 0);
+    return lb_token(lua_gettop(b->L));
 }
 
-static void push_value(lua_State *L, const resp_value *v, int resp) {
-    if (!lua_checkstack(L, 8)) luaL_error(L, "reached lua stack limit");
-    switch (v->type) {
-    case RESP_T_SIMPLE:
-        lua_pushlstring(L, v->str, v->len);
-        push_field_table(L, "ok");
-        break;
-    case RESP_T_ERROR:
-        lua_pushlstring(L, v->str, v->len);
-        push_field_table(L, "err");
-        break;
-    case RESP_T_INT:
-        lua_pushnumber(L, (lua_Number)v->integer);
-        break;
-    case RESP_T_BULK:
-        lua_pushlstring(L, v->str, v->len);
-        break;
-    case RESP_T_NULL:
-        /* RESP2's null bulk and array are false; RESP3's null is nil. */
-        if (resp == 2)
-            lua_pushboolean(L, 0);
-        else
-            lua_pushnil(L);
-        break;
-    case RESP_T_BOOL:
-        lua_pushboolean(L, v->integer != 0);
-        break;
-    case RESP_T_DOUBLE:
-        lua_pushnumber(L, v->dval);
-        push_field_table(L, "double");
-        break;
-    case RESP_T_BIGNUM:
-        lua_pushlstring(L, v->str, v->len);
-        push_field_table(L, "big_number");
-        break;
-    case RESP_T_VERBATIM:
-        lua_newtable(L);
+static void *lb_string(const resp_task *t, const char *s, size_t len) {
+    lua_build *b = t->privdata;
+    if (lb_begin(t, b) < 0) return LB_IGNORED;
+    lua_State *L = b->L;
+    if (t->type == RESP_T_VERBATIM && len >= 4 && s[3] == ':') {
+        lua_createtable(L, 0, 2);
         lua_pushstring(L, "format");
-        lua_pushstring(L, v->vtype);
+        lua_pushlstring(L, s, 3);
         lua_rawset(L, -3);
         lua_pushstring(L, "string");
-        lua_pushlstring(L, v->str, v->len);
+        lua_pushlstring(L, s + 4, len - 4);
         lua_rawset(L, -3);
-        push_field_table(L, "verbatim_string");
-        break;
-    default:
-        push_aggregate(L, v, resp);
-        break;
+        lb_wrap(L, "verbatim_string");
+        return lb_done(t, b);
     }
+    lua_pushlstring(L, s, len);
+    if (t->type == RESP_T_SIMPLE)
+        lb_wrap(L, "ok");
+    else if (t->type == RESP_T_ERROR)
+        lb_wrap(L, "err");
+    else if (t->type == RESP_T_BIGNUM)
+        lb_wrap(L, "big_number");
+    return lb_done(t, b);
 }
+
+static void *lb_array(const resp_task *t, size_t n) {
+    lua_build *b = t->privdata;
+    if (lb_begin(t, b) < 0) return LB_IGNORED;
+    lua_State *L = b->L;
+    int is_map = t->type == RESP_T_MAP, is_set = t->type == RESP_T_SET;
+    if (!is_map && !is_set) {
+        /* Not presized: a RESP3 null leaves a hole, and the length Lua
+         * reports for a table with holes depends on its array part. */
+        (void)n;
+        lua_newtable(L);
+        lb_link(t, b, 1);
+        return lb_token(lua_gettop(L));
+    }
+    /* {map = inner} / {set = inner}: children go into inner. */
+    lua_createtable(L, 0, 1);
+    lb_link(t, b, 1);
+    lua_pushstring(L, is_map ? "map" : "set");
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_insert(L, -3);
+    lua_rawset(L, -4);
+    return lb_token(lua_gettop(L));
+}
+
+static void *lb_integer(const resp_task *t, long long v) {
+    lua_build *b = t->privdata;
+    if (lb_begin(t, b) < 0) return LB_IGNORED;
+    lua_pushnumber(b->L, (lua_Number)v);
+    return lb_done(t, b);
+}
+
+static void *lb_double(const resp_task *t, double d, const char *s, size_t len) {
+    (void)s;
+    (void)len;
+    lua_build *b = t->privdata;
+    if (lb_begin(t, b) < 0) return LB_IGNORED;
+    lua_pushnumber(b->L, d);
+    lb_wrap(b->L, "double");
+    return lb_done(t, b);
+}
+
+static void *lb_nil(const resp_task *t) {
+    lua_build *b = t->privdata;
+    if (lb_begin(t, b) < 0) return LB_IGNORED;
+    /* RESP2's null bulk and array are false; RESP3's null is nil. */
+    if (b->resp == 2)
+        lua_pushboolean(b->L, 0);
+    else
+        lua_pushnil(b->L);
+    return lb_done(t, b);
+}
+
+static void *lb_bool(const resp_task *t, int v) {
+    lua_build *b = t->privdata;
+    if (lb_begin(t, b) < 0) return LB_IGNORED;
+    lua_pushboolean(b->L, v);
+    return lb_done(t, b);
+}
+
+static void lb_set_attribute(void *obj, void *attr) {
+    (void)obj;
+    (void)attr;
+}
+
+static void lb_free(void *obj) {
+    (void)obj; /* values live on the Lua stack: the caller resets it */
+}
+
+static const resp_builder lua_builder = {
+    .create_string = lb_string,
+    .create_array = lb_array,
+    .create_integer = lb_integer,
+    .create_double = lb_double,
+    .create_nil = lb_nil,
+    .create_bool = lb_bool,
+    .set_attribute = lb_set_attribute,
+    .free_object = lb_free,
+};
 
 /* ---- Lua -> reply ---- */
 
@@ -319,7 +435,7 @@ static const char *refuse_command(const command *cmd, int argc, const resp_arg *
     if ((cmd->flags & CMD_WRITE) && wal_writes_refused())
         return "MISCONF Errors writing to the log: write commands are refused";
     if (cfg->maxmemory && (cmd->flags & CMD_DENYOOM) && !script_current->wrote &&
-        evict_perform() != EVICT_OK)
+        !(script_current->flags & SCRIPT_FLAG_ALLOW_OOM) && evict_perform() != EVICT_OK)
         return "OOM command not allowed when used memory > 'maxmemory'.";
     return NULL;
 }
@@ -350,28 +466,34 @@ static const char *run_command(int argc, resp_arg *argv) {
     return NULL;
 }
 
-/* The reply collected on the script's client, parsed; NULL if none. */
-static resp_value *take_reply(client *sc) {
-    /* One buffer and one reader serve every call: a script makes many, and
-     * a reader is a few KB to clear. */
+/* Pushes the reply collected on the script's client as one Lua value;
+ * returns its resp_type, or -1 (nothing pushed) if there is none. */
+static int push_reply(lua_State *L, client *sc) {
+    /* One buffer and one reader serve every call: a script makes many. */
     static resp_buf out;
     static resp_reader *r;
+    static lua_build build;
     out.len = 0;
     client_drain_replies(sc, &out);
     if (!r) {
-        r = resp_reader_new();
+        r = resp_reader_new_with(&lua_builder, &build);
         resp_reader_set_max_depth(r, 64);
     }
+    build.L = L;
+    build.base = lua_gettop(L);
+    build.resp = sc->resp;
     if (out.len) resp_reader_feed(r, out.data, out.len);
     void *reply = NULL;
-    if (resp_reader_get_reply(r, &reply) != RESP_OK || !reply) {
+    if (resp_reader_get_reply(r, &reply) != RESP_OK || !reply || reply == LB_IGNORED) {
         /* Malformed or incomplete (never from the server's own encoder):
          * start the next call with a fresh reader. */
+        lua_settop(L, build.base);
         resp_reader_free(r);
         r = NULL;
-        return NULL;
+        return -1;
     }
-    return reply;
+    lua_settop(L, build.base + 1);
+    return build.top_type;
 }
 
 /* The arguments of redis.call as resp_args; numbers are formatted the way
@@ -398,12 +520,18 @@ static int redis_call_generic(lua_State *L, int raise) {
     if (argc == 0)
         return raise_err_table(L,
                                "ERR Please specify at least one argument for this redis lib call");
-    resp_arg *argv = mem_alloc(sizeof(resp_arg) * (size_t)argc);
-    char(*numbuf)[32] = mem_alloc(32 * (size_t)argc);
+    /* Most calls have a few arguments: those live on the C stack. */
+    resp_arg argv_small[SLUA_SMALL_ARGC];
+    char numbuf_small[SLUA_SMALL_ARGC][32];
+    int small = argc <= SLUA_SMALL_ARGC;
+    resp_arg *argv = small ? argv_small : mem_alloc(sizeof(resp_arg) * (size_t)argc);
+    char(*numbuf)[32] = small ? numbuf_small : mem_alloc(32 * (size_t)argc);
     const char *err = collect_args(L, argc, argv, numbuf);
     if (!err) err = run_command(argc, argv);
-    mem_free(argv);
-    mem_free(numbuf);
+    if (!small) {
+        mem_free(argv);
+        mem_free(numbuf);
+    }
     if (err) {
         if (raise) return raise_err_table(L, err);
         lua_newtable(L);
@@ -412,15 +540,12 @@ static int redis_call_generic(lua_State *L, int raise) {
         lua_rawset(L, -3);
         return 1;
     }
-    resp_value *v = take_reply(script_current->sc);
-    if (!v) return raise_err_table(L, "ERR the command sent no reply");
-    if (raise && v->type == RESP_T_ERROR) {
-        lua_pushlstring(L, v->str, v->len);
-        resp_value_free(v);
+    int type = push_reply(L, script_current->sc);
+    if (type < 0) return raise_err_table(L, "ERR the command sent no reply");
+    if (raise && type == RESP_T_ERROR) {
+        lua_getfield(L, -1, "err");
         return raise_err_table(L, lua_tostring(L, -1));
     }
-    push_value(L, v, script_current->sc->resp);
-    resp_value_free(v);
     return 1;
 }
 
@@ -474,7 +599,7 @@ static int redis_sha1hex(lua_State *L) {
     return 1;
 }
 
-static int redis_log(lua_State *L) {
+int slua_log(lua_State *L) {
     int argc = lua_gettop(L);
     if (argc < 2) return luaL_error(L, "redis.log() requires two arguments or more.");
     if (!lua_isnumber(L, 1)) return luaL_error(L, "First argument must be a number (log level).");
@@ -651,6 +776,10 @@ static void make_readonly_proxy(lua_State *L, int global_lookup) {
     lua_remove(L, -2);
 }
 
+void slua_make_globals_proxy(lua_State *L) {
+    make_readonly_proxy(L, 1);
+}
+
 /* 1 when the table at idx is one of the readonly proxies. */
 static int is_protected(lua_State *L, int idx) {
     if (!lua_getmetatable(L, idx)) return 0;
@@ -721,7 +850,7 @@ static void open_redis_library(lua_State *L) {
     set_function(L, "error_reply", redis_error_reply);
     set_function(L, "status_reply", redis_status_reply);
     set_function(L, "sha1hex", redis_sha1hex);
-    set_function(L, "log", redis_log);
+    set_function(L, "log", slua_log);
     set_function(L, "setresp", redis_setresp);
     set_function(L, "set_repl", redis_set_repl);
     set_function(L, "replicate_commands", redis_true);
@@ -777,6 +906,8 @@ static void protect_libraries(lua_State *L) {
 
 lua_State *slua_new(void) {
     lua_State *L = luaL_newstate();
+    lua_pushcfunction(L, error_handler);
+    lua_setfield(L, LUA_REGISTRYINDEX, SLUA_ERROR_HANDLER);
     open_library(L, luaopen_base, "");
     open_library(L, luaopen_table, LUA_TABLIBNAME);
     open_library(L, luaopen_string, LUA_STRLIBNAME);
@@ -812,8 +943,9 @@ static void busy_hook(lua_State *L, lua_Debug *ar) {
         run->timedout = 1;
         log_msg(LOG_WARNING,
                 "Slow script detected: still in execution after %lld milliseconds. "
-                "You can try killing the script using the SCRIPT KILL command. Script SHA1 is: %s",
-                clock_now_ms() - run->start_ms, run->sha);
+                "You can try killing the script using the %s command. Script %s is: %s",
+                clock_now_ms() - run->start_ms, run->is_function ? "FUNCTION KILL" : "SCRIPT KILL",
+                run->is_function ? "name" : "SHA1", run->name);
     }
     if (run->timedout && server_loop()) loop_run_once(server_loop(), 0);
     if (run->kill_requested || server_shutting_down()) {

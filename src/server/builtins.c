@@ -8,8 +8,10 @@
 #include "server/command.h"
 #include "server/config.h"
 #include "server/families.h"
+#include "server/latency.h"
 #include "server/multi.h"
 #include "server/pubsub.h"
+#include "server/slowlog.h"
 #include "script/script.h"
 #include "types/types.h"
 
@@ -19,6 +21,8 @@ void command_register_builtins(void) {
     acl_register();
     info_register();
     server_cmds_register();
+    slowlog_register();
+    latency_register();
     config_register_commands();
     string_register();
     key_register();
@@ -27,6 +31,10 @@ void command_register_builtins(void) {
     set_register();
     zset_register();
     sort_register();
+    geo_register();
+    bitmap_register();
+    hll_register();
+    stream_register();
     persist_register();
     multi_register();
     pubsub_register();

@@ -34,8 +34,8 @@ static int commands_ready;
 static const char *const flag_names[CMD_FLAG_COUNT] = {
     "write",   "readonly",     "denyoom",      "admin",     "pubsub",           "noscript",
     "blocking", "loading",     "stale",        "skip_monitor", "skip_slowlog",  "fast",
-    "no_auth", "may_replicate", "no_mandatory_keys", "protected", "no_multi",   "allow_busy",
-    "movablekeys",
+    "no_auth", "may_replicate", "no_mandatory_keys", "protected", "no_async_loading",
+    "no_multi", "allow_busy", "movablekeys",
 };
 
 const char *const acl_category_names[ACL_CATEGORY_COUNT] = {
@@ -58,7 +58,7 @@ static void finish_command(command *cmd, command *parent) {
         cmd->fullname = mem_strdup(cmd->name);
     }
     if (cmd->flags & CMD_WRITE) cmd->acl |= ACL_WRITE;
-    /* Scripts that only read are not @read, as in Redis. */
+    /* EVAL_RO and friends are readonly but not @read (Redis 7.0). */
     if ((cmd->flags & CMD_READONLY) && !(cmd->acl & ACL_SCRIPTING)) cmd->acl |= ACL_READ;
     if (cmd->flags & CMD_ADMIN) cmd->acl |= ACL_ADMIN | ACL_DANGEROUS;
     if (cmd->flags & CMD_PUBSUB) cmd->acl |= ACL_PUBSUB;

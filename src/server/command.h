@@ -48,10 +48,11 @@ enum {
     CMD_MAY_REPLICATE = 1 << 13,
     CMD_NO_MANDATORY_KEYS = 1 << 14,
     CMD_PROTECTED = 1 << 15,
-    CMD_NO_MULTI = 1 << 16,
-    CMD_ALLOW_BUSY = 1 << 17,
-    CMD_MOVABLE_KEYS = 1 << 18, /* set automatically when getkeys is given */
-    CMD_FLAG_COUNT = 19,
+    CMD_NO_ASYNC_LOADING = 1 << 16,
+    CMD_NO_MULTI = 1 << 17,
+    CMD_ALLOW_BUSY = 1 << 18,
+    CMD_MOVABLE_KEYS = 1 << 19, /* set automatically when getkeys is given */
+    CMD_FLAG_COUNT = 20,
 };
 
 /* ACL categories: Redis's names, bit i = acl_category_names[i]. */

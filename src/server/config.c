@@ -41,6 +41,7 @@
 #include "ds/mem.h"
 #include "server/client.h"
 #include "server/command.h"
+#include "server/latency.h"
 #include "server/log.h"
 #include "server/reply.h"
 #include "server/server.h"
@@ -248,8 +249,26 @@ static int do_include(const char *pattern, int depth, char *err, size_t errlen) 
     return rc;
 }
 
+/* A line setting a secret is shown by its name only: the error goes to
+ * stderr, which service managers keep in their journals. */
 static void fatal_text(char *err, size_t errlen, int linenum, const char *line,
                        const char *reason) {
+    char name[64];
+    size_t n = strcspn(line, " \t");
+    if (n < sizeof name) {
+        memcpy(name, line, n);
+        name[n] = '\0';
+        for (char *q = name; *q; q++) *q = (char)tolower((unsigned char)*q);
+        int i = config__find(name);
+        if (i >= 0 && config__is_sensitive(i)) {
+            snprintf(err, errlen,
+                     "\n*** FATAL CONFIG FILE ERROR (PairDB %s) ***\n"
+                     "Reading the configuration file, at line %d\n"
+                     ">>> '%s (redacted)'\n%s\n",
+                     PAIRDB_VERSION, linenum, name, reason);
+            return;
+        }
+    }
     snprintf(err, errlen,
              "\n*** FATAL CONFIG FILE ERROR (PairDB %s) ***\n"
              "Reading the configuration file, at line %d\n"
@@ -939,6 +958,7 @@ static void config_set_cmd(client *c) {
 static void config_resetstat_cmd(client *c) {
     stats_reset();
     command_reset_stats();
+    latency_reset_histograms(); /* as Redis resets its per-command histograms */
     reply_ok(c);
 }
 

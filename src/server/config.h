@@ -25,6 +25,8 @@ enum {
 #define MAXMEMORY_IS_LFU(p) ((p) == MAXMEMORY_ALLKEYS_LFU || (p) == MAXMEMORY_VOLATILE_LFU)
 
 enum { LOG_DEBUG = 0, LOG_VERBOSE, LOG_NOTICE, LOG_WARNING };
+enum { LOG_FORMAT_LEGACY = 0, LOG_FORMAT_LOGFMT, LOG_FORMAT_JSON };
+enum { LOG_TIMESTAMP_LEGACY = 0, LOG_TIMESTAMP_ISO8601, LOG_TIMESTAMP_MILLISECONDS };
 enum { FSYNC_ALWAYS = 0, FSYNC_EVERYSEC, FSYNC_NO };
 
 #define CONFIG_MAX_BIND 16
@@ -45,6 +47,8 @@ typedef struct server_config {
     int timeout;                  /* idle seconds, 0 = never */
     int maxclients;
     int protected_mode;
+    int admin_port;               /* HTTP /metrics /health /ready; 0 = off */
+    char *admin_bind;
     /* general */
     int databases;
     int hz;
@@ -52,6 +56,11 @@ typedef struct server_config {
     char *pidfile;
     char *logfile;
     int loglevel;
+    int log_format;               /* LOG_FORMAT_* */
+    int log_timestamp_format;     /* LOG_TIMESTAMP_* */
+    int syslog_enabled;
+    int syslog_facility;          /* 0 user, 1..8 local0..local7 */
+    char *syslog_ident;
     char *dir;
     char *requirepass;            /* NULL = no password; the default user's password */
     char *aclfile;                /* NULL = users come from the config file */
@@ -81,6 +90,8 @@ typedef struct server_config {
     long long set_max_listpack_value;
     long long zset_max_listpack_entries;
     long long zset_max_listpack_value;
+    long long stream_node_max_bytes;
+    long long stream_node_max_entries;
     /* persistence (applied by the persistence layer) */
     int appendonly;
     int appendfsync;
@@ -90,6 +101,7 @@ typedef struct server_config {
     long long slowlog_log_slower_than;
     long long slowlog_max_len;
     long long latency_monitor_threshold;
+    int latency_tracking;         /* per-command histograms (LATENCY HISTOGRAM, INFO latencystats) */
     char *notify_keyspace_events_str;
     int notify_keyspace_events;   /* NOTIFY_* bits */
     int enable_debug_command;     /* 0 no, 1 yes, 2 local */
@@ -111,5 +123,8 @@ int config_set_runtime(const char *name, const char *value, char *err, size_t er
 /* Integer settings without a struct field yet (encoding thresholds...);
  * -1 for an unknown name. */
 long long config_get_int(const char *name);
+/* String settings, and special ones kept as their text (e.g.
+ * latency-tracking-info-percentiles); NULL for others or when unset. */
+const char *config_get_string(const char *name);
 
 #endif

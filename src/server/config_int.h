@@ -18,6 +18,7 @@ const char *config__name(int i);
 const char *config__alias(int i);
 const char *config__set_refusal(int i);
 int config__is_multi(int i);
+int config__is_sensitive(int i); /* its value must never be shown or logged */
 int config__parse(int i, int argc, char **argv, struct cval **out, const char **err);
 void config__store(int i, struct cval *v);
 void config__value_free(struct cval *v);

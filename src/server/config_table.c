@@ -121,6 +121,13 @@ static const cfg_enum enum_loglevel[] = {{"debug", LOG_DEBUG},
                                          {"notice", LOG_NOTICE},
                                          {"warning", LOG_WARNING},
                                          {NULL, 0}};
+static const cfg_enum enum_log_format[] = {
+    {"legacy", LOG_FORMAT_LEGACY}, {"logfmt", LOG_FORMAT_LOGFMT}, {"json", LOG_FORMAT_JSON},
+    {"plain", LOG_FORMAT_LEGACY},  {NULL, 0}};
+static const cfg_enum enum_log_timestamp[] = {{"legacy", LOG_TIMESTAMP_LEGACY},
+                                              {"iso8601", LOG_TIMESTAMP_ISO8601},
+                                              {"milliseconds", LOG_TIMESTAMP_MILLISECONDS},
+                                              {NULL, 0}};
 static const cfg_enum enum_fsync[] = {
     {"everysec", FSYNC_EVERYSEC}, {"always", FSYNC_ALWAYS}, {"no", FSYNC_NO}, {NULL, 0}};
 static const cfg_enum enum_protected[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
@@ -185,6 +192,8 @@ static const cfg_def table[] = {
     INT("timeout", NULL, 0, 0, IMAX, "0", FLD(timeout), NULL),
     INT("maxclients", NULL, 0, 1, IMAX, "10000", FLD(maxclients), apply_maxclients),
     BOOL("protected-mode", NULL, 0, "yes", FLD(protected_mode)),
+    INT("admin-port", NULL, IMM, 0, 65535, "9379", FLD(admin_port), NULL),
+    STR("admin-bind", NULL, IMM, "127.0.0.1", FLD(admin_bind)),
     /* general */
     INT("databases", NULL, IMM, 1, DB_MAX_COUNT, "16", FLD(databases), NULL),
     INT("hz", NULL, 0, 0, IMAX, "10", FLD(hz), apply_hz),
@@ -192,6 +201,11 @@ static const cfg_def table[] = {
     STR("pidfile", NULL, IMM | CF_NULL_EMPTY, "", FLD(pidfile)),
     STR("logfile", NULL, IMM, "", FLD(logfile)),
     ENUM("loglevel", NULL, 0, enum_loglevel, "notice", FLD(loglevel)),
+    ENUM("log-format", NULL, 0, enum_log_format, "legacy", FLD(log_format)),
+    ENUM("log-timestamp-format", NULL, 0, enum_log_timestamp, "legacy", FLD(log_timestamp_format)),
+    BOOL("syslog-enabled", NULL, IMM, "no", FLD(syslog_enabled)),
+    ENUM("syslog-facility", NULL, IMM, enum_facility, "local0", FLD(syslog_facility)),
+    STR("syslog-ident", NULL, IMM, "redis", FLD(syslog_ident)),
     SPEC("dir", NULL, CF_PROTECTED | CF_ALWAYS_REWRITE, ".", &sp_dir),
     {"requirepass", NULL, CT_STR, CF_SENSITIVE | CF_NULL_EMPTY, 0, 0, "", NULL, FLD(requirepass),
      NULL, apply_requirepass},
@@ -222,6 +236,8 @@ static const cfg_def table[] = {
     INT("slowlog-log-slower-than", NULL, 0, -1, LMAX, "10000", FLD(slowlog_log_slower_than), NULL),
     INT("slowlog-max-len", NULL, 0, 0, LMAX, "128", FLD(slowlog_max_len), NULL),
     INT("latency-monitor-threshold", NULL, 0, 0, LMAX, "0", FLD(latency_monitor_threshold), NULL),
+    BOOL("latency-tracking", NULL, 0, "yes", FLD(latency_tracking)),
+    SPEC("latency-tracking-info-percentiles", NULL, CF_MULTI, "50 99 99.9", &sp_percentiles),
     SPEC("notify-keyspace-events", NULL, 0, "", &sp_notify),
 
     /* Encoding thresholds of the collection types. */
@@ -235,8 +251,8 @@ static const cfg_def table[] = {
     INT("zset-max-listpack-entries", "zset-max-ziplist-entries", 0, 0, LMAX, "128", FLD(zset_max_listpack_entries), NULL),
     INT("zset-max-listpack-value", "zset-max-ziplist-value", 0, 0, LMAX, "64", FLD(zset_max_listpack_value), NULL),
     INT("hll-sparse-max-bytes", NULL, 0, 0, LMAX, "3000", RT, NULL),
-    MEM("stream-node-max-bytes", NULL, 0, 0, LMAX, "4096", RT),
-    INT("stream-node-max-entries", NULL, 0, 0, LMAX, "100", RT, NULL),
+    MEM("stream-node-max-bytes", NULL, 0, 0, LMAX, "4096", FLD(stream_node_max_bytes)),
+    INT("stream-node-max-entries", NULL, 0, 0, LMAX, "100", FLD(stream_node_max_entries), NULL),
     INT("busy-reply-threshold", "lua-time-limit", 0, 0, LMAX, "5000", RT, NULL),
 
     /* Accepted for compatibility; no effect in PairDB. */
@@ -296,8 +312,6 @@ static const cfg_def table[] = {
     INT("io-threads", NULL, IMM | NOE, 1, 128, "1", RT, NULL),
     BOOL("io-threads-do-reads", NULL, IMM | NOE, "no", RT),
     BOOL("jemalloc-bg-thread", NULL, NOE, "yes", RT),
-    BOOL("latency-tracking", NULL, NOE, "yes", RT),
-    SPEC("latency-tracking-info-percentiles", NULL, NOE | CF_MULTI, "50 99 99.9", &sp_percentiles),
     BOOL("lazyfree-lazy-eviction", NULL, NOE, "no", RT),
     BOOL("lazyfree-lazy-expire", NULL, NOE, "no", RT),
     BOOL("lazyfree-lazy-server-del", NULL, NOE, "no", RT),
@@ -345,10 +359,7 @@ static const cfg_def table[] = {
     INT("shutdown-timeout", NULL, NOE, 0, IMAX, "10", RT, NULL),
     INT("socket-mark-id", NULL, NOE, 0, UINT_MAX, "0", RT, NULL),
     BOOL("stop-writes-on-bgsave-error", NULL, NOE, "yes", RT),
-    ENUM("supervised", NULL, IMM | NOE, enum_supervised, "no", RT),
-    BOOL("syslog-enabled", NULL, IMM | NOE, "no", RT),
-    ENUM("syslog-facility", NULL, IMM | NOE, enum_facility, "local0", RT),
-    STR("syslog-ident", NULL, IMM | NOE, "redis", RT),
+    ENUM("supervised", NULL, IMM, enum_supervised, "no", RT),
     BOOL("tls-auth-clients", NULL, NOE, "yes", RT),
     STR("tls-ca-cert-dir", NULL, NOE, "", RT),
     STR("tls-ca-cert-file", NULL, NOE, "", RT),
@@ -1231,8 +1242,10 @@ void config_free(void) {
     for (int j = 0; j < config.bind_count; j++)
         mem_free(config.bind[j]);
     mem_free(config.unixsocket);
+    mem_free(config.admin_bind);
     mem_free(config.pidfile);
     mem_free(config.logfile);
+    mem_free(config.syslog_ident);
     mem_free(config.dir);
     mem_free(config.requirepass);
     mem_free(config.aclfile);
@@ -1259,6 +1272,15 @@ long long config_get_int(const char *name) {
     int t = table[i].type;
     if (t == CT_BOOL || t == CT_INT || t == CT_MEM || t == CT_ENUM) return get_num(i);
     return -1;
+}
+
+const char *config_get_string(const char *name) {
+    ensure_init();
+    int i = find_cfg(name);
+    if (i < 0) return NULL;
+    if (table[i].type == CT_STR) return *str_slot(i);
+    if (table[i].type == CT_SPECIAL && table[i].off < 0) return rt[i].s;
+    return NULL;
 }
 
 /* ---- INFO helpers ------------------------------------------------------------------ */
@@ -1377,6 +1399,10 @@ int config__count(void) {
 int config__find(const char *name) {
     ensure_init();
     return find_cfg(name);
+}
+
+int config__is_sensitive(int i) {
+    return (table[i].flags & CF_SENSITIVE) != 0;
 }
 
 const char *config__name(int i) {

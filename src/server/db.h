@@ -74,6 +74,9 @@ void db_expire_now(db *d, kv *e);
 size_t db_size(const db *d);
 size_t db_expires_count(const db *d);
 long long db_avg_ttl(const db *d);
+/* Bytes of the keyspace's own tables (hash tables, slot index), not of
+ * the keys and values: INFO used_memory_overhead. */
+size_t db_overhead_bytes(const db *d);
 /* Deletes every key; returns how many were deleted. */
 size_t db_empty(db *d);
 /* Exchanges the contents of two databases (SWAPDB). */

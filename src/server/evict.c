@@ -17,6 +17,7 @@
 #include "server/clock.h"
 #include "server/config.h"
 #include "server/db.h"
+#include "server/latency.h"
 #include "server/log.h"
 #include "server/stats.h"
 
@@ -165,6 +166,7 @@ int evict_perform(void) {
         mem_free(key);
         if (clock_mono_us() - start > limit_us) break;
     }
+    latency_add_sample_if_needed("eviction-cycle", (clock_mono_us() - start) / 1000);
     /* Out of time but not out of candidates: let the command run; the next
      * commands and the cron continue the work (Redis's EVICT_RUNNING). */
     return EVICT_OK;

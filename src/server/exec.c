@@ -18,6 +18,7 @@
 #include "server/config.h"
 #include "server/evict.h"
 #include "server/handler.h"
+#include "server/latency.h"
 #include "server/multi.h"
 #include "server/pubsub.h"
 #include "server/reply.h"
@@ -116,6 +117,7 @@ int exec_call(client *c, command *cmd) {
     cmd->calls++;
     cmd->usec += took;
     if (c->error_replied) cmd->failed_calls++;
+    latency_after_call(c, cmd, took);
     /* Monitors see the command after it ran, with the database it left
      * selected, as in Redis. */
     if (!(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feed_monitors(c, cmd);
@@ -164,8 +166,7 @@ int exec_command(client *c) {
         goto done;
     }
     if (script_busy() && !script_allowed_while_busy(cmd)) {
-        reject(c, cmd, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
-                       "SHUTDOWN NOSAVE.");
+        reject(c, cmd, script_busy_error());
         goto done;
     }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {

@@ -7,6 +7,7 @@
  * values an idle Redis reports. PairDB's own fields carry a pairdb_ prefix.
  */
 #include <stdarg.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -14,21 +15,15 @@
 
 #include "ds/mem.h"
 #include "persist/persist.h"
+#include "script/script.h"
 #include "server/config.h"
 #include "server/handler.h"
+#include "server/latency.h"
+#include "server/memreport.h"
 #include "server/server.h"
 #include "server/pubsub.h"
 #include "server/stats.h"
 #include "server/tracking.h"
-
-static size_t rss_bytes(void) {
-    FILE *fp = fopen("/proc/self/statm", "r");
-    long pages = 0, resident = 0;
-    if (!fp) return 0;
-    if (fscanf(fp, "%ld %ld", &pages, &resident) != 2) resident = 0;
-    fclose(fp);
-    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
-}
 
 static void section_server(resp_buf *b) {
     struct utsname u;
@@ -84,36 +79,69 @@ static void section_clients(resp_buf *b) {
                      tracking_client_count());
 }
 
+static void human(char *buf, size_t len, unsigned long long v) {
+    config_bytes_human(buf, len, v);
+}
+
 static void section_memory(resp_buf *b) {
-    size_t used = mem_used(), rss = rss_bytes();
-    if ((long long)used > stats.peak_memory) stats.peak_memory = (long long)used;
-    char h1[32], h2[32], h3[32], h4[32], h5[32];
-    config_bytes_human(h1, sizeof h1, used);
-    config_bytes_human(h2, sizeof h2, rss);
-    config_bytes_human(h3, sizeof h3, (unsigned long long)stats.peak_memory);
-    config_bytes_human(h4, sizeof h4, (unsigned long long)cfg->maxmemory);
+    memory_report m;
+    memory_report_fill(&m);
+    char h1[32], h2[32], h3[32], h4[32], h5[32], h6[32], h7[32];
+    human(h1, sizeof h1, m.used);
+    human(h2, sizeof h2, m.rss);
+    human(h3, sizeof h3, m.peak);
+    human(h4, sizeof h4, (unsigned long long)cfg->maxmemory);
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     unsigned long long total = (unsigned long long)pages * (unsigned long long)psize;
-    config_bytes_human(h5, sizeof h5, total);
+    human(h5, sizeof h5, total);
+    /* glibc has no separate resident figure: its active bytes stand for it. */
+    size_t allocated = m.allocator_allocated, active = m.allocator_active, resident = active;
+    script_memory_info sm;
+    script_memory(&sm);
+    size_t vm_total = sm.eval_vm_bytes + sm.function_vm_bytes;
+    human(h6, sizeof h6, sm.eval_vm_bytes);
+    human(h7, sizeof h7, vm_total);
+
     resp_buf_appendf(b, "# Memory\r\n");
-    resp_buf_appendf(b, "used_memory:%zu\r\nused_memory_human:%s\r\n", used, h1);
-    resp_buf_appendf(b, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", rss, h2);
-    resp_buf_appendf(b, "used_memory_peak:%lld\r\nused_memory_peak_human:%s\r\n", stats.peak_memory,
-                     h3);
+    resp_buf_appendf(b, "used_memory:%zu\r\nused_memory_human:%s\r\n", m.used, h1);
+    resp_buf_appendf(b, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", m.rss, h2);
+    resp_buf_appendf(b, "used_memory_peak:%zu\r\nused_memory_peak_human:%s\r\n", m.peak, h3);
     resp_buf_appendf(b, "used_memory_peak_perc:%.2f%%\r\n",
-                     stats.peak_memory ? 100.0 * (double)used / (double)stats.peak_memory : 100.0);
-    resp_buf_appendf(b, "used_memory_startup:0\r\n");
-    resp_buf_appendf(b, "used_memory_dataset:%zu\r\n", used);
+                     m.peak ? 100.0 * memory_ratio(m.used, m.peak) : 100.0);
+    resp_buf_appendf(b, "used_memory_overhead:%zu\r\nused_memory_startup:%zu\r\n", m.overhead,
+                     m.startup);
+    resp_buf_appendf(b, "used_memory_dataset:%zu\r\nused_memory_dataset_perc:%.2f%%\r\n",
+                     m.dataset,
+                     100.0 * memory_ratio(m.dataset, m.used > m.startup ? m.used - m.startup : 0));
+    resp_buf_appendf(b, "allocator_allocated:%zu\r\nallocator_active:%zu\r\n"
+                        "allocator_resident:%zu\r\n", allocated, active, resident);
     resp_buf_appendf(b, "total_system_memory:%llu\r\ntotal_system_memory_human:%s\r\n", total, h5);
-    resp_buf_appendf(
-        b, "used_memory_lua:0\r\nused_memory_scripts:0\r\nnumber_of_cached_scripts:0\r\n");
+    resp_buf_appendf(b, "used_memory_lua:%zu\r\nused_memory_vm_eval:%zu\r\n"
+                        "used_memory_lua_human:%s\r\n", sm.eval_vm_bytes, sm.eval_vm_bytes, h6);
+    resp_buf_appendf(b, "used_memory_scripts_eval:%zu\r\nnumber_of_cached_scripts:%zu\r\n",
+                     sm.cached_body_bytes, sm.cached_scripts);
+    resp_buf_appendf(b, "number_of_functions:%zu\r\nnumber_of_libraries:%zu\r\n", sm.functions,
+                     sm.libraries);
+    resp_buf_appendf(b, "used_memory_vm_functions:%zu\r\nused_memory_vm_total:%zu\r\n"
+                        "used_memory_vm_total_human:%s\r\n", sm.function_vm_bytes, vm_total, h7);
+    human(h6, sizeof h6, m.scripts + m.functions);
+    resp_buf_appendf(b, "used_memory_functions:%zu\r\nused_memory_scripts:%zu\r\n"
+                        "used_memory_scripts_human:%s\r\n", m.functions, m.scripts + m.functions,
+                     h6);
     resp_buf_appendf(b, "maxmemory:%lld\r\nmaxmemory_human:%s\r\n", cfg->maxmemory, h4);
     resp_buf_appendf(b, "maxmemory_policy:%s\r\n", config_policy_name(cfg->maxmemory_policy));
-    resp_buf_appendf(b, "mem_fragmentation_ratio:%.2f\r\n",
-                     used ? (double)rss / (double)used : 0.0);
-    resp_buf_appendf(b, "mem_fragmentation_bytes:%lld\r\n", (long long)rss - (long long)used);
-    resp_buf_appendf(b,
-                     "mem_not_counted_for_evict:0\r\nmem_clients_normal:0\r\nmem_aof_buffer:0\r\n");
+    resp_buf_appendf(b, "allocator_frag_ratio:%.2f\r\nallocator_frag_bytes:%zu\r\n",
+                     memory_ratio(active, allocated), active - allocated);
+    resp_buf_appendf(b, "allocator_rss_ratio:%.2f\r\nallocator_rss_bytes:%lld\r\n",
+                     memory_ratio(resident, active), (long long)resident - (long long)active);
+    resp_buf_appendf(b, "rss_overhead_ratio:%.2f\r\nrss_overhead_bytes:%lld\r\n",
+                     memory_ratio(m.rss, resident), (long long)m.rss - (long long)resident);
+    resp_buf_appendf(b, "mem_fragmentation_ratio:%.2f\r\n", memory_ratio(m.rss, m.used));
+    resp_buf_appendf(b, "mem_fragmentation_bytes:%lld\r\n", (long long)m.rss - (long long)m.used);
+    resp_buf_appendf(b, "mem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\n"
+                        "mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\n"
+                        "mem_clients_normal:%zu\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\n",
+                     m.clients);
     resp_buf_appendf(b, "mem_allocator:libc\r\n");
     resp_buf_appendf(
         b, "active_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n");
@@ -132,6 +160,8 @@ static void section_stats(resp_buf *b) {
                      stats.net_input_bytes, stats.net_output_bytes);
     resp_buf_appendf(b, "total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\n");
     resp_buf_appendf(b, "instantaneous_input_kbps:0.00\r\ninstantaneous_output_kbps:0.00\r\n");
+    resp_buf_appendf(b, "instantaneous_input_repl_kbps:0.00\r\n"
+                        "instantaneous_output_repl_kbps:0.00\r\n");
     resp_buf_appendf(b, "rejected_connections:%lld\r\n", stats.rejected_connections);
     resp_buf_appendf(b, "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n");
     resp_buf_appendf(b, "expired_keys:%lld\r\nexpired_stale_perc:0.00\r\n", stats.expired_keys);
@@ -148,7 +178,13 @@ static void section_stats(resp_buf *b) {
     resp_buf_appendf(b,
                      "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\npubsubshard_channels:%zu\r\n",
                      pubsub_channel_count(), pubsub_pattern_count(), pubsub_shard_channel_count());
-    resp_buf_appendf(b, "latest_fork_usec:0\r\ntotal_forks:0\r\n");
+    long long fork_usec, forks;
+    persist_fork_stats(&fork_usec, &forks);
+    resp_buf_appendf(b, "latest_fork_usec:%lld\r\ntotal_forks:%lld\r\n", fork_usec, forks);
+    resp_buf_appendf(b, "migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n");
+    resp_buf_appendf(b, "active_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
+                        "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n"
+                        "total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n");
     resp_buf_appendf(
         b, "tracking_total_keys:%zu\r\ntracking_total_items:%zu\r\ntracking_total_prefixes:%zu\r\n",
         tracking_key_count(), tracking_item_count(), tracking_prefix_count());
@@ -156,6 +192,8 @@ static void section_stats(resp_buf *b) {
                      stats.unexpected_error_replies, stats.total_error_replies);
     resp_buf_appendf(b, "total_reads_processed:%lld\r\ntotal_writes_processed:%lld\r\n",
                      stats.io_reads_processed, stats.io_writes_processed);
+    resp_buf_appendf(b, "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n");
+    resp_buf_appendf(b, "dump_payload_sanitizations:0\r\n");
     resp_buf_appendf(b, "client_query_buffer_limit_disconnections:%lld\r\n",
                      stats.client_qbuf_limit_disconnections);
     resp_buf_appendf(b, "client_output_buffer_limit_disconnections:%lld\r\n",
@@ -249,7 +287,7 @@ static const info_section sections[] = {
     {"cluster", NULL, 1},
     {"keyspace", section_keyspace, 1},
     {"commandstats", section_commandstats, 0},
-    {"latencystats", NULL, 0},
+    {"latencystats", latency_info_section, 0},
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 
@@ -261,8 +299,6 @@ static void emit(resp_buf *b, const info_section *s) {
         resp_buf_appendf(b, "# Modules\r\n");
     else if (strcmp(s->name, "cluster") == 0)
         resp_buf_appendf(b, "# Cluster\r\ncluster_enabled:0\r\n");
-    else
-        resp_buf_appendf(b, "# Latencystats\r\n");
 }
 
 static void info_command(client *c) {

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
 #include "ds/dict.h"
 #include "ds/mem.h"
 #include "persist/persist.h"
@@ -32,10 +33,13 @@
 #include "server/db.h"
 #include "server/evict.h"
 #include "server/families.h"
+#include "server/latency.h"
 #include "server/log.h"
 #include "server/net.h"
 #include "server/pubsub.h"
+#include "server/sdnotify.h"
 #include "server/server.h"
+#include "server/slowlog.h"
 #include "server/stats.h"
 #include "server/tracking.h"
 
@@ -90,11 +94,14 @@ static long long server_cron(loop *l, long long id, void *data) {
         long long start = clock_mono_us();
         db_active_expire_cycle(period_us / 4 * (cfg->active_expire_effort + 3) / 4);
         stats.expire_cycle_cpu_milliseconds += (clock_mono_us() - start) / 1000;
+        latency_add_sample_if_needed("expire-cycle", (clock_mono_us() - start) / 1000);
     }
     db_rehash_step(1000);
     if (cfg->maxmemory && !recovery_loading()) evict_perform();
     persist_cron();
     stats_cron();
+    latency_cron();
+    sdnotify_cron();
     check_shutdown();
     return period_us / 1000 > 0 ? period_us / 1000 : 1;
 }
@@ -260,6 +267,7 @@ int main(int argc, char **argv) {
     if (r > 0) return 0;
     if (cfg->daemonize) daemonize();
     init_identity(argv);
+    log_init();
     stats_init();
     log_msg(LOG_NOTICE, "PairDB %s starting, pid=%d", PAIRDB_VERSION, (int)getpid());
     if (cfg->dir && cfg->dir[0] && chdir(cfg->dir) < 0) {
@@ -277,6 +285,7 @@ int main(int argc, char **argv) {
     command_register_builtins();
     if (acl_startup() < 0) return 1;
     if (open_listeners() < 0) return 1;
+    admin_start_from_config(main_loop);
     write_pidfile();
     wal_set_progress_callback(on_wal_progress);
     if (recovery_start(repair) < 0) return 1;
@@ -294,9 +303,11 @@ int main(int argc, char **argv) {
     log_msg(LOG_NOTICE, "Ready to accept connections%s%s", cfg->port ? " tcp" : "",
             cfg->unixsocket && cfg->unixsocket[0] ? " unix" : "");
     loop_run(main_loop);
+    sdnotify_send("STOPPING=1");
 
     log_msg(LOG_WARNING, "User requested shutdown...");
     close_listeners();
+    admin_stop();
     wal_close(); /* everything executed is now written and synced */
     client_before_sleep(0); /* flush what was already answered */
     client_free_all();
@@ -307,6 +318,8 @@ int main(int argc, char **argv) {
     db_free_all();
     evict_free_pool();
     acl_free_all();
+    slowlog_free_all();
+    latency_free_all();
     command_free_all();
     loop_free(main_loop);
     server_set_loop(NULL);

@@ -155,12 +155,16 @@ dstr *dump_encode(const kv *e) {
     out = dstr_append(out, (const char *)head, 2);
     uint8_t hint = ops->encode(e, &out);
     out->buf[1] = (char)hint;
+    dump_put_footer(&out);
+    return out;
+}
+
+void dump_put_footer(dstr **out) {
     unsigned char foot[DUMP_FOOTER_LEN];
     put_le(foot, DUMP_VERSION, 2);
-    out = dstr_append(out, (const char *)foot, 2);
-    put_le(foot + 2, crc32c(0, out->buf, out->len), 4);
-    out = dstr_append(out, (const char *)foot + 2, 4);
-    return out;
+    *out = dstr_append(*out, (const char *)foot, 2);
+    put_le(foot + 2, crc32c(0, (*out)->buf, (*out)->len), 4);
+    *out = dstr_append(*out, (const char *)foot + 2, 4);
 }
 
 int dump_verify(const char *p, size_t len) {

@@ -57,6 +57,9 @@ static inline size_t dump_remaining(const dump_reader *r) {
 
 /* Writers append to *out (which may move). */
 void dump_put_u8(dstr **out, uint8_t v);
+/* Appends the footer (version, CRC-32C of everything before it) to a
+ * payload built by hand (FUNCTION DUMP); dump_verify() checks it. */
+void dump_put_footer(dstr **out);
 void dump_put_varint(dstr **out, uint64_t v);
 void dump_put_svarint(dstr **out, int64_t v);
 void dump_put_blob(dstr **out, const char *p, size_t len);

@@ -1161,6 +1161,14 @@ static int keys_bzmpop(int argc, const resp_arg *argv, int *keys, int max) {
         .since = since_, .group = "sorted_set", .complexity = cx_                                  \
     }
 
+/* The *STORE forms: COMMAND INFO's legacy key range names the destination. */
+#define ZCMDK_STORE(name_, proc_, arity_, flags_, acl_, keys_, since_, cx_, sum_)                  \
+    {                                                                                              \
+        .name = name_, .proc = proc_, .arity = arity_, .flags = flags_, .acl = acl_,               \
+        .first_key = 1, .last_key = 1, .key_step = 1, .getkeys = keys_, .summary = sum_,           \
+        .since = since_, .group = "sorted_set", .complexity = cx_                                  \
+    }
+
 static const char cx_logn[] = "O(log(N)) where N is the number of elements in the sorted set.";
 static const char cx_range[] = "O(log(N)+M) with N being the number of elements in the sorted "
                                "set and M the number of elements returned.";
@@ -1216,11 +1224,11 @@ command zset_commands[] = {
          cx_logn, "Returns the lowest-scoring members from a sorted set after removing them."),
     ZCMD("zpopmax", zpopmax_command, -2, CMD_WRITE | CMD_FAST, ZW | ACL_FAST, 1, 1, 1, "5.0.0",
          cx_logn, "Returns the highest-scoring members from a sorted set after removing them."),
-    ZCMD("bzpopmin", bzpopmin_command, -3, CMD_WRITE | CMD_FAST | CMD_BLOCKING,
+    ZCMD("bzpopmin", bzpopmin_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_FAST | CMD_BLOCKING,
          ZW | ACL_FAST | ACL_BLOCKING, 1, -2, 1, "5.0.0", cx_logn,
          "Removes and returns the member with the lowest score from one or more sorted sets. "
          "Blocks until a member is available otherwise."),
-    ZCMD("bzpopmax", bzpopmax_command, -3, CMD_WRITE | CMD_FAST | CMD_BLOCKING,
+    ZCMD("bzpopmax", bzpopmax_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_FAST | CMD_BLOCKING,
          ZW | ACL_FAST | ACL_BLOCKING, 1, -2, 1, "5.0.0", cx_logn,
          "Removes and returns the member with the highest score from one or more sorted sets. "
          "Blocks until a member available otherwise."),
@@ -1249,16 +1257,16 @@ command zset_commands[] = {
           "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the "
           "sets, N is the size of the first set, and K is the size of the result set.",
           "Returns the difference between multiple sorted sets."),
-    ZCMDK("zunionstore", zunionstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZW | ACL_SLOW,
+    ZCMDK_STORE("zunionstore", zunionstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZW | ACL_SLOW,
           keys_store, "2.0.0", cx_union,
           "Stores the union of multiple sorted sets in a key."),
-    ZCMDK("zinterstore", zinterstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZW | ACL_SLOW,
+    ZCMDK_STORE("zinterstore", zinterstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZW | ACL_SLOW,
           keys_store, "2.0.0",
           "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being "
           "the number of input sorted sets and M being the number of elements in the resulting "
           "sorted set.",
           "Stores the intersect of multiple sorted sets in a key."),
-    ZCMDK("zdiffstore", zdiffstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZW | ACL_SLOW,
+    ZCMDK_STORE("zdiffstore", zdiffstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZW | ACL_SLOW,
           keys_store, "6.2.0",
           "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the "
           "sets, N is the size of the first set, and K is the size of the result set.",

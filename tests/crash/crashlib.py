@@ -68,7 +68,7 @@ class CrashServer:
     def _args(self, extra):
         return [SERVER_BIN, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.data,
                 "--save", "", "--appendonly", "yes", "--unixsocket", self.sock,
-                "--unixsocketperm", "700"] + [str(a) for a in extra]
+                "--unixsocketperm", "700", "--admin-port", "0"] + [str(a) for a in extra]
 
     def spawn(self, *extra):
         """Starts the process without waiting for it to be ready."""

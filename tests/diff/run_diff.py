@@ -273,6 +273,23 @@ def normalise(raw, dirs):
 # ---- servers ---------------------------------------------------------------------------------
 
 def free_port():
+    """A free loopback port; inside PAIRDB_TEST_PORTS="lo-hi" when that is set (shared machines)."""
+    spec = os.environ.get('PAIRDB_TEST_PORTS', '')
+    if spec:
+        lo, _, hi = spec.partition('-')
+        lo, hi = int(lo), int(hi or lo)
+        start = lo + (os.getpid() * 7 + int(time.time() * 1000)) % (hi - lo + 1)
+        for i in range(hi - lo + 1):
+            port = lo + (start - lo + i) % (hi - lo + 1)
+            s = socket.socket()
+            try:
+                s.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+            finally:
+                s.close()
+            return port
+        raise RuntimeError('no free port in PAIRDB_TEST_PORTS=%s' % spec)
     s = socket.socket()
     s.bind(('127.0.0.1', 0))
     port = s.getsockname()[1]
@@ -289,6 +306,10 @@ class Server:
         self.port = None
         self.logf = None
 
+    def admin_off(self):
+        """PairDB's admin HTTP port is turned off: side-by-side servers would share it."""
+        return [] if os.path.basename(self.binary).startswith('redis') else ['--admin-port', '0']
+
     def start(self):
         last = None
         for _ in range(5):   # a port picked free may be taken again before we bind it
@@ -296,7 +317,7 @@ class Server:
             self.logf = open(os.path.join(self.dir, 'server.log'), 'wb')
             self.proc = subprocess.Popen(
                 [self.binary, '--port', str(self.port), '--bind', '127.0.0.1', '--save', '',
-                 '--appendonly', 'no', '--dir', self.dir],
+                 '--appendonly', 'no', '--dir', self.dir] + self.admin_off(),
                 cwd=self.dir, stdout=self.logf, stderr=subprocess.STDOUT)
             deadline = time.time() + 10
             while time.time() < deadline and self.proc.poll() is None:

@@ -4,8 +4,8 @@
  * A snapshot is read back from disk, which may hold anything: the loader
  * and the verifier must refuse a malformed file with an error, never read
  * out of bounds, leak or allocate beyond the file's size. The input is put
- * in a memory file; it is verified, then loaded into the databases, which
- * are emptied again. Invariant checked: the verifier and the loader agree.
+ * in a memory file; it is verified, then loaded into the databases (and
+ * function libraries), which are emptied again. Invariant checked: the verifier and the loader agree.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "persist/snapshot.h"
+#include "script/script.h"
 #include "server/config_int.h"
 #include "server/db.h"
 #include "types/types.h"
@@ -50,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int verified = snapshot_verify(path, NULL, NULL, err, sizeof err);
     int loaded = load(path);
     for (int i = 0; i < db_count(); i++) db_empty(db_get(i));
+    function_free_all(); /* libraries a file loaded */
     close(fd);
     /* The verifier accepts up to 64 databases, the loader only the
      * server's 16; otherwise they must agree. */

@@ -114,7 +114,12 @@ class Server:
         return ([self.bin] + lead +
                 ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
                  "--save", "", "--appendonly", "no", "--unixsocket", self.unixsocket,
-                 "--unixsocketperm", "700"] + [str(a) for a in rest])
+                 "--unixsocketperm", "700"] + self._admin_args() + [str(a) for a in rest])
+
+    def _admin_args(self):
+        # The admin HTTP port is off unless a test turns it on ("--admin-port", N): servers
+        # started side by side would all want its default port.
+        return [] if self.is_redis else ["--admin-port", "0"]
 
     def start(self):
         if not os.access(self.bin, os.X_OK):

@@ -379,3 +379,55 @@ def test_shutdown_nosave_ends_a_busy_script(start_server):
     assert wait_for(lambda: not s.alive(), timeout=5)
     t.join(10)
     assert not t.is_alive()
+
+
+# ---- nested replies: a reply converted to Lua and back is the reply ----
+
+COMMON_ROUND_TRIP = [
+    ("ZRANGE", "z", "0", "-1", "WITHSCORES"),
+    ("HGETALL", "h"),
+    ("SMEMBERS", "s"),
+    ("LRANGE", "l", "0", "-1"),
+    ("GET", "nokey"),
+    ("ZSCORE", "z", "m1"),
+    ("ZRANGEBYSCORE", "z", "-inf", "+inf", "WITHSCORES", "LIMIT", "0", "2"),
+]
+# RESP2 only: in RESP3 these hold sets (Lua gives them back in its own order) or nulls
+# inside arrays (a Lua array ends at its first nil).
+RESP2_ROUND_TRIP = COMMON_ROUND_TRIP + [
+    ("COMMAND", "INFO", "get", "zadd", "xread"),
+    ("COMMAND", "DOCS", "get", "set"),
+    ("MGET", "a", "nokey", "b"),
+]
+
+
+def _fill_round_trip_data(raw):
+    raw.cmd("ZADD", "z", "1.5", "m1", "2", "m2", "-inf", "m0")
+    raw.cmd("HSET", "h", "f1", "v1", "f2", "v2")
+    raw.cmd("SADD", "s", "only")
+    raw.cmd("RPUSH", "l", "a", "b", "c")
+    raw.cmd("MSET", "a", "1", "b", "2")
+
+
+@pytest.mark.parametrize("command", RESP2_ROUND_TRIP, ids=lambda c: " ".join(c[:2]))
+def test_nested_reply_round_trip_resp2(raw, command):
+    _fill_round_trip_data(raw)
+    direct = raw.cmd(*command)
+    via_lua = raw.cmd("EVAL", "return redis.call(unpack(ARGV))", 0, *command)
+    assert via_lua == direct
+
+
+@pytest.mark.parametrize("command", COMMON_ROUND_TRIP, ids=lambda c: " ".join(c[:2]))
+def test_nested_reply_round_trip_resp3(raw3, command):
+    _fill_round_trip_data(raw3)
+    direct = raw3.cmdp(*command)
+    via_lua = raw3.cmdp("EVAL", "redis.setresp(3) return redis.call(unpack(ARGV))", 0, *command)
+    assert via_lua == direct
+
+
+def test_null_inside_resp3_array_leaves_a_hole(raw3):
+    raw3.cmd("MSET", "a", "1", "b", "2")
+    # The table is filled index by index, so its length stops at the hole as in Redis.
+    script = ("redis.setresp(3) local t = redis.call('mget','a','nokey','b') "
+              "return {type(t[2]), #t, t[3]}")
+    assert raw3.cmd("EVAL", script, 0) == b"*3\r\n$3\r\nnil\r\n:1\r\n$1\r\n2\r\n"

@@ -108,7 +108,8 @@ def test_startup_daemonize_and_shutdown():
     port = free_port()
     pidfile = os.path.join(d, "d.pid")
     r = run("--port", str(port), "--bind", "127.0.0.1", "--daemonize", "yes", "--dir", d,
-            "--pidfile", pidfile, "--logfile", os.path.join(d, "d.log"), "--save", "")
+            "--pidfile", pidfile, "--logfile", os.path.join(d, "d.log"), "--save", "",
+            "--admin-port", "0")
     assert r.returncode == 0
     assert wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip())
     pid = int(open(pidfile).read())

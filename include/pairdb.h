@@ -1,0 +1,336 @@
+/*
+ * pairdb.h - libpairdb, the C client library for PairDB (and any server that
+ * speaks RESP2/RESP3).
+ *
+ * A pdb_conn is one synchronous connection: commands are sent and their
+ * replies awaited with a per-command timeout, or appended in bulk and read
+ * back later (pipelining). Replies are trees of pdb_reply for every RESP3 type;
+ * a caller may plug its own constructors (pdb_builder) to parse without the
+ * tree. After a connection loss the next command reconnects (with backoff),
+ * and a circuit breaker fails fast while the server keeps failing.
+ *
+ * Error model: functions return PDB_OK (0) or a negative pdb_error; a function
+ * returning a pointer returns NULL and leaves the kind in pdb_err(). A server
+ * error reply to a top-level command is PDB_ERR_SERVER: pdb_errstr() holds the
+ * server's message and pdb_err_command() the command's name. The connection
+ * stays usable after PDB_ERR_SERVER; after PDB_ERR_IO, PDB_ERR_TIMEOUT or
+ * PDB_ERR_PROTOCOL it is closed and the next command reconnects.
+ *
+ * Memory: allocation failure aborts the process (the library never returns
+ * NULL for lack of memory). A pdb_conn is not thread-safe; use one per thread.
+ */
+#ifndef PAIRDB_CLIENT_H
+#define PAIRDB_CLIENT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PDB_VERSION_MAJOR 0
+#define PDB_VERSION_MINOR 1
+
+typedef enum pdb_error {
+    PDB_OK = 0,
+    PDB_ERR_IO = -1,           /* connect, read or write failed */
+    PDB_ERR_TIMEOUT = -2,      /* connect or command deadline passed */
+    PDB_ERR_PROTOCOL = -3,     /* the server sent bytes that are not RESP */
+    PDB_ERR_SERVER = -4,       /* the server answered with an error reply */
+    PDB_ERR_CLOSED = -5,       /* the server closed the connection */
+    PDB_ERR_CIRCUIT_OPEN = -6, /* failing fast: the circuit breaker is open */
+    PDB_ERR_ARG = -7,          /* bad options, URL, format string or call */
+    PDB_ERR_UNSUPPORTED = -8   /* asked for something not built (TLS) */
+} pdb_error;
+
+/* ---- connection options ---- */
+
+typedef struct pdb_options {
+    const char *host;        /* default "127.0.0.1"; ignored when unix_path is set */
+    int port;                /* default 6379 */
+    const char *unix_path;   /* Unix socket path, or NULL for TCP */
+    const char *user;        /* ACL user; NULL means "default" */
+    const char *password;    /* NULL: no AUTH */
+    int db;                  /* SELECTed after the handshake when not 0 */
+    const char *client_name; /* sent with HELLO SETNAME / CLIENT SETNAME */
+    int protocol;            /* 3 (default): HELLO 3, falling back to RESP2; 2: RESP2 only */
+    int connect_timeout_ms;  /* connect plus handshake; default 2000, 0 = none */
+    int command_timeout_ms;  /* per command; default 0 = wait forever */
+    int keepalive_s;         /* TCP keepalive idle seconds; default 0 = off */
+
+    /* Reconnect on the next command after a loss: up to reconnect_attempts
+     * connects, the k-th after a random wait in [0, min(max, base * 2^k)) ms
+     * ("full jitter"). attempts 0 disables reconnecting. Defaults 3, 50, 1000. */
+    int reconnect_attempts;
+    int reconnect_base_ms;
+    int reconnect_max_ms;
+
+    /* Circuit breaker: after breaker_threshold consecutive failures (I/O,
+     * timeout, closed, protocol -- not server error replies) commands fail
+     * with PDB_ERR_CIRCUIT_OPEN for breaker_cooldown_ms; then one trial command
+     * is let through (half-open): success closes the breaker, failure opens it
+     * again. threshold 0 disables it. Defaults 5 and 1000. */
+    int breaker_threshold;
+    int breaker_cooldown_ms;
+} pdb_options;
+
+/* Fills o with the defaults above. */
+void pdb_options_init(pdb_options *o);
+
+/* Longest URL pdb_url_parse accepts. */
+#define PDB_URL_MAX 1024
+
+/* Parses redis://[user:pass@]host[:port][/db] (also "[v6addr]" hosts and
+ * %XX escapes in user and password) or unix:///path[?db=N] into o, changing
+ * only the fields the URL names. The strings o points to are written into
+ * buf (at least strlen(url) + 1 bytes). rediss:// is refused with
+ * PDB_ERR_UNSUPPORTED ("TLS not built yet"); any other problem is PDB_ERR_ARG
+ * with a message in err. */
+int pdb_url_parse(const char *url, pdb_options *o, char *buf, size_t buflen, char *err,
+                  size_t errlen);
+
+/* ---- connections ---- */
+
+typedef struct pdb_conn pdb_conn;
+
+/* Connects and runs the handshake. Always returns a connection object (NULL
+ * only for a NULL o): check pdb_err(). A connection whose first connect
+ * failed reconnects on its next command like any other. The options' strings
+ * are copied. */
+pdb_conn *pdb_connect(const pdb_options *o);
+/* pdb_connect with the fields of a URL over base (NULL: the defaults). A bad
+ * URL gives a connection in error that never connects. */
+pdb_conn *pdb_connect_url(const char *url, const pdb_options *base);
+void pdb_free(pdb_conn *c);
+
+/* Kind and message of the last failure (PDB_OK and "" after a success). */
+int pdb_err(const pdb_conn *c);
+const char *pdb_errstr(const pdb_conn *c);
+/* Name of the command a PDB_ERR_SERVER belongs to, e.g. "SET"; "" if none. */
+const char *pdb_err_command(const pdb_conn *c);
+/* Static text for an error kind, e.g. "timeout". */
+const char *pdb_error_name(int err);
+
+/* Protocol in use (2 or 3), or 0 while not connected. */
+int pdb_protocol(const pdb_conn *c);
+/* The socket, or -1 while not connected. */
+int pdb_fd(const pdb_conn *c);
+int pdb_is_connected(const pdb_conn *c);
+/* Changes the per-command timeout (ms, 0 = none) for the following calls. */
+void pdb_set_timeout(pdb_conn *c, int ms);
+/* Closes the socket; the next command reconnects (unless reconnecting is
+ * off, then it fails with PDB_ERR_CLOSED). Pending replies are dropped. */
+void pdb_disconnect(pdb_conn *c);
+/* Connects now if not connected (no backoff). */
+int pdb_reconnect(pdb_conn *c);
+
+/* ---- replies ---- */
+
+typedef enum pdb_type {
+    PDB_REPLY_STATUS,  /* +OK */
+    PDB_REPLY_ERROR,   /* -ERR ..., and RESP3 blob errors */
+    PDB_REPLY_INTEGER, /* :1 */
+    PDB_REPLY_STRING,  /* bulk string */
+    PDB_REPLY_NULL,    /* RESP3 _, RESP2 $-1 and *-1 */
+    PDB_REPLY_ARRAY,   /* * */
+    PDB_REPLY_MAP,     /* % (children: key, value, key, value...) */
+    PDB_REPLY_SET,     /* ~ */
+    PDB_REPLY_PUSH,    /* > out-of-band messages */
+    PDB_REPLY_ATTR,    /* | only seen through pdb_reply_attribute */
+    PDB_REPLY_DOUBLE,  /* , */
+    PDB_REPLY_BOOL,    /* # */
+    PDB_REPLY_BIGNUM,  /* ( */
+    PDB_REPLY_VERBATIM /* = */
+} pdb_type;
+
+typedef struct pdb_reply pdb_reply;
+
+/* A read-only slice of a reply's bytes; valid while the reply lives. */
+typedef struct pdb_view {
+    const char *ptr;
+    size_t len;
+} pdb_view;
+
+int pdb_reply_type(const pdb_reply *r);
+/* Text of STATUS, ERROR, STRING, BIGNUM, VERBATIM (without "txt:") and DOUBLE
+ * (as the server wrote it), NUL-terminated (binary data may hold more NULs:
+ * use the length); NULL for other types. */
+const char *pdb_reply_str(const pdb_reply *r);
+size_t pdb_reply_len(const pdb_reply *r);
+/* The same bytes as a slice: the string lives inside the reply node itself,
+ * so this is the one and only copy made after the socket read. */
+pdb_view pdb_reply_view(const pdb_reply *r);
+/* INTEGER and BOOL (0/1) values; 0 for other types. */
+long long pdb_reply_integer(const pdb_reply *r);
+/* DOUBLE, INTEGER as a double; 0 otherwise. */
+double pdb_reply_double(const pdb_reply *r);
+/* BOOL, or INTEGER != 0. */
+int pdb_reply_bool(const pdb_reply *r);
+/* "txt" / "mkd" for VERBATIM, "" otherwise. */
+const char *pdb_reply_verbatim_format(const pdb_reply *r);
+/* Children of ARRAY, SET, PUSH and MAP (a map of n pairs has 2n). */
+size_t pdb_reply_elements(const pdb_reply *r);
+/* Child i, or NULL when out of range. */
+const pdb_reply *pdb_reply_element(const pdb_reply *r, size_t i);
+/* Maps (and attribute maps): number of pairs, key and value of pair i. */
+size_t pdb_reply_map_size(const pdb_reply *r);
+const pdb_reply *pdb_reply_map_key(const pdb_reply *r, size_t i);
+const pdb_reply *pdb_reply_map_value(const pdb_reply *r, size_t i);
+/* Value for a string-like key (binary-safe compare), or NULL. In RESP2 a
+ * flat key/value array works too. */
+const pdb_reply *pdb_reply_map_get(const pdb_reply *r, const char *key, size_t keylen);
+/* The attribute map that preceded this value, or NULL. */
+const pdb_reply *pdb_reply_attribute(const pdb_reply *r);
+void pdb_reply_free(pdb_reply *r);
+
+/* ---- pluggable reply builders ---- */
+
+/* What a constructor is asked to build. idx is the position in the parent
+ * (-1 for a top-level value and for attributes, which are built detached and
+ * handed to set_attribute with the value they annotate); parent is the object
+ * create_array returned for the enclosing aggregate, or NULL. elements is the
+ * child count of an aggregate (twice the pairs for MAP and ATTR). */
+typedef struct pdb_task {
+    pdb_type type;
+    long long elements;
+    long long idx;
+    void *parent;
+    void *privdata;
+} pdb_task;
+
+/* Every create_* returns a non-NULL object (NULL fails the parse); children
+ * arrive in index order after their parent. free_object must free an object
+ * with all it has linked below it (called on unlinked objects after a
+ * protocol error). set_attribute may be NULL to drop attributes. A builder
+ * that links nothing and returns a dummy pointer parses without allocating. */
+typedef struct pdb_builder {
+    void *(*create_string)(const pdb_task *t, const char *s, size_t len);
+    void *(*create_array)(const pdb_task *t, size_t n);
+    void *(*create_integer)(const pdb_task *t, long long v);
+    void *(*create_double)(const pdb_task *t, double d, const char *s, size_t len);
+    void *(*create_nil)(const pdb_task *t);
+    void *(*create_bool)(const pdb_task *t, int v);
+    void (*set_attribute)(void *obj, void *attr);
+    void (*free_object)(void *obj);
+} pdb_builder;
+
+/* The builder behind pdb_reply trees (to wrap or extend). */
+const pdb_builder *pdb_default_builder(void);
+
+/* A standalone, I/O-free parser: feed bytes, take replies. */
+typedef struct pdb_parser pdb_parser;
+/* NULL b means the default builder (objects are pdb_reply *). Returns NULL if
+ * a create_* function is missing. */
+pdb_parser *pdb_parser_new(const pdb_builder *b, void *privdata);
+void pdb_parser_free(pdb_parser *p);
+int pdb_parser_feed(pdb_parser *p, const char *buf, size_t len);
+/* PDB_OK with *obj set to the next complete value or NULL when none is ready
+ * yet; PDB_ERR_PROTOCOL (sticky) on bad input. */
+int pdb_parser_get(pdb_parser *p, void **obj);
+const char *pdb_parser_error(const pdb_parser *p);
+
+/* Makes the connection build replies with b (NULL: back to pdb_reply).
+ * pdb_get_reply_obj then returns the builder's objects; the pdb_reply
+ * functions (pdb_command, pdb_get_reply) must not be used meanwhile.
+ * Refused (PDB_ERR_ARG) while replies are pending. */
+int pdb_set_builder(pdb_conn *c, const pdb_builder *b, void *privdata);
+
+/* ---- commands ---- */
+
+/* Sends a command and waits for its reply (the reply is the caller's).
+ * The format splits on spaces into arguments; inside an argument:
+ *   %s  a NUL-terminated string     %b  a (const void *, size_t) binary blob
+ *   %d  int     %lld  long long     %zu size_t     %f  double (as "%.17g")
+ *   %%  a literal '%'
+ * An argument made only of a directive expanding to "" is an empty argument. */
+pdb_reply *pdb_command(pdb_conn *c, const char *fmt, ...);
+pdb_reply *pdb_vcommand(pdb_conn *c, const char *fmt, va_list ap);
+pdb_reply *pdb_command_argv(pdb_conn *c, int argc, const char *const *argv, const size_t *argvlen);
+
+/* Pipelining: append commands to the output buffer (nothing is sent until
+ * pdb_flush or pdb_get_reply), then take one reply per command in order. */
+int pdb_append_command(pdb_conn *c, const char *fmt, ...);
+int pdb_append_vcommand(pdb_conn *c, const char *fmt, va_list ap);
+int pdb_append_command_argv(pdb_conn *c, int argc, const char *const *argv, const size_t *argvlen);
+/* Writes the output buffer out, waiting at most the command timeout. */
+int pdb_flush(pdb_conn *c);
+/* Commands appended whose replies were not yet taken. */
+size_t pdb_pending(const pdb_conn *c);
+/* The reply to the oldest pending command. An error reply is returned too,
+ * with PDB_ERR_SERVER. With nothing pending it returns the next queued push
+ * message, or waits for the next value the server sends (pub/sub). */
+int pdb_get_reply(pdb_conn *c, pdb_reply **reply);
+/* The same for a connection with a custom builder. */
+int pdb_get_reply_obj(pdb_conn *c, void **obj);
+
+/* Turns a value into the RESP multibulk the server reads (for tests and
+ * tools): returns the length and sets *out (free with free()). */
+long long pdb_format_command(char **out, const char *fmt, ...);
+
+/* ---- push messages (RESP3 invalidations, pub/sub) ---- */
+
+/* Pushes that arrive while a reply is awaited go to fn (which takes
+ * ownership of the reply) or, with no handler, to a queue that pdb_get_reply
+ * hands out when nothing is pending (at most 4096 kept; older ones dropped
+ * and counted in pdb_stats.pushes_dropped). A push answering a pending
+ * (P|S)(UN)SUBSCRIBE is that command's reply. */
+typedef void pdb_push_fn(pdb_conn *c, pdb_reply *push, void *privdata);
+void pdb_set_push_handler(pdb_conn *c, pdb_push_fn *fn, void *privdata);
+
+/* ---- statistics ---- */
+
+/* Latency histogram: bucket i counts replies that took [2^i, 2^(i+1))
+ * microseconds (bucket 0 also holds 0 and 1 us; the last bucket everything
+ * longer). */
+#define PDB_HIST_BUCKETS 32
+
+typedef struct pdb_cmd_stats {
+    char name[32];               /* upper-case command name ("OTHER" past the table) */
+    unsigned long long calls;    /* replies received (errors included) */
+    unsigned long long errors;   /* server error replies */
+    unsigned long long failures; /* I/O, timeout, closed, protocol */
+    unsigned long long usec_total;
+    unsigned long long hist[PDB_HIST_BUCKETS];
+} pdb_cmd_stats;
+
+typedef struct pdb_stats {
+    unsigned long long commands;      /* commands sent */
+    unsigned long long replies;       /* replies received */
+    unsigned long long server_errors; /* PDB_ERR_SERVER */
+    unsigned long long io_errors;     /* PDB_ERR_IO and PDB_ERR_CLOSED */
+    unsigned long long timeouts;
+    unsigned long long protocol_errors;
+    unsigned long long connects;   /* successful connects (handshake done) */
+    unsigned long long reconnects; /* of those, after a loss */
+    unsigned long long connect_failures;
+    unsigned long long breaker_opens;
+    unsigned long long breaker_rejections; /* PDB_ERR_CIRCUIT_OPEN returned */
+    unsigned long long pushes;
+    unsigned long long pushes_dropped;
+    size_t command_kinds; /* entries readable through pdb_stats_command */
+} pdb_stats;
+
+void pdb_get_stats(const pdb_conn *c, pdb_stats *out);
+/* Per-command entry i (0 <= i < command_kinds), or by name (case-insensitive);
+ * PDB_ERR_ARG when there is none. */
+int pdb_stats_command(const pdb_conn *c, size_t i, pdb_cmd_stats *out);
+int pdb_stats_lookup(const pdb_conn *c, const char *name, pdb_cmd_stats *out);
+/* Upper bound (us) of the bucket holding the q-quantile (0..1) of h. */
+unsigned long long pdb_stats_quantile(const pdb_cmd_stats *s, double q);
+void pdb_reset_stats(pdb_conn *c);
+
+typedef enum pdb_breaker_state {
+    PDB_BREAKER_CLOSED,
+    PDB_BREAKER_OPEN,
+    PDB_BREAKER_HALF_OPEN
+} pdb_breaker_state;
+/* The breaker's state now (OPEN turns HALF_OPEN once the cool-down passed). */
+int pdb_breaker_state_now(const pdb_conn *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

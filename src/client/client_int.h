@@ -1,0 +1,137 @@
+/*
+ * client_int.h - libpairdb's internals shared by the files in src/client.
+ *
+ * Layout of a connection: options (strings owned), the socket, an output
+ * buffer of encoded commands not yet written, a reader fed from the socket,
+ * a FIFO of pending commands (name and send time, for error messages and
+ * latency), a queue of unclaimed push messages, the reconnect/breaker state
+ * and the statistics. Every fallible step records its kind and message in
+ * err/errstr through cl_set_error().
+ */
+#ifndef PAIRDB_CLIENT_INT_H
+#define PAIRDB_CLIENT_INT_H
+
+#include <stdint.h>
+
+#include "../../include/pairdb.h"
+#include "proto/resp.h"
+
+#define CL_NAME_MAX 32     /* command names kept for errors and stats */
+#define CL_STATS_KINDS 128 /* distinct command names counted; more go to OTHER */
+#define CL_PUSH_QUEUE_MAX 4096
+#define CL_ERRSTR_MAX 512
+
+/* Wraps the caller's (or the default) builder so the connection learns the
+ * type of each top-level value and the text of a top-level error without
+ * knowing the objects. */
+typedef struct cl_builder_shim {
+    pdb_builder user;
+    void *user_priv;
+    int root_type; /* type of the last top-level value created */
+    char root_err[CL_ERRSTR_MAX];
+    /* Of a top-level PUSH or ARRAY: its first string (cut to 15 bytes) and
+     * the integer at index 2, which is how pub/sub replies are recognised. */
+    char root_head[16];
+    long long root_count;
+} cl_builder_shim;
+
+typedef struct cl_pending {
+    char name[CL_NAME_MAX];
+    uint64_t sent_us;
+    /* (P|S)(UN)SUBSCRIBE: confirmations beyond the first that the server
+     * sends for this command (one per channel); -1 for an unsubscribe
+     * without channels (one per subscription, count unknown). */
+    int extra_replies;
+} cl_pending;
+
+typedef struct cl_stat_slot {
+    pdb_cmd_stats s;
+} cl_stat_slot;
+
+struct pdb_conn {
+    /* options, strings owned */
+    pdb_options opt;
+    char *host, *unix_path, *user, *password, *client_name;
+    int command_timeout_ms;
+
+    int fd;
+    int proto; /* 2 or 3 once connected */
+    int ever_connected;
+    int fatal;     /* bad URL: never connects */
+    resp_buf obuf; /* encoded commands not yet written */
+    size_t opos;   /* bytes of obuf already written */
+    resp_reader *reader;
+    cl_builder_shim shim;
+    int custom_builder;
+
+    cl_pending *pend; /* ring of pending commands */
+    size_t pend_cap, pend_head, pend_len;
+
+    void **pushq; /* ring of unclaimed push replies (pdb_reply *) */
+    size_t push_head, push_len, push_cap;
+    pdb_push_fn *push_fn;
+    void *push_priv;
+
+    /* pub/sub: confirmations still to route as out-of-band values (after the
+     * first, which answers the command), the word they carry, and whether
+     * a RESP2 connection is in subscribed mode (messages are arrays then). */
+    long long absorb;
+    char absorb_word[16];
+    int resp2_subscribed;
+
+    /* circuit breaker and reconnect */
+    int breaker;       /* pdb_breaker_state */
+    int failures;      /* consecutive */
+    int trial_pending; /* half-open: the one trial command was let through */
+    uint64_t open_until_us;
+    uint64_t rng;
+
+    int err;
+    char errstr[CL_ERRSTR_MAX];
+    char errcmd[CL_NAME_MAX];
+
+    pdb_stats st;
+    cl_stat_slot stats[CL_STATS_KINDS];
+    size_t nstats;
+};
+
+/* pdb_conn.c */
+void cl_set_error(pdb_conn *c, int kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void cl_clear_error(pdb_conn *c);
+uint64_t cl_now_us(void);
+
+/* pdb_net.c: sockets. Deadlines are absolute cl_now_us() values, 0 = none. */
+int cl_net_connect(pdb_conn *c, uint64_t deadline);
+void cl_net_close(pdb_conn *c);
+/* Writes all of obuf from opos, reading ready replies into reader meanwhile. */
+int cl_net_flush(pdb_conn *c, resp_reader *reader, uint64_t deadline);
+/* Reads what is there (waiting until something is) into reader. */
+int cl_net_read(pdb_conn *c, resp_reader *reader, uint64_t deadline);
+/* 1 if the peer has closed the idle socket (checked without blocking). */
+int cl_net_peer_closed(pdb_conn *c);
+
+/* pdb_format.c: a command's arguments from a format string. */
+typedef struct cl_args {
+    resp_buf bytes; /* all arguments back to back */
+    size_t *off;    /* argc + 1 offsets into bytes */
+    int argc, cap;
+} cl_args;
+int cl_format(cl_args *a, const char *fmt, va_list ap, char *err, size_t errlen);
+void cl_args_free(cl_args *a);
+/* Appends the arguments as one RESP multibulk command. */
+void cl_encode_args(resp_buf *out, const cl_args *a);
+
+/* pdb_reply.c */
+void cl_shim_init(cl_builder_shim *s, const pdb_builder *user, void *priv);
+resp_reader *cl_shim_reader(cl_builder_shim *s);
+int cl_builder_valid(const pdb_builder *b);
+
+/* pdb_resil.c: breaker, backoff, statistics. */
+int cl_breaker_admit(pdb_conn *c);            /* PDB_OK or PDB_ERR_CIRCUIT_OPEN */
+void cl_breaker_result(pdb_conn *c, int err); /* after each command */
+int cl_backoff_ms(pdb_conn *c, int attempt);
+void cl_stats_reply(pdb_conn *c, const char *name, uint64_t usec, int err);
+void cl_stats_failure(pdb_conn *c, const char *name);
+
+#endif
