@@ -583,3 +583,23 @@ def test_subscribers_losing_channel_rights_are_disconnected(server, acl):
     assert idle.cmd("PING") == b"+PONG\r\n"
     keep.close()
     idle.close()
+
+
+def test_functions_checked_against_caller(server, acl):
+    lib = ("#!lua name=acltest\nredis.register_function('g', function(keys, args) "
+           "return redis.call('get', args[1]) end)")
+    assert acl.cmd("FUNCTION", "LOAD", "REPLACE", lib) == b"$7\r\nacltest\r\n"
+    try:
+        acl.cmd("ACL", "SETUSER", "f", "on", "nopass", "+fcall", "~a*")
+        c = login(server, "f", "x")
+        assert c.cmd("FCALL", "g", "0", "a1") == (
+            b"-ERR The user executing the script can't run this command or subcommand script: g, "
+            b"on @user_function:2.\r\n")
+        acl.cmd("ACL", "SETUSER", "f", "+get")
+        assert c.cmd("FCALL", "g", "0", "a1") == b"$-1\r\n"
+        assert c.cmd("FCALL", "g", "0", "x") == (
+            b"-ERR The user executing the script can't access at least one of the keys mentioned "
+            b"in the command arguments script: g, on @user_function:2.\r\n")
+        c.close()
+    finally:
+        assert acl.cmd("FUNCTION", "DELETE", "acltest") == b"+OK\r\n"
