@@ -316,6 +316,13 @@ def test_auth_and_hello(server, acl):
     assert c.cmd("HELLO", "2", "AUTH", "u", "pw").startswith(b"*14\r\n")
     assert c.cmd("ACL", "WHOAMI") == b"$1\r\nu\r\n"
     assert b" user=u " in c.cmd("CLIENT", "INFO")
+    # RESET goes back to the default user; AUTH switches users.
+    assert c.cmd("RESET") == b"+RESET\r\n"
+    assert c.cmd("ACL", "WHOAMI") == b"$7\r\ndefault\r\n"
+    assert c.cmd("AUTH", "u", "pw") == b"+OK\r\n"
+    assert c.cmd("AUTH", "default", "any") == b"+OK\r\n"
+    assert c.cmd("ACL", "WHOAMI") == b"$7\r\ndefault\r\n"
+    assert c.cmd("AUTH", "u", "pw") == b"+OK\r\n"
     # A disabled user cannot authenticate; its open connections keep working.
     assert acl.cmd("ACL", "SETUSER", "u", "off") == b"+OK\r\n"
     assert c.cmd("PING") == b"+PONG\r\n"
