@@ -1220,6 +1220,26 @@ const char *acl_check_client(client *c, const command *cmd) {
     return u->unrestricted ? NULL : check_client_slow(c, u, cmd);
 }
 
+const char *acl_check_exec(client *c, const command *cmd) {
+    acl_user *u = client_user(c);
+    if (u->unrestricted) return NULL;
+    int pos;
+    int res = acl_check_user(u, cmd, c->argc, c->argv, &pos);
+    if (res == ACL_OK) return NULL;
+    log_denial(c, u, res, ACL_CTX_MULTI, cmd, c->argc, c->argv, pos);
+    const char *why = res == ACL_DENIED_KEY       ? "no permission to touch the specified keys"
+                      : res == ACL_DENIED_CHANNEL ? "no permission to access one of the channels "
+                                                    "used as arguments"
+                                                  : "no permission to execute the command or "
+                                                    "subcommand";
+    static char err[300];
+    snprintf(err, sizeof err,
+             "NOPERM ACLs rules changed between the moment the transaction was accumulated and "
+             "the EXEC call. This command is no longer allowed for the following reason: %s",
+             why);
+    return err;
+}
+
 const char *acl_check_script(client *caller, const command *cmd, int argc, const resp_arg *argv) {
     if (!caller) return NULL;
     acl_user *u = client_user(caller);

@@ -36,6 +36,9 @@ enum { ACL_CTX_TOPLEVEL = 0, ACL_CTX_MULTI = 1, ACL_CTX_LUA = 2 };
  * arguments, else the NOPERM error (the denial is logged). Cheap for a
  * user with every permission. */
 const char *acl_check_client(struct client *c, const struct command *cmd);
+/* EXEC's check of each queued command (c's argc/argv are the command's):
+ * NULL, or Redis's "rules changed" NOPERM error (logged, context multi). */
+const char *acl_check_exec(struct client *c, const struct command *cmd);
 /* The same for a script's redis.call() run on behalf of caller: NULL or
  * the script error text Redis gives. */
 const char *acl_check_script(struct client *caller, const struct command *cmd, int argc,

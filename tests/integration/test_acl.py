@@ -610,3 +610,21 @@ def test_functions_checked_against_caller(server, acl):
         c.close()
     finally:
         assert acl.cmd("FUNCTION", "DELETE", "acltest") == b"+OK\r\n"
+
+
+def test_exec_checks_queued_commands_again(server, acl):
+    acl.cmd("ACL", "SETUSER", "m", "on", ">pw", "~*", "+multi", "+exec", "+set", "+get")
+    c = login(server, "m")
+    assert c.cmd("MULTI") == b"+OK\r\n"
+    assert c.cmd("SET", "k", "v") == b"+QUEUED\r\n"
+    assert c.cmd("GET", "k") == b"+QUEUED\r\n"
+    assert acl.cmd("ACL", "SETUSER", "m", "-get", "resetkeys", "~z") == b"+OK\r\n"
+    prefix = (b"-NOPERM ACLs rules changed between the moment the transaction was accumulated and "
+              b"the EXEC call. This command is no longer allowed for the following reason: ")
+    assert c.cmd("EXEC") == (b"*2\r\n" + prefix + b"no permission to touch the specified keys\r\n" +
+                             prefix + b"no permission to execute the command or subcommand\r\n")
+    c.close()
+    assert acl.cmd("GET", "k") == b"$-1\r\n"
+    log = [log_fields(e) for e in acl.cmdp("ACL", "LOG")]
+    assert [(e[b"reason"], e[b"context"], e[b"object"]) for e in log] == [
+        (b"command", b"multi", b"get"), (b"key", b"multi", b"k")]
