@@ -453,6 +453,8 @@ static const char *run_command(int argc, resp_arg *argv) {
     }
     sc->argc = argc;
     sc->argv = argv;
+    /* Commands that look at the user themselves (SORT) see the caller's. */
+    sc->user = script_current->caller ? script_current->caller->user : NULL;
     /* The dispatcher's own call path: logging, commandstats, MONITOR and
      * client-side caching see a script's commands as any other. */
     exec_call(sc, cmd);

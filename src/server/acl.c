@@ -1220,6 +1220,20 @@ const char *acl_check_client(client *c, const command *cmd) {
     return u->unrestricted ? NULL : check_client_slow(c, u, cmd);
 }
 
+int acl_client_reads_any_key(client *c) {
+    acl_user *u = client_user(c);
+    if (u->unrestricted || !c->cmd) return 1;
+    for (int i = 0; i < u->nsels; i++) {
+        const acl_selector *s = u->sels[i];
+        int pos, any = (s->flags & SEL_ALLKEYS) != 0;
+        for (int k = 0; k < s->nkeys && !any; k++)
+            any = (s->keys[k].perm & PERM_READ) && s->keys[k].pat.len == 1 &&
+                  s->keys[k].pat.p[0] == '*';
+        if (any && selector_check(s, c->cmd, c->argc, c->argv, &pos) == ACL_OK) return 1;
+    }
+    return 0;
+}
+
 const char *acl_check_exec(client *c, const command *cmd) {
     acl_user *u = client_user(c);
     if (u->unrestricted) return NULL;

@@ -43,6 +43,9 @@ const char *acl_check_exec(struct client *c, const struct command *cmd);
  * the script error text Redis gives. */
 const char *acl_check_script(struct client *caller, const struct command *cmd, int argc,
                              const resp_arg *argv);
+/* Whether c's user may run its current command with read access to every
+ * key (SORT's BY and GET patterns read keys the arguments do not name). */
+int acl_client_reads_any_key(struct client *c);
 /* The raw check: ACL_OK or a denial; *errpos gets the denied argument. */
 int acl_check_user(acl_user *u, const struct command *cmd, int argc, const resp_arg *argv,
                    int *errpos);

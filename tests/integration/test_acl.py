@@ -628,3 +628,24 @@ def test_exec_checks_queued_commands_again(server, acl):
     log = [log_fields(e) for e in acl.cmdp("ACL", "LOG")]
     assert [(e[b"reason"], e[b"context"], e[b"object"]) for e in log] == [
         (b"command", b"multi", b"get"), (b"key", b"multi", b"k")]
+
+
+def test_sort_patterns_need_access_to_every_key(server, acl):
+    acl.cmd("RPUSH", "l1", "2", "1")
+    acl.cmd("ACL", "SETUSER", "so", "on", ">pw", "~l*", "+@all")
+    acl.cmd("ACL", "SETUSER", "all", "on", ">pw", "%R~*", "%W~l*", "+@all")
+    c = login(server, "so")
+    by_err = b"-ERR BY option of SORT denied due to insufficient ACL permissions.\r\n"
+    get_err = b"-ERR GET option of SORT denied due to insufficient ACL permissions.\r\n"
+    assert c.cmd("SORT", "l1") == b"*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
+    assert c.cmd("SORT", "l1", "BY", "nosort") == b"*2\r\n$1\r\n2\r\n$1\r\n1\r\n"
+    assert c.cmd("SORT", "l1", "BY", "w_*") == by_err
+    assert c.cmd("SORT_RO", "l1", "BY", "w_*") == by_err
+    assert c.cmd("SORT", "l1", "GET", "#") == get_err
+    assert c.cmd("SORT", "l1", "GET", "h_*->f") == get_err
+    # The same from a script: the caller's rights apply.
+    assert c.cmd("EVAL", "return redis.pcall('sort', KEYS[1], 'GET', 'x*')", "1", "l1") == get_err
+    c.close()
+    c = login(server, "all")
+    assert c.cmd("SORT", "l1", "BY", "w_*", "GET", "#") == b"*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
+    c.close()
