@@ -465,6 +465,7 @@ static const char *run_command(int argc, resp_arg *argv) {
     sc->argc = 0;
     sc->argv = NULL;
     sc->cmd = NULL;
+    sc->user = NULL; /* the user may be deleted once the script is over */
     return NULL;
 }
 
