@@ -16,45 +16,11 @@
 #
 # env: PAIRDB_SERVER (default build/pairdb-server)  REDIS_SERVER (default /usr/bin/redis-server)
 #      REPS=3 N=200000 MEM=1000000 CLIENTS=50 PORT=base port (default 33400)
-set -u
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PAIRDB_SERVER=${PAIRDB_SERVER:-$ROOT/build/pairdb-server}
-REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
+. "$(dirname "$0")/pair.sh"
+pair_init stream.sh 33400
 REPS=${REPS:-3}; N=${N:-200000}; MEM=${MEM:-1000000}; CLIENTS=${CLIENTS:-50}
-PORT=${PORT:-33400}
-LABELS=(pairdb redis); BINS=("$PAIRDB_SERVER" "$REDIS_SERVER"); PIDS=(); PORTS=()
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pairdb-stream-bench.XXXXXX")
-SPIN=""; CPIN=""
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then SPIN="taskset -c 0"; CPIN="taskset -c 1"; fi
 
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for p in "${PIDS[@]}"; do
-        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT; trap 'exit 130' INT TERM
-
-start() { # index
-    local i=$1 port=$((PORT + $1)) dir=$WORK/${LABELS[$1]}
-    mkdir -p "$dir"
-    if redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1; then
-        echo "stream.sh: port $port is already in use; set PORT=..." >&2; exit 1
-    fi
-    ( cd "$dir" && exec $SPIN "${BINS[$i]}" --port "$port" --bind 127.0.0.1 --save '' \
-        --appendonly no --dir "$dir" ) >"$dir/server.log" 2>&1 &
-    PIDS[i]=$!; PORTS[i]=$port
-    for _ in $(seq 1 100); do
-        redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG && return 0
-        kill -0 "${PIDS[$i]}" 2>/dev/null || break; sleep 0.1
-    done
-    echo "stream.sh: ${LABELS[$i]} failed to start on port $port" >&2; exit 1
-}
-
-cli() { redis-cli -h 127.0.0.1 -p "${PORTS[$1]}" "${@:2}"; }
+cli() { pair_cli "$@"; }
 # rps of one custom-command redis-benchmark run
 bench() { # index command...
     local i=$1; shift
@@ -66,7 +32,7 @@ cpu_ms() { sed 's/.*) //' "/proc/${PIDS[$1]}/stat" | awk -v hz="$(getconf CLK_TC
 per_100k() { awk -v a="$1" -v b="$2" -v n="$N" 'BEGIN{printf "%.1f", (b - a) * 100000 / n}'; }
 used() { cli "$1" info memory | tr -d '\r' | awk -F: '$1=="used_memory"{print $2}'; }
 
-start 0; start 1
+pair_start 0; pair_start 1
 RAW=$WORK/raw.txt; : >"$RAW"
 echo "stream bench: $REPS reps, -c $CLIENTS -n $N -P 16, memory over $MEM entries" >&2
 for rep in $(seq 1 "$REPS"); do
@@ -89,16 +55,12 @@ for rep in $(seq 1 "$REPS"); do
         after=$(used "$i")
         echo "$rep ${LABELS[$i]} bytes_per_entry $(awk -v a="$after" -v b="$before" -v n="$MEM" \
             'BEGIN{printf "%.2f", (a - b) / n}')" >>"$RAW"
-        kill -0 "${PIDS[$i]}" 2>/dev/null || { echo "stream.sh: ${LABELS[$i]} died" >&2; exit 1; }
+        pair_alive "$i"
     done
     echo "  rep $rep done" >&2
 done
 
-awk '
-function med(s,   a, n, i, j, t) { n = split(s, a, " ")
-    for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--)
-        a[j + 1] = a[j]; a[j + 1] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+awk "$PAIR_MEDIAN_AWK"'
 { if (!($3 in seen)) { seen[$3] = 1; ord[++nk] = $3 } v[$2 SUBSEP $3] = v[$2 SUBSEP $3] " " $4 }
 END {
     print "| measure | pairdb | redis | ratio |"
