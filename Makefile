@@ -27,7 +27,8 @@ LDFLAGS := $(SANFLAGS)
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.1 2>/dev/null)
 LUA_LIBS := $(shell pkg-config --libs lua5.1-cjson lua5.1-bitop lua5.1 2>/dev/null)
 CFLAGS += $(LUA_CFLAGS)
-LDLIBS := $(LUA_LIBS) -lpthread -lm
+CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
+LDLIBS := $(LUA_LIBS) $(CRYPTO_LIBS) -lpthread -lm
 
 SERVER_SRC := $(wildcard src/ds/*.c src/proto/*.c src/server/*.c src/types/*.c src/persist/*.c src/script/*.c)
 SERVER_SRC += $(wildcard src/admin/*.c)

@@ -22,6 +22,8 @@
  */
 #include "server/config.h"
 
+#include "server/acl.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -336,8 +338,12 @@ static int apply_directive(int argc, char **argv, int depth, const char **reason
         *reason = "Too many rename-command directives";
         return -1;
     }
-    if (!strcmp(argv[0], "user") ||
-        !strcmp(argv[0], "loadmodule") || !strcmp(argv[0], "sentinel")) {
+    if (!strcmp(argv[0], "user") && argc >= 2) {
+        /* Applied once the command table exists (acl_startup). */
+        acl_config_user(argc - 1, argv + 1);
+        return 0;
+    }
+    if (!strcmp(argv[0], "loadmodule") || !strcmp(argv[0], "sentinel")) {
         /* These change behaviour in Redis; silently ignoring them would not be safe. */
         snprintf(rbuf, rlen, "'%s' is not supported by PairDB", argv[0]);
         *reason = rbuf;

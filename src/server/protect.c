@@ -5,16 +5,11 @@
 
 #include <unistd.h>
 
+#include "server/acl.h"
 #include "server/config.h"
 #include "server/net.h"
 #include "server/ratelimit.h"
 #include "server/stats.h"
-
-/* The default user has no password: it is what makes an open server
- * dangerous to expose. */
-static int default_user_nopass(void) {
-    return cfg->requirepass == NULL;
-}
 
 static void refuse(int fd, const char *msg, size_t len) {
     /* Best effort: the socket is new, its send buffer empty. */
@@ -26,7 +21,7 @@ static void refuse(int fd, const char *msg, size_t len) {
 
 int protect_admit(int fd, int is_unix) {
     if (is_unix) return 1;
-    if (cfg->protected_mode && default_user_nopass() && !net_peer_is_loopback(fd)) {
+    if (cfg->protected_mode && !acl_default_has_password() && !net_peer_is_loopback(fd)) {
         static const char denied[] = PROTECT_DENIED_MSG;
         refuse(fd, denied, sizeof denied - 1);
         return 0;

@@ -240,3 +240,16 @@ def test_remote_peer_connection_rate(ns_server, netns):
         c = s.local()
         assert c.cmd("PING") == b"+PONG\r\n"
         c.close()
+
+
+def test_default_user_password_by_acl(ns_server, netns):
+    # Protection follows the default user's nopass flag, however the password was given.
+    s = ns_server("--bind", "* -::*")
+    local = s.local()
+    assert local.cmd("ACL", "SETUSER", "default", ">sekret") == b"+OK\r\n"
+    data, closed = remote_exchange(netns.addr, s.port, b"AUTH sekret\r\nPING\r\n")
+    assert data == b"+OK\r\n+PONG\r\n" and not closed
+    assert local.cmd("ACL", "SETUSER", "default", "nopass") == b"+OK\r\n"
+    data, closed = remote_exchange(netns.addr, s.port)
+    assert data == DENIED and closed
+    local.close()
