@@ -3,7 +3,7 @@
  *
  * A payload comes from the network, so decoding must refuse anything that
  * is not a well-formed payload without reading out of bounds. Every type's
- * codec (string, list, hash, set, sorted set) is registered. Invariant
+ * codec (string, list, hash, set, sorted set, stream) is registered. Invariant
  * checked: whatever decodes, re-encodes to a payload that decodes to an
  * equal value.
  */
@@ -27,6 +27,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     hash_register();
     set_register();
     zset_register();
+    stream_register();
     return 0;
 }
 
