@@ -6,12 +6,12 @@ PairDB's own (PAIRDB_TARGET=redis runs the shared ones against Redis).
 """
 
 import socket
-import time
+import subprocess
 
 import pytest
 
-from conftest import IS_REDIS, wait_for
-from resp import RawConn, encode_command
+from conftest import IS_REDIS, SERVER_BIN, free_port, wait_for
+from resp import encode_command
 
 pairdb_only = pytest.mark.skipif(IS_REDIS, reason="a PairDB setting Redis does not have")
 
@@ -267,10 +267,8 @@ def test_rename_command(start_server, server, tmp_path):
     ("rename-command GET x", "No such command in rename-command"),  # already renamed to g2
 ])
 def test_rename_command_errors(tmp_path, line, why):
-    from conftest import SERVER_BIN, free_port
     conf = tmp_path / "bad.conf"
     conf.write_text(RENAMES + line + "\n")
-    import subprocess
     p = subprocess.run([SERVER_BIN, str(conf), "--port", str(free_port()), "--bind", "127.0.0.1",
                         "--save", "", "--dir", str(tmp_path)], capture_output=True, timeout=20,
                        cwd=str(tmp_path))
