@@ -28,6 +28,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     hash_register();
     set_register();
     zset_register();
+    stream_register();
     return 0;
 }
 
