@@ -5,6 +5,7 @@
 # findings. Crash, leak and timeout inputs are kept under OUT/<target>/.
 #
 #   make fuzz && tests/fuzz/campaign.sh [SECONDS] [OUT]
+#   TARGETS="fuzz_dump fuzz_hll" tests/fuzz/campaign.sh 600    # only some targets
 #
 # Findings are not added to the committed corpus automatically: minimize
 # one (build-fuzz/fuzz_x -minimize_crash=1 FILE), fix the bug, then copy it
@@ -15,6 +16,9 @@ mkdir -p "$OUT"
 for bin in build-fuzz/fuzz_*; do
     [ -x "$bin" ] || continue
     name=$(basename "$bin")
+    if [ -n "${TARGETS:-}" ]; then
+        case " $TARGETS " in *" $name "*) ;; *) continue ;; esac
+    fi
     seeds=tests/fuzz/corpus/${name#fuzz_}
     work="$OUT/$name"
     mkdir -p "$work/corpus"
