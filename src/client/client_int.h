@@ -66,6 +66,13 @@ struct pdb_conn {
 
     cl_pending *pend; /* ring of pending commands */
     size_t pend_cap, pend_head, pend_len;
+    /* Commands that were outstanding when the connection failed: each still
+     * owes its caller one failed pdb_get_reply (with this kind and text), so
+     * no command of a pipeline disappears silently. They come before any
+     * command in pend, being older. */
+    size_t failed_pending;
+    int failed_err;
+    char failed_msg[CL_ERRSTR_MAX];
 
     void **pushq; /* ring of unclaimed push replies (pdb_reply *) */
     size_t push_head, push_len, push_cap;

@@ -103,7 +103,7 @@ void pdb_set_timeout(pdb_conn *c, int ms) {
 }
 
 size_t pdb_pending(const pdb_conn *c) {
-    return c->pend_len;
+    return c->pend_len + c->failed_pending;
 }
 
 static uint64_t deadline_after(int ms) {
@@ -230,8 +230,16 @@ static void drop_session(pdb_conn *c) {
 }
 
 /* A failure on a live connection: count it against each pending command and
- * the breaker, then close. The error is already recorded. */
-static int fail_connection(pdb_conn *c, int rc) {
+ * the breaker, then close. The error is already recorded. The pending
+ * commands, but for the one whose reply the caller is taking now (taking),
+ * are owed a failed reply each. */
+static int fail_connection(pdb_conn *c, int rc, int taking) {
+    size_t owed = c->pend_len - (taking && c->pend_len ? 1 : 0);
+    if (owed) {
+        c->failed_pending += owed;
+        c->failed_err = rc;
+        memcpy(c->failed_msg, c->errstr, sizeof c->failed_msg);
+    }
     for (size_t i = 0; i < c->pend_len; i++)
         cl_stats_failure(c, c->pend[(c->pend_head + i) % c->pend_cap].name);
     if (rc == PDB_ERR_TIMEOUT)
@@ -428,6 +436,7 @@ int pdb_reconnect(pdb_conn *c) {
 
 void pdb_disconnect(pdb_conn *c) {
     drop_session(c);
+    c->failed_pending = 0;
     /* A half-open trial dropped unanswered decides nothing. */
     c->trial_pending = 0;
 }
@@ -604,7 +613,7 @@ int pdb_flush(pdb_conn *c) {
         return PDB_ERR_CLOSED;
     }
     int rc = cl_net_flush(c, c->reader, deadline_after(c->command_timeout_ms));
-    return rc == PDB_OK ? PDB_OK : fail_connection(c, rc);
+    return rc == PDB_OK ? PDB_OK : fail_connection(c, rc, 0);
 }
 
 /* ---- receiving ---- */
@@ -665,6 +674,13 @@ static int finish_reply(pdb_conn *c, void *obj, void **out) {
 
 int pdb_get_reply_obj(pdb_conn *c, void **out) {
     *out = NULL;
+    if (c->failed_pending) {
+        c->failed_pending--;
+        c->err = c->failed_err;
+        memcpy(c->errstr, c->failed_msg, sizeof c->errstr);
+        c->errcmd[0] = '\0';
+        return c->failed_err;
+    }
     if (c->pend_len == 0 && c->push_len) {
         *out = push_dequeue(c);
         cl_clear_error(c);
@@ -676,12 +692,12 @@ int pdb_get_reply_obj(pdb_conn *c, void **out) {
     }
     uint64_t deadline = deadline_after(c->command_timeout_ms);
     int rc = cl_net_flush(c, c->reader, deadline);
-    if (rc != PDB_OK) return fail_connection(c, rc);
+    if (rc != PDB_OK) return fail_connection(c, rc, c->pend_len > 0);
     for (;;) {
         void *obj = NULL;
         if (resp_reader_get_reply(c->reader, &obj) != RESP_OK) {
             cl_set_error(c, PDB_ERR_PROTOCOL, "%s", resp_reader_error(c->reader));
-            return fail_connection(c, PDB_ERR_PROTOCOL);
+            return fail_connection(c, PDB_ERR_PROTOCOL, c->pend_len > 0);
         }
         if (!obj) {
             rc = cl_net_read(c, c->reader, deadline);
@@ -691,7 +707,7 @@ int pdb_get_reply_obj(pdb_conn *c, void **out) {
                 c->st.timeouts++;
                 return rc;
             }
-            if (rc != PDB_OK) return fail_connection(c, rc);
+            if (rc != PDB_OK) return fail_connection(c, rc, c->pend_len > 0);
             continue;
         }
         int oob = out_of_band(c);
@@ -740,7 +756,7 @@ static int sync_ready(pdb_conn *c) {
         cl_set_error(c, PDB_ERR_ARG, "a custom builder is set: use pdb_get_reply_obj");
         return 0;
     }
-    if (c->pend_len) {
+    if (c->pend_len || c->failed_pending) {
         cl_set_error(c, PDB_ERR_ARG, "pipelined replies are pending: take them first");
         return 0;
     }
