@@ -42,7 +42,10 @@ typedef enum pdb_error {
     PDB_ERR_CLOSED = -5,       /* the server closed the connection */
     PDB_ERR_CIRCUIT_OPEN = -6, /* failing fast: the circuit breaker is open */
     PDB_ERR_ARG = -7,          /* bad options, URL, format string or call */
-    PDB_ERR_UNSUPPORTED = -8   /* asked for something not built (TLS) */
+    PDB_ERR_UNSUPPORTED = -8,  /* asked for something not built (TLS) */
+    PDB_ERR_EXECABORT = -9,    /* EXEC refused: a queued command was refused */
+    PDB_ERR_WATCH = -10,       /* EXEC did not run: a watched key changed */
+    PDB_ERR_QUEUE_FULL = -11   /* the bounded request queue is full */
 } pdb_error;
 
 /* ---- connection options ---- */
@@ -268,6 +271,30 @@ int pdb_get_reply_obj(pdb_conn *c, void **obj);
 /* Turns a value into the RESP multibulk the server reads (for tests and
  * tools): returns the length and sets *out (free with free()). */
 long long pdb_format_command(char **out, const char *fmt, ...);
+
+/* ---- transactions and scripts ---- */
+
+/* MULTI; the commands that follow (pdb_command) answer +QUEUED, or fail with
+ * PDB_ERR_SERVER when the server refuses to queue them. */
+int pdb_multi(pdb_conn *c);
+/* EXEC. PDB_OK: *replies is an array with one reply per queued command (a
+ * command that failed while running has an ERROR element there).
+ * PDB_ERR_EXECABORT: a command had been refused while queueing, nothing ran
+ * (pdb_errstr holds the EXECABORT text). PDB_ERR_WATCH: a watched key
+ * changed, nothing ran (the server's null reply). PDB_ERR_CLOSED: the
+ * connection was lost after WATCH or MULTI, nothing ran. */
+int pdb_exec(pdb_conn *c, pdb_reply **replies);
+int pdb_discard(pdb_conn *c);
+/* 1 after WATCH or MULTI until EXEC, DISCARD (or UNWATCH for a watch). A
+ * connection lost meanwhile is not silently reconnected: every command fails
+ * with PDB_ERR_CLOSED until EXEC, DISCARD or UNWATCH takes note of the loss. */
+int pdb_in_transaction(const pdb_conn *c);
+
+/* Runs script by its SHA-1 (EVALSHA); when the server answers NOSCRIPT, loads
+ * it once (SCRIPT LOAD) and retries. argv holds numkeys keys, then the other
+ * arguments. Returns the reply or NULL (error kind in pdb_err). */
+pdb_reply *pdb_evalsha_auto(pdb_conn *c, const char *script, int numkeys, int argc,
+                            const char *const *argv, const size_t *argvlen);
 
 /* ---- push messages (RESP3 invalidations, pub/sub) ---- */
 

@@ -86,6 +86,10 @@ struct pdb_conn {
     char absorb_word[16];
     int resp2_subscribed;
 
+    /* transactions (pdb_txn.c): MULTI sent, WATCH sent, and lost inside
+     * one of them (every command refused until EXEC/DISCARD/UNWATCH) */
+    int in_multi, watching, txn_broken;
+
     /* circuit breaker and reconnect */
     int breaker;       /* pdb_breaker_state */
     int failures;      /* consecutive */
@@ -133,6 +137,16 @@ void cl_encode_args(resp_buf *out, const cl_args *a);
 void cl_shim_init(cl_builder_shim *s, const pdb_builder *user, void *priv);
 resp_reader *cl_shim_reader(cl_builder_shim *s);
 int cl_builder_valid(const pdb_builder *b);
+
+/* pdb_txn.c: a command named name may be sent (PDB_OK or PDB_ERR_CLOSED
+ * after a loss inside a transaction); track it once buffered; the socket is
+ * gone. */
+int cl_txn_gate(pdb_conn *c, const char *name, size_t len);
+void cl_txn_track(pdb_conn *c, const char *name, size_t len);
+void cl_txn_lost(pdb_conn *c);
+
+/* pdb_sha1.c: lower-case hex SHA-1. */
+void cl_sha1_hex(const void *data, size_t len, char out[41]);
 
 /* pdb_resil.c: breaker, backoff, statistics. */
 int cl_breaker_admit(pdb_conn *c);            /* PDB_OK or PDB_ERR_CIRCUIT_OPEN */

@@ -81,6 +81,12 @@ const char *pdb_error_name(int err) {
         return "invalid argument";
     case PDB_ERR_UNSUPPORTED:
         return "not supported";
+    case PDB_ERR_EXECABORT:
+        return "transaction aborted";
+    case PDB_ERR_WATCH:
+        return "watched key changed";
+    case PDB_ERR_QUEUE_FULL:
+        return "request queue full";
     default:
         return "unknown error";
     }
@@ -218,6 +224,7 @@ void pdb_set_push_handler(pdb_conn *c, pdb_push_fn *fn, void *privdata) {
 
 /* Closes the socket and forgets everything tied to it. */
 static void drop_session(pdb_conn *c) {
+    if (c->fd >= 0) cl_txn_lost(c);
     cl_net_close(c);
     c->obuf.len = 0;
     c->opos = 0;
@@ -571,10 +578,13 @@ int pdb_append_command_argv(pdb_conn *c, int argc, const char *const *argv, cons
         cl_set_error(c, PDB_ERR_ARG, "empty command");
         return PDB_ERR_ARG;
     }
+    /* After connecting: a dead idle socket noticed there ends a transaction. */
     int rc = ensure_connected(c);
+    if (rc == PDB_OK) rc = cl_txn_gate(c, argv[0], argvlen[0]);
     if (rc != PDB_OK) return rc;
     resp_write_command(&c->obuf, argc, argv, argvlen);
     pend_push(c, argv[0], argvlen[0], argc);
+    cl_txn_track(c, argv[0], argvlen[0]);
     c->st.commands++;
     cl_clear_error(c);
     return PDB_OK;
@@ -588,9 +598,11 @@ int pdb_append_vcommand(pdb_conn *c, const char *fmt, va_list ap) {
         return PDB_ERR_ARG;
     }
     int rc = ensure_connected(c);
+    if (rc == PDB_OK) rc = cl_txn_gate(c, a.bytes.data, a.off[1]);
     if (rc == PDB_OK) {
         cl_encode_args(&c->obuf, &a);
         pend_push(c, a.bytes.data, a.off[1], a.argc);
+        cl_txn_track(c, a.bytes.data, a.off[1]);
         c->st.commands++;
         cl_clear_error(c);
     }
