@@ -306,6 +306,42 @@ pdb_reply *pdb_evalsha_auto(pdb_conn *c, const char *script, int numkeys, int ar
 typedef void pdb_push_fn(pdb_conn *c, pdb_reply *push, void *privdata);
 void pdb_set_push_handler(pdb_conn *c, pdb_push_fn *fn, void *privdata);
 
+/* ---- pub/sub with callbacks ---- */
+
+enum { PDB_SUB_CHANNEL = 0, PDB_SUB_PATTERN = 1, PDB_SUB_SHARD = 2 };
+
+/* A message: kind is PDB_SUB_*; pattern is empty but for pattern
+ * subscriptions. The views live only during the callback. */
+typedef struct pdb_message {
+    int kind;
+    pdb_view pattern;
+    pdb_view channel;
+    pdb_view payload;
+} pdb_message;
+typedef void pdb_message_fn(pdb_conn *c, const pdb_message *m, void *privdata);
+
+/* Subscribes (SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE) and routes the messages of
+ * that channel or pattern to fn, whether they arrive while another command's
+ * reply is awaited (RESP3) or in pdb_dispatch. Subscribing a name again
+ * replaces its callback. The subscriptions are remembered: after a reconnect
+ * they are all made again before anything else is sent. Works in RESP3
+ * (pushes) and RESP2 (subscribed mode: only (P|S)(UN)SUBSCRIBE, PING and
+ * QUIT are allowed then). Not with a custom builder. */
+int pdb_subscribe(pdb_conn *c, const char *channel, pdb_message_fn *fn, void *privdata);
+int pdb_psubscribe(pdb_conn *c, const char *pattern, pdb_message_fn *fn, void *privdata);
+int pdb_ssubscribe(pdb_conn *c, const char *channel, pdb_message_fn *fn, void *privdata);
+/* Forgets and unsubscribes one name of a PDB_SUB_* kind. */
+int pdb_unsubscribe_kind(pdb_conn *c, int kind, const char *name);
+/* Names subscribed through the calls above. */
+size_t pdb_subscriptions(const pdb_conn *c);
+/* Waits up to timeout_ms (at least 1) for the next value from the server and
+ * routes it: 1 when a callback took a message, 0 when it was something else
+ * (given to the push handler, or dropped and counted in pushes_dropped when
+ * there is none), PDB_ERR_TIMEOUT when nothing came (the connection stays),
+ * another error when the connection failed: the next call reconnects and
+ * subscribes again. Refused (PDB_ERR_ARG) while replies are pending. */
+int pdb_dispatch(pdb_conn *c, int timeout_ms);
+
 /* ---- statistics ---- */
 
 /* Latency histogram: bucket i counts replies that took [2^i, 2^(i+1))

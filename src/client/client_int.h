@@ -44,6 +44,15 @@ typedef struct cl_pending {
     int extra_replies;
 } cl_pending;
 
+/* A subscription the caller made (pdb_pubsub.c). */
+typedef struct cl_sub {
+    int kind; /* PDB_SUB_CHANNEL, _PATTERN, _SHARD */
+    char *name;
+    size_t len;
+    pdb_message_fn *fn;
+    void *priv;
+} cl_sub;
+
 typedef struct cl_stat_slot {
     pdb_cmd_stats s;
 } cl_stat_slot;
@@ -85,6 +94,8 @@ struct pdb_conn {
     long long absorb;
     char absorb_word[16];
     int resp2_subscribed;
+    cl_sub *subs; /* registry, subscribed again after a reconnect */
+    size_t nsubs, subs_cap;
 
     /* transactions (pdb_txn.c): MULTI sent, WATCH sent, and lost inside
      * one of them (every command refused until EXEC/DISCARD/UNWATCH) */
@@ -137,6 +148,17 @@ void cl_encode_args(resp_buf *out, const cl_args *a);
 void cl_shim_init(cl_builder_shim *s, const pdb_builder *user, void *priv);
 resp_reader *cl_shim_reader(cl_builder_shim *s);
 int cl_builder_valid(const pdb_builder *b);
+
+/* pdb_conn.c: hands an out-of-band value to a subscription callback, the
+ * push handler or the queue; connects (with backoff) if not connected. */
+void cl_deliver_push(pdb_conn *c, void *obj);
+int cl_ensure_connected(pdb_conn *c);
+
+/* pdb_pubsub.c: 1 if obj was a message for a registered callback (then
+ * freed); re-subscribes everything on a fresh connection. */
+int cl_pubsub_route(pdb_conn *c, void *obj);
+int cl_pubsub_resubscribe(pdb_conn *c, uint64_t deadline);
+void cl_pubsub_free(pdb_conn *c);
 
 /* pdb_txn.c: a command named name may be sent (PDB_OK or PDB_ERR_CLOSED
  * after a loss inside a transaction); track it once buffered; the socket is

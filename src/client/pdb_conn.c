@@ -209,8 +209,9 @@ static void *push_dequeue(pdb_conn *c) {
     return obj;
 }
 
-static void deliver_push(pdb_conn *c, void *obj) {
+void cl_deliver_push(pdb_conn *c, void *obj) {
     c->st.pushes++;
+    if (cl_pubsub_route(c, obj)) return;
     if (c->push_fn && !c->custom_builder)
         c->push_fn(c, obj, c->push_priv);
     else
@@ -393,6 +394,7 @@ static int connect_once(pdb_conn *c) {
     drop_session(c);
     int rc = cl_net_connect(c, deadline);
     if (rc == PDB_OK) rc = handshake(c, deadline);
+    if (rc == PDB_OK) rc = cl_pubsub_resubscribe(c, deadline);
     if (rc != PDB_OK) {
         int err = c->err;
         char msg[CL_ERRSTR_MAX], cmd[CL_NAME_MAX];
@@ -460,6 +462,10 @@ static int ensure_connected(pdb_conn *c) {
     rc = reconnect_with_backoff(c);
     if (rc != PDB_OK) cl_breaker_result(c, rc == PDB_ERR_SERVER ? PDB_ERR_IO : rc);
     return rc;
+}
+
+int cl_ensure_connected(pdb_conn *c) {
+    return ensure_connected(c);
 }
 
 /* ---- lifecycle ---- */
@@ -548,6 +554,7 @@ void pdb_free(pdb_conn *c) {
         free_obj(c, push_dequeue(c));
     mem_free(c->pushq);
     mem_free(c->pend);
+    cl_pubsub_free(c);
     mem_free(c->host);
     mem_free(c->unix_path);
     mem_free(c->user);
@@ -732,7 +739,7 @@ int pdb_get_reply_obj(pdb_conn *c, void **out) {
             return PDB_OK;
         }
         if (oob) {
-            deliver_push(c, obj);
+            cl_deliver_push(c, obj);
             continue;
         }
         return finish_reply(c, obj, out);
