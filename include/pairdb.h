@@ -342,6 +342,44 @@ size_t pdb_subscriptions(const pdb_conn *c);
  * subscribes again. Refused (PDB_ERR_ARG) while replies are pending. */
 int pdb_dispatch(pdb_conn *c, int timeout_ms);
 
+/* ---- client-side cache ---- */
+
+/* Bytes counted for each cache entry besides its key and value. */
+#define PDB_CACHE_ENTRY_OVERHEAD 64
+
+/* Bounds of the local cache of GET replies. max_bytes counts keys, values
+ * and PDB_CACHE_ENTRY_OVERHEAD per entry; ttl_ms 0 keeps entries until invalidated
+ * or evicted (least recently used first). */
+typedef struct pdb_cache_options {
+    size_t max_entries; /* 1..1000000 */
+    size_t max_bytes;
+    int ttl_ms;
+} pdb_cache_options;
+
+typedef struct pdb_cache_stats {
+    unsigned long long hits, misses;
+    unsigned long long invalidations; /* keys the server invalidated */
+    unsigned long long evictions;     /* dropped for the bounds */
+    unsigned long long expired;       /* dropped for the TTL */
+    unsigned long long flushes;       /* emptied: reconnect, FLUSHALL, set-up */
+    size_t entries, bytes;
+} pdb_cache_stats;
+
+/* Turns the cache on (off and on again empties it). Tracking is set up on
+ * the first pdb_cache_get: RESP3 uses CLIENT TRACKING on the connection and
+ * its invalidation pushes (consumed by the cache, not handed to the push
+ * handler); RESP2 opens a second connection subscribed to
+ * __redis__:invalidate and redirects the tracking there. A reconnect empties
+ * the cache and sets tracking up again. Not with a custom builder. */
+int pdb_cache_enable(pdb_conn *c, const pdb_cache_options *o);
+void pdb_cache_disable(pdb_conn *c);
+/* GET key, answered from the cache when it holds a live entry (a string or
+ * null reply the caller frees). Invalidations already received are applied
+ * first, without waiting; one still in flight on the network is not: the
+ * usual client-side caching window. Without a cache it is a plain GET. */
+pdb_reply *pdb_cache_get(pdb_conn *c, const char *key, size_t keylen);
+void pdb_cache_get_stats(const pdb_conn *c, pdb_cache_stats *out);
+
 /* ---- statistics ---- */
 
 /* Latency histogram: bucket i counts replies that took [2^i, 2^(i+1))

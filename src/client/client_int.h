@@ -53,6 +53,8 @@ typedef struct cl_sub {
     void *priv;
 } cl_sub;
 
+typedef struct cl_cache cl_cache;
+
 typedef struct cl_stat_slot {
     pdb_cmd_stats s;
 } cl_stat_slot;
@@ -94,7 +96,8 @@ struct pdb_conn {
     long long absorb;
     char absorb_word[16];
     int resp2_subscribed;
-    cl_sub *subs; /* registry, subscribed again after a reconnect */
+    cl_cache *cache; /* client-side cache, NULL unless enabled */
+    cl_sub *subs;    /* registry, subscribed again after a reconnect */
     size_t nsubs, subs_cap;
 
     /* transactions (pdb_txn.c): MULTI sent, WATCH sent, and lost inside
@@ -159,6 +162,11 @@ int cl_ensure_connected(pdb_conn *c);
 int cl_pubsub_route(pdb_conn *c, void *obj);
 int cl_pubsub_resubscribe(pdb_conn *c, uint64_t deadline);
 void cl_pubsub_free(pdb_conn *c);
+
+/* pdb_cache.c: 1 if obj was an invalidation push (applied and freed); the
+ * connection is gone: the cache can no longer trust its entries. */
+int cl_cache_route(pdb_conn *c, void *obj);
+void cl_cache_lost(pdb_conn *c);
 
 /* pdb_txn.c: a command named name may be sent (PDB_OK or PDB_ERR_CLOSED
  * after a loss inside a transaction); track it once buffered; the socket is

@@ -211,7 +211,7 @@ static void *push_dequeue(pdb_conn *c) {
 
 void cl_deliver_push(pdb_conn *c, void *obj) {
     c->st.pushes++;
-    if (cl_pubsub_route(c, obj)) return;
+    if (cl_cache_route(c, obj) || cl_pubsub_route(c, obj)) return;
     if (c->push_fn && !c->custom_builder)
         c->push_fn(c, obj, c->push_priv);
     else
@@ -226,6 +226,7 @@ void pdb_set_push_handler(pdb_conn *c, pdb_push_fn *fn, void *privdata) {
 /* Closes the socket and forgets everything tied to it. */
 static void drop_session(pdb_conn *c) {
     if (c->fd >= 0) cl_txn_lost(c);
+    cl_cache_lost(c);
     cl_net_close(c);
     c->obuf.len = 0;
     c->opos = 0;
@@ -554,6 +555,7 @@ void pdb_free(pdb_conn *c) {
         free_obj(c, push_dequeue(c));
     mem_free(c->pushq);
     mem_free(c->pend);
+    pdb_cache_disable(c);
     cl_pubsub_free(c);
     mem_free(c->host);
     mem_free(c->unix_path);
@@ -731,6 +733,7 @@ int pdb_get_reply_obj(pdb_conn *c, void **out) {
         }
         int oob = out_of_band(c);
         track_subscribed(c);
+        if (c->pend_len == 0 && c->cache && cl_cache_route(c, obj)) continue;
         if (c->pend_len == 0) {
             /* Unsolicited: a push, or a RESP2 pub/sub message. */
             if (oob || c->shim.root_type == PDB_REPLY_PUSH) c->st.pushes++;
