@@ -82,8 +82,15 @@ $(BUILD)/libpairdb.so: $(BUILD)/libpairdb.so.0
 $(BUILD)/pairdb.pc: pairdb.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(PDB_VERSION)|g' $< > $@
 
+# The async tests drive the libevent and libuv adapters (header-only, not
+# linked into the library) when pkg-config finds those libraries.
+LOOP_PKGS := $(foreach p,libevent libuv,$(if $(shell pkg-config --exists $(p) && echo y),$(p)))
+LOOP_CFLAGS := $(if $(filter libevent,$(LOOP_PKGS)),-DPDB_TEST_LIBEVENT) $(if $(filter libuv,$(LOOP_PKGS)),-DPDB_TEST_LIBUV) $(if $(LOOP_PKGS),$(shell pkg-config --cflags $(LOOP_PKGS)))
+LOOP_LIBS := $(if $(LOOP_PKGS),$(shell pkg-config --libs $(LOOP_PKGS)))
+$(BUILD)/tests/client/test_async.o: CFLAGS += $(LOOP_CFLAGS) -Iinclude
+
 $(BUILD)/client-tests: $(CLIENT_TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpairdb.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread $(LOOP_LIBS)
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libpairdb.a
 	@mkdir -p $(dir $@)
@@ -150,4 +157,4 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(SERVER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(CLIENT_PIC:.o=.d)
+-include $(SERVER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(CLIENT_PIC:.o=.d) $(CLIENT_TEST_SRC:%.c=$(BUILD)/%.d)

@@ -77,6 +77,15 @@ typedef struct pdb_options {
      * again. threshold 0 disables it. Defaults 5 and 1000. */
     int breaker_threshold;
     int breaker_cooldown_ms;
+
+    /* Bounded request queue: at most max_pending commands awaiting replies
+     * (0, the default: no bound). When full, a synchronous append fails with
+     * PDB_ERR_QUEUE_FULL (it cannot wait: only its caller takes replies); an
+     * async command fails the same way, or with queue_block set waits for
+     * room, reading replies and running their callbacks inside the call, at
+     * most command_timeout_ms (then PDB_ERR_QUEUE_FULL). */
+    int max_pending;
+    int queue_block;
 } pdb_options;
 
 /* Fills o with the defaults above. */
@@ -380,6 +389,83 @@ void pdb_cache_disable(pdb_conn *c);
 pdb_reply *pdb_cache_get(pdb_conn *c, const char *key, size_t keylen);
 void pdb_cache_get_stats(const pdb_conn *c, pdb_cache_stats *out);
 
+/* ---- tracing hooks ---- */
+
+/* on_start runs when a command is queued (name upper-case, as in the
+ * statistics); on_end when its reply arrived or it failed: the time since
+ * queueing, PDB_OK / PDB_ERR_SERVER (errmsg: the server's text) or the
+ * failure kind. Both may be NULL. They run inside the library's calls: they
+ * must not call the connection. */
+typedef struct pdb_hooks {
+    void (*on_start)(pdb_conn *c, const char *name, void *privdata);
+    void (*on_end)(pdb_conn *c, const char *name, unsigned long long usec, int err,
+                   const char *errmsg, void *privdata);
+    void *privdata;
+} pdb_hooks;
+/* NULL removes them. */
+void pdb_set_hooks(pdb_conn *c, const pdb_hooks *h);
+
+/* ---- asynchronous connections ---- */
+
+typedef struct pdb_async pdb_async;
+/* A reply (valid during the call only: freed after it returns) with PDB_OK
+ * or PDB_ERR_SERVER, or NULL with the failure kind. */
+typedef void pdb_async_fn(pdb_async *ac, pdb_reply *reply, int err, void *privdata);
+
+/* How the connection talks to an event loop: the loop watches pdb_async_fd
+ * for reading or writing while asked to, and calls pdb_async_handle_read /
+ * _write when ready; schedule_timer (optional, for command_timeout_ms) asks
+ * for one pdb_async_handle_timeout call after ms (replacing any earlier
+ * request). cleanup runs from pdb_async_free. Adapters for libevent and
+ * libuv are in pairdb_libevent.h and pairdb_libuv.h. */
+typedef struct pdb_async_adapter {
+    void *data;
+    void (*add_read)(void *data);
+    void (*del_read)(void *data);
+    void (*add_write)(void *data);
+    void (*del_write)(void *data);
+    void (*schedule_timer)(void *data, int ms);
+    void (*cleanup)(void *data);
+} pdb_async_adapter;
+
+typedef struct pdb_async_stats {
+    unsigned long long commands; /* queued */
+    unsigned long long replies;
+    unsigned long long failed;   /* callbacks run with a failure */
+    unsigned long long writes;   /* send() calls that wrote bytes */
+    unsigned long long rejected; /* PDB_ERR_QUEUE_FULL */
+} pdb_async_stats;
+
+/* Connects and runs the handshake (these block, at most connect_timeout_ms;
+ * check pdb_async_err), then never blocks. It does not reconnect: after a
+ * loss every pending callback gets the failure and later commands fail with
+ * PDB_ERR_CLOSED. Subscribing and MONITOR are refused (PDB_ERR_ARG); RESP3
+ * pushes go to the push handler of pdb_async_conn. */
+pdb_async *pdb_async_connect(const pdb_options *o);
+int pdb_async_attach(pdb_async *ac, const pdb_async_adapter *a);
+int pdb_async_err(const pdb_async *ac);
+const char *pdb_async_errstr(const pdb_async *ac);
+int pdb_async_fd(const pdb_async *ac);
+/* The connection underneath: for hooks, statistics and the push handler. */
+pdb_conn *pdb_async_conn(pdb_async *ac);
+/* Queues a command (same formats as pdb_command). Commands queued in one
+ * loop turn leave in one write (auto-pipelining). fn may be NULL. */
+int pdb_async_command(pdb_async *ac, pdb_async_fn *fn, void *privdata, const char *fmt, ...);
+int pdb_async_vcommand(pdb_async *ac, pdb_async_fn *fn, void *privdata, const char *fmt,
+                       va_list ap);
+int pdb_async_command_argv(pdb_async *ac, pdb_async_fn *fn, void *privdata, int argc,
+                           const char *const *argv, const size_t *argvlen);
+void pdb_async_handle_read(pdb_async *ac);
+void pdb_async_handle_write(pdb_async *ac);
+void pdb_async_handle_timeout(pdb_async *ac);
+size_t pdb_async_pending(const pdb_async *ac);
+void pdb_async_get_stats(const pdb_async *ac, pdb_async_stats *out);
+/* Closes the socket; pending callbacks get PDB_ERR_CLOSED. */
+void pdb_async_disconnect(pdb_async *ac);
+/* Disconnects (callbacks run), runs the adapter's cleanup, frees. Not from
+ * inside a callback. */
+void pdb_async_free(pdb_async *ac);
+
 /* ---- statistics ---- */
 
 /* Latency histogram: bucket i counts replies that took [2^i, 2^(i+1))
@@ -410,6 +496,7 @@ typedef struct pdb_stats {
     unsigned long long breaker_rejections; /* PDB_ERR_CIRCUIT_OPEN returned */
     unsigned long long pushes;
     unsigned long long pushes_dropped;
+    unsigned long long queue_rejections; /* PDB_ERR_QUEUE_FULL returned */
     size_t command_kinds; /* entries readable through pdb_stats_command */
 } pdb_stats;
 

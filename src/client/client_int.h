@@ -96,6 +96,7 @@ struct pdb_conn {
     long long absorb;
     char absorb_word[16];
     int resp2_subscribed;
+    pdb_hooks hooks;
     cl_cache *cache; /* client-side cache, NULL unless enabled */
     cl_sub *subs;    /* registry, subscribed again after a reconnect */
     size_t nsubs, subs_cap;
@@ -167,6 +168,10 @@ void cl_pubsub_free(pdb_conn *c);
  * connection is gone: the cache can no longer trust its entries. */
 int cl_cache_route(pdb_conn *c, void *obj);
 void cl_cache_lost(pdb_conn *c);
+
+/* pdb_hooks.c: tracing callbacks (msg: the error text, or NULL). */
+void cl_hook_start(pdb_conn *c, const char *name);
+void cl_hook_end(pdb_conn *c, const char *name, uint64_t usec, int err, const char *msg);
 
 /* pdb_txn.c: a command named name may be sent (PDB_OK or PDB_ERR_CLOSED
  * after a loss inside a transaction); track it once buffered; the socket is

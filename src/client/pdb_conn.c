@@ -172,6 +172,7 @@ static void pend_push(pdb_conn *c, const char *name, size_t len, int argc) {
     p->sent_us = cl_now_us();
     p->extra_replies = extra_replies_for(p->name, argc);
     c->pend_len++;
+    cl_hook_start(c, p->name);
 }
 
 static cl_pending pend_pop(pdb_conn *c) {
@@ -249,8 +250,12 @@ static int fail_connection(pdb_conn *c, int rc, int taking) {
         c->failed_err = rc;
         memcpy(c->failed_msg, c->errstr, sizeof c->failed_msg);
     }
-    for (size_t i = 0; i < c->pend_len; i++)
-        cl_stats_failure(c, c->pend[(c->pend_head + i) % c->pend_cap].name);
+    uint64_t now = cl_now_us();
+    for (size_t i = 0; i < c->pend_len; i++) {
+        const cl_pending *p = &c->pend[(c->pend_head + i) % c->pend_cap];
+        cl_stats_failure(c, p->name);
+        cl_hook_end(c, p->name, now > p->sent_us ? now - p->sent_us : 0, rc, c->errstr);
+    }
     if (rc == PDB_ERR_TIMEOUT)
         c->st.timeouts++;
     else if (rc == PDB_ERR_PROTOCOL)
@@ -483,6 +488,7 @@ static int options_valid(const pdb_options *o, char *why, size_t n) {
     else if (o->db < 0)
         snprintf(why, n, "db must not be negative");
     else if (o->connect_timeout_ms < 0 || o->command_timeout_ms < 0 || o->keepalive_s < 0 ||
+             o->max_pending < 0 ||
              o->reconnect_attempts < 0 || o->reconnect_base_ms < 0 || o->reconnect_max_ms < 0 ||
              o->breaker_threshold < 0 || o->breaker_cooldown_ms < 0)
         snprintf(why, n, "timeouts and counts must not be negative");
@@ -582,13 +588,23 @@ int pdb_set_builder(pdb_conn *c, const pdb_builder *b, void *privdata) {
 
 /* ---- sending ---- */
 
+/* The bounded request queue: a synchronous pipeline cannot wait for room
+ * (only its caller takes replies), so a full queue refuses the command. */
+static int queue_room(pdb_conn *c) {
+    if (c->opt.max_pending <= 0 || pdb_pending(c) < (size_t)c->opt.max_pending) return PDB_OK;
+    c->st.queue_rejections++;
+    cl_set_error(c, PDB_ERR_QUEUE_FULL, "request queue full (%d pending)", c->opt.max_pending);
+    return PDB_ERR_QUEUE_FULL;
+}
+
 int pdb_append_command_argv(pdb_conn *c, int argc, const char *const *argv, const size_t *argvlen) {
     if (argc <= 0 || !argv || !argvlen) {
         cl_set_error(c, PDB_ERR_ARG, "empty command");
         return PDB_ERR_ARG;
     }
     /* After connecting: a dead idle socket noticed there ends a transaction. */
-    int rc = ensure_connected(c);
+    int rc = queue_room(c);
+    if (rc == PDB_OK) rc = ensure_connected(c);
     if (rc == PDB_OK) rc = cl_txn_gate(c, argv[0], argvlen[0]);
     if (rc != PDB_OK) return rc;
     resp_write_command(&c->obuf, argc, argv, argvlen);
@@ -606,7 +622,8 @@ int pdb_append_vcommand(pdb_conn *c, const char *fmt, va_list ap) {
         cl_set_error(c, PDB_ERR_ARG, "%s", fmt ? err : "no format");
         return PDB_ERR_ARG;
     }
-    int rc = ensure_connected(c);
+    int rc = queue_room(c);
+    if (rc == PDB_OK) rc = ensure_connected(c);
     if (rc == PDB_OK) rc = cl_txn_gate(c, a.bytes.data, a.off[1]);
     if (rc == PDB_OK) {
         cl_encode_args(&c->obuf, &a);
@@ -678,8 +695,9 @@ static int finish_reply(pdb_conn *c, void *obj, void **out) {
         c->absorb = p.extra_replies;
         snprintf(c->absorb_word, sizeof c->absorb_word, "%s", c->shim.root_head);
     }
-    uint64_t now = cl_now_us();
-    cl_stats_reply(c, p.name, now > p.sent_us ? now - p.sent_us : 0, rc);
+    uint64_t now = cl_now_us(), took = now > p.sent_us ? now - p.sent_us : 0;
+    cl_stats_reply(c, p.name, took, rc);
+    cl_hook_end(c, p.name, took, rc, rc == PDB_ERR_SERVER ? c->shim.root_err : NULL);
     c->st.replies++;
     cl_breaker_result(c, rc);
     if (rc == PDB_ERR_SERVER) {
