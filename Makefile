@@ -27,7 +27,9 @@ LDFLAGS := $(SANFLAGS)
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.1 2>/dev/null)
 LUA_LIBS := $(shell pkg-config --libs lua5.1-cjson lua5.1-bitop lua5.1 2>/dev/null)
 CFLAGS += $(LUA_CFLAGS)
-LDLIBS := $(LUA_LIBS) -lpthread -lm
+# OpenSSL 3 for the TLS port (src/server/tls.c).
+SSL_LIBS := $(shell pkg-config --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
+LDLIBS := $(LUA_LIBS) $(SSL_LIBS) -lpthread -lm
 
 SERVER_SRC := $(wildcard src/ds/*.c src/proto/*.c src/server/*.c src/types/*.c src/persist/*.c src/script/*.c)
 SERVER_SRC += $(wildcard src/admin/*.c)
