@@ -144,7 +144,9 @@ static int open_tcp_listeners(int port, int kind) {
                     kind == CONN_TLS ? "tls" : "tcp");
             return -1;
         }
-        if (kind == CONN_TCP && !server_tcp_port()) server_set_tcp_port(net_bound_port(fd));
+        /* INFO's tcp_port names the TLS port when it is the only one, as in Redis. */
+        if ((kind == CONN_TCP || !cfg->port) && !server_tcp_port())
+            server_set_tcp_port(net_bound_port(fd));
         listen_kind[listen_count] = kind;
         listen_fds[listen_count++] = fd;
     }
