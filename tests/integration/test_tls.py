@@ -186,6 +186,17 @@ def test_pubsub_over_tls(tls_server, certs):
     c.close()
 
 
+def test_blocking_pop_over_tls_is_woken_by_a_plain_client(tls_server, certs):
+    c = tls_client(tls_server, certs)
+    s = ssl_socket(tls_server.tls_port, certs)
+    s.sendall(encode_command("BLPOP", "q", "10"))
+    assert wait_for(lambda: int(c.info("clients")["blocked_clients"]) == 1)
+    assert tls_server.client().rpush("q", "job") == 1
+    assert recv_exactly(s, 20) == b"*2\r\n$1\r\nq\r\n$3\r\njob\r\n"
+    s.close()
+    c.close()
+
+
 def test_client_list_shows_the_tls_port_as_local_address(tls_server, certs):
     c = tls_client(tls_server, certs)
     info = c.client_info()
