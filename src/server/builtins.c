@@ -33,6 +33,7 @@ void command_register_builtins(void) {
     geo_register();
     bitmap_register();
     hll_register();
+    stream_register();
     persist_register();
     multi_register();
     pubsub_register();

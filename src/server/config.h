@@ -87,6 +87,8 @@ typedef struct server_config {
     long long set_max_listpack_value;
     long long zset_max_listpack_entries;
     long long zset_max_listpack_value;
+    long long stream_node_max_bytes;
+    long long stream_node_max_entries;
     /* persistence (applied by the persistence layer) */
     int appendonly;
     int appendfsync;

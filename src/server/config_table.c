@@ -254,8 +254,8 @@ static const cfg_def table[] = {
     INT("zset-max-listpack-entries", "zset-max-ziplist-entries", 0, 0, LMAX, "128", FLD(zset_max_listpack_entries), NULL),
     INT("zset-max-listpack-value", "zset-max-ziplist-value", 0, 0, LMAX, "64", FLD(zset_max_listpack_value), NULL),
     INT("hll-sparse-max-bytes", NULL, 0, 0, LMAX, "3000", RT, NULL),
-    MEM("stream-node-max-bytes", NULL, 0, 0, LMAX, "4096", RT),
-    INT("stream-node-max-entries", NULL, 0, 0, LMAX, "100", RT, NULL),
+    MEM("stream-node-max-bytes", NULL, 0, 0, LMAX, "4096", FLD(stream_node_max_bytes)),
+    INT("stream-node-max-entries", NULL, 0, 0, LMAX, "100", FLD(stream_node_max_entries), NULL),
     INT("busy-reply-threshold", "lua-time-limit", 0, 0, LMAX, "5000", RT, NULL),
 
     /* Accepted for compatibility; no effect in PairDB. */
