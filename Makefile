@@ -75,7 +75,7 @@ $(BUILD)/libpairdb.a: $(BUILD)/libpairdb.o
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libpairdb.so.0: $(BUILD)/libpairdb.o
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libpairdb.so.0 -o $@ $^
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libpairdb.so.0 -o $@ $^ $(SSL_LIBS)
 
 $(BUILD)/libpairdb.so: $(BUILD)/libpairdb.so.0
 	ln -sf libpairdb.so.0 $@
@@ -84,11 +84,11 @@ $(BUILD)/pairdb.pc: pairdb.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(PDB_VERSION)|g' $< > $@
 
 $(BUILD)/client-tests: $(CLIENT_TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpairdb.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(SSL_LIBS) -lpthread
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libpairdb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(BUILD)/libpairdb.a
+	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(BUILD)/libpairdb.a $(SSL_LIBS)
 
 # Runs the client tests against build/pairdb-server and /usr/bin/redis-server.
 client-test: all
@@ -151,4 +151,5 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(SERVER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(CLIENT_PIC:.o=.d)
+-include $(SERVER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(CLIENT_PIC:.o=.d) \
+    $(CLIENT_TEST_SRC:%.c=$(BUILD)/%.d)
