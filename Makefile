@@ -27,7 +27,8 @@ LDFLAGS := $(SANFLAGS)
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.1 2>/dev/null)
 LUA_LIBS := $(shell pkg-config --libs lua5.1-cjson lua5.1-bitop lua5.1 2>/dev/null)
 CFLAGS += $(LUA_CFLAGS)
-# OpenSSL 3 for the TLS port (src/server/tls.c).
+# OpenSSL 3: libcrypto (ACL password hashing) and libssl (the TLS port,
+# src/server/tls.c, and libpairdb's rediss://).
 SSL_LIBS := $(shell pkg-config --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
 LDLIBS := $(LUA_LIBS) $(SSL_LIBS) -lpthread -lm
 

@@ -15,6 +15,8 @@
  */
 #include "server/client.h"
 
+#include "server/acl.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -127,7 +129,7 @@ client *client_create(int fd, int kind) {
     c->resp = 2;
     c->dbid = 0;
     c->db = db_get(0);
-    c->authenticated = cfg->requirepass == NULL;
+    c->authenticated = acl_default_autoauth();
     c->ctime_ms = c->last_interaction_ms = clock_now_ms();
     if (is_unix) c->flags |= CLIENT_UNIX;
     resp_request_init(&c->parser);
@@ -723,17 +725,18 @@ char *client_info_line(client *c) {
     for (reply_block *b = c->reply_head; b; b = b->next) omem += mem_usable(b);
     size_t tot = sizeof(client) + mem_usable(c->qbuf) + omem + argv_mem;
     size_t reply_first = c->reply_head ? c->reply_head->used : 0;
-    char *line = mem_alloc(1024 + (c->name ? strlen(c->name) : 0));
-    snprintf(line, 1024 + (c->name ? strlen(c->name) : 0),
+    size_t room = 1024 + (c->name ? strlen(c->name) : 0) + strlen(acl_client_username(c));
+    char *line = mem_alloc(room);
+    snprintf(line, room,
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu psub=%zu "
              "ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%d rbp=%d obl=%zu "
-             "oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
+             "oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=%s redir=-1 resp=%d",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
              (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags, c->dbid,
              pubsub_client_channels(c), pubsub_client_patterns(c), pubsub_client_shard_channels(c),
              multi_queued_count(c), c->qlen - c->qpos, c->qcap - c->qlen, argv_mem, 16 * 1024, 16 * 1024,
              reply_first, c->reply_blocks > 1 ? c->reply_blocks - 1 : 0, omem, tot, events,
-             c->lastcmd ? c->lastcmd->fullname : "NULL", c->resp);
+             c->lastcmd ? c->lastcmd->fullname : "NULL", acl_client_username(c), c->resp);
     return line;
 }
 

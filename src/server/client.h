@@ -78,6 +78,7 @@ typedef struct client {
     /* --- the server's own --- */
     int fd;
     int authenticated;
+    struct acl_user *user;          /* authenticated as; NULL: the default user */
     char *name;                     /* CLIENT SETNAME, NULL if none */
     char addr[64], laddr[64];
     long long ctime_ms;             /* connected at (unix ms) */

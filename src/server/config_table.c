@@ -35,6 +35,7 @@
 
 #include "ds/mem.h"
 #include "ds/numconv.h"
+#include "server/acl.h"
 #include "server/client.h"
 #include "server/db.h"
 #include "server/log.h"
@@ -153,6 +154,8 @@ static const cfg_enum enum_sanitize[] = {{"no", 0}, {"yes", 1}, {"clients", 2}, 
 /* ---- the table ---------------------------------------------------------------- */
 
 static int apply_hz(const char **err);
+static int apply_requirepass(const char **err);
+static int apply_acl_pubsub_default(const char **err);
 static int apply_appendonly(const char **err);
 static int apply_maxclients(const char **err);
 static const cfg_special sp_bind, sp_save, sp_obuf, sp_notify, sp_dir, sp_oom_values,
@@ -211,7 +214,8 @@ static const cfg_def table[] = {
     ENUM("syslog-facility", NULL, IMM, enum_facility, "local0", FLD(syslog_facility)),
     STR("syslog-ident", NULL, IMM, "redis", FLD(syslog_ident)),
     SPEC("dir", NULL, CF_PROTECTED | CF_ALWAYS_REWRITE, ".", &sp_dir),
-    STR("requirepass", NULL, CF_SENSITIVE | CF_NULL_EMPTY, "", FLD(requirepass)),
+    {"requirepass", NULL, CT_STR, CF_SENSITIVE | CF_NULL_EMPTY, 0, 0, "", NULL, FLD(requirepass),
+     NULL, apply_requirepass},
     ENUM("enable-debug-command", NULL, IMM, enum_protected, "no", FLD(enable_debug_command)),
     /* limits */
     MEM("proto-max-bulk-len", NULL, 0, 1024 * 1024, LMAX, "512mb", FLD(proto_max_bulk_len)),
@@ -259,9 +263,10 @@ static const cfg_def table[] = {
     INT("busy-reply-threshold", "lua-time-limit", 0, 0, LMAX, "5000", RT, NULL),
 
     /* Accepted for compatibility; no effect in PairDB. */
-    STR("aclfile", NULL, IMM | NOE, "", RT),
-    INT("acllog-max-len", NULL, NOE, 0, LMAX, "128", RT, NULL),
-    ENUM("acl-pubsub-default", NULL, NOE, enum_pubsub_default, "resetchannels", RT),
+    STR("aclfile", NULL, IMM | CF_NULL_EMPTY, "", FLD(aclfile)),
+    INT("acllog-max-len", NULL, 0, 0, LMAX, "128", FLD(acllog_max_len), NULL),
+    {"acl-pubsub-default", NULL, CT_ENUM, 0, 0, 0, "resetchannels", enum_pubsub_default,
+     FLD(acl_pubsub_default), NULL, apply_acl_pubsub_default},
     BOOL("activedefrag", NULL, NOE, "no", RT),
     INT("active-defrag-cycle-max", NULL, NOE, 1, 99, "25", RT, NULL),
     INT("active-defrag-cycle-min", NULL, NOE, 1, 99, "1", RT, NULL),
@@ -775,6 +780,19 @@ static int apply_hz(const char **err) {
     return 0;
 }
 
+/* requirepass is the default user's only password (or nopass when empty). */
+static int apply_requirepass(const char **err) {
+    (void)err;
+    acl_set_requirepass(config.requirepass);
+    return 0;
+}
+
+static int apply_acl_pubsub_default(const char **err) {
+    (void)err;
+    acl_set_pubsub_default(config.acl_pubsub_default);
+    return 0;
+}
+
 /* Each client needs a descriptor; keep room for listeners, logs and files. */
 #define CONFIG_RESERVED_FDS 32
 
@@ -1241,6 +1259,7 @@ void config_free(void) {
     mem_free(config.syslog_ident);
     mem_free(config.dir);
     mem_free(config.requirepass);
+    mem_free(config.aclfile);
     mem_free(config.config_file);
     mem_free(config.save);
     mem_free(config.notify_keyspace_events_str);

@@ -24,6 +24,7 @@
 #include "persist/persist.h"
 #include "persist/recovery.h"
 #include "persist/wal.h"
+#include "server/acl.h"
 #include "server/blocking.h"
 #include "server/client.h"
 #include "server/clock.h"
@@ -298,6 +299,7 @@ int main(int argc, char **argv) {
     }
     db_init_all(cfg->databases);
     command_register_builtins();
+    if (acl_startup() < 0) return 1;
     if (open_listeners() < 0) return 1;
     admin_start_from_config(main_loop);
     write_pidfile();
@@ -333,6 +335,7 @@ int main(int argc, char **argv) {
     if (cfg->pidfile && cfg->pidfile[0]) unlink(cfg->pidfile);
     db_free_all();
     evict_free_pool();
+    acl_free_all();
     slowlog_free_all();
     latency_free_all();
     command_free_all();
