@@ -280,6 +280,37 @@ def test_bad_protocol_list_is_refused(tls_server):
         b"*2\r\n$13\r\ntls-protocols\r\n$0\r\n\r\n")
 
 
+def resumed_session(port, certs):
+    """Connects twice with one client context; True when the second resumed the first session."""
+    ctx = ssl.create_default_context(cafile=certs("ca.crt"))
+    first = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                            server_hostname="localhost")
+    # TLSv1.3 tickets follow the handshake: one exchange makes sure they arrived.
+    first.sendall(encode_command("PING"))
+    assert recv_exactly(first, 7) == b"+PONG\r\n"
+    session = first.session
+    first.close()
+    second = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                             server_hostname="localhost", session=session)
+    second.sendall(encode_command("PING"))
+    assert recv_exactly(second, 7) == b"+PONG\r\n"
+    reused = second.session_reused
+    second.close()
+    return reused
+
+
+def test_sessions_resume_by_default(tls_server, certs):
+    assert resumed_session(tls_server.tls_port, certs) is True
+
+
+@pytest.mark.skipif(IS_REDIS, reason="Redis keeps TLSv1.3 tickets with tls-session-caching no")
+def test_session_caching_no_stops_resumption(tls_server, certs):
+    assert tls_server.client().config_set("tls-session-caching", "no") is True
+    assert resumed_session(tls_server.tls_port, certs) is False
+    assert tls_server.client().config_set("tls-session-caching", "yes") is True
+    assert resumed_session(tls_server.tls_port, certs) is True
+
+
 # ---- certificate reload -------------------------------------------------------------------
 
 
