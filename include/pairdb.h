@@ -42,7 +42,7 @@ typedef enum pdb_error {
     PDB_ERR_CLOSED = -5,       /* the server closed the connection */
     PDB_ERR_CIRCUIT_OPEN = -6, /* failing fast: the circuit breaker is open */
     PDB_ERR_ARG = -7,          /* bad options, URL, format string or call */
-    PDB_ERR_UNSUPPORTED = -8,  /* asked for something not built (TLS) */
+    PDB_ERR_UNSUPPORTED = -8,  /* asked for something not built */
     PDB_ERR_EXECABORT = -9,    /* EXEC refused: a queued command was refused */
     PDB_ERR_WATCH = -10,       /* EXEC did not run: a watched key changed */
     PDB_ERR_QUEUE_FULL = -11   /* the bounded request queue is full */
@@ -78,6 +78,20 @@ typedef struct pdb_options {
     int breaker_threshold;
     int breaker_cooldown_ms;
 
+    /* TLS over TCP (rediss:// sets tls = 1). The server's certificate must
+     * chain to tls_ca_file / tls_ca_dir (both NULL: the system's CAs) and be
+     * issued for tls_server_name (NULL: host; an IP address is matched as
+     * one) unless tls_verify is 0. tls_cert_file and tls_key_file (PEM) give
+     * a client certificate. A failed handshake or verification is
+     * PDB_ERR_IO, the reason in pdb_errstr(). */
+    int tls;
+    int tls_verify; /* default 1 */
+    const char *tls_ca_file;
+    const char *tls_ca_dir;
+    const char *tls_cert_file;
+    const char *tls_key_file;
+    const char *tls_server_name;
+
     /* Bounded request queue: at most max_pending commands awaiting replies
      * (0, the default: no bound). When full, a synchronous append fails with
      * PDB_ERR_QUEUE_FULL (it cannot wait: only its caller takes replies); an
@@ -95,11 +109,11 @@ void pdb_options_init(pdb_options *o);
 #define PDB_URL_MAX 1024
 
 /* Parses redis://[user:pass@]host[:port][/db] (also "[v6addr]" hosts and
- * %XX escapes in user and password) or unix:///path[?db=N] into o, changing
- * only the fields the URL names. The strings o points to are written into
- * buf (at least strlen(url) + 1 bytes). rediss:// is refused with
- * PDB_ERR_UNSUPPORTED ("TLS not built yet"); any other problem is PDB_ERR_ARG
- * with a message in err. */
+ * %XX escapes in user and password), the same with rediss:// (which sets
+ * tls = 1, else tls = 0), or unix:///path[?db=N] into o, changing only the
+ * fields the URL names. The strings o points to are written into buf (at
+ * least strlen(url) + 1 bytes). A problem is PDB_ERR_ARG with a message in
+ * err. */
 int pdb_url_parse(const char *url, pdb_options *o, char *buf, size_t buflen, char *err,
                   size_t errlen);
 

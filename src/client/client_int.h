@@ -63,9 +63,11 @@ struct pdb_conn {
     /* options, strings owned */
     pdb_options opt;
     char *host, *unix_path, *user, *password, *client_name;
+    char *tls_ca_file, *tls_ca_dir, *tls_cert_file, *tls_key_file, *tls_server_name;
     int command_timeout_ms;
 
     int fd;
+    void *ssl; /* the TLS session (SSL *) while connected over TLS, else NULL */
     int proto; /* 2 or 3 once connected */
     int ever_connected;
     int fatal;     /* bad URL: never connects */
@@ -134,8 +136,21 @@ void cl_net_close(pdb_conn *c);
 int cl_net_flush(pdb_conn *c, resp_reader *reader, uint64_t deadline);
 /* Reads what is there (waiting until something is) into reader. */
 int cl_net_read(pdb_conn *c, resp_reader *reader, uint64_t deadline);
+/* One read without waiting: 1 bytes came, 0 none (EAGAIN), or an error.
+ * Called until 0 it also empties what TLS holds decrypted. */
+int cl_net_read_nowait(pdb_conn *c, resp_reader *reader);
 /* 1 if the peer has closed the idle socket (checked without blocking). */
 int cl_net_peer_closed(pdb_conn *c);
+
+/* pdb_tls.c: TLS over the connected socket c->fd. */
+/* Client handshake, verification included, waiting until deadline. */
+int cl_tls_start(pdb_conn *c, uint64_t deadline);
+/* Sends close_notify (without waiting) and frees the session. */
+void cl_tls_close(pdb_conn *c);
+/* recv()/send() alike: bytes, 0 at the end of the session, -1 with errno
+ * (EAGAIN: wait for the socket, then call again with the same bytes). */
+long cl_tls_recv(pdb_conn *c, void *buf, size_t len);
+long cl_tls_send(pdb_conn *c, const void *buf, size_t len);
 
 /* pdb_format.c: a command's arguments from a format string. */
 typedef struct cl_args {

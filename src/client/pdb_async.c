@@ -267,7 +267,9 @@ void pdb_async_handle_write(pdb_async *ac) {
     pdb_conn *c = ac->c;
     if (c->fd < 0) return;
     while (c->opos < c->obuf.len) {
-        ssize_t n = send(c->fd, c->obuf.data + c->opos, c->obuf.len - c->opos, MSG_NOSIGNAL);
+        const char *p = c->obuf.data + c->opos;
+        size_t left = c->obuf.len - c->opos;
+        ssize_t n = c->ssl ? cl_tls_send(c, p, left) : send(c->fd, p, left, MSG_NOSIGNAL);
         if (n > 0) {
             c->opos += (size_t)n;
             ac->st.writes++;
@@ -304,11 +306,13 @@ static void deliver(pdb_async *ac, void *obj) {
 void pdb_async_handle_read(pdb_async *ac) {
     pdb_conn *c = ac->c;
     if (c->fd < 0) return;
-    struct pollfd p = {.fd = c->fd, .events = POLLIN};
-    if (poll(&p, 1, 0) <= 0) return; /* a spurious wake-up: nothing to read */
-    int rc = cl_net_read(c, c->reader, 0);
-    if (rc != PDB_OK) {
-        fail_all(ac, rc, pdb_errstr(c));
+    /* Until the socket (and TLS) has nothing more: a loop only wakes us for
+     * bytes the kernel holds. */
+    int got;
+    while ((got = cl_net_read_nowait(c, c->reader)) > 0) {
+    }
+    if (got < 0) {
+        fail_all(ac, got, pdb_errstr(c));
         return;
     }
     for (;;) {

@@ -14,7 +14,6 @@
  * Entries are indexed by key in a chained hash table and kept in LRU order;
  * the table is bounded by entry count and bytes, and each entry has a TTL.
  */
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -138,22 +137,18 @@ void cl_cache_lost(pdb_conn *c) {
 
 /* ---- reading what is already there, without blocking ---- */
 
-static int readable_now(int fd) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    return poll(&p, 1, 0) > 0;
-}
-
 /* Feeds the bytes waiting on x's socket to its reader and hands each
  * complete value to take; PDB_OK or the failure (x is then disconnected). */
 static int drain_input(pdb_conn *x, void (*take)(pdb_conn *owner, pdb_reply *v),
                        pdb_conn *owner) {
     if (x->fd < 0 || x->pend_len || x->custom_builder) return PDB_OK;
-    while (readable_now(x->fd)) {
-        int rc = cl_net_read(x, x->reader, 0);
-        if (rc != PDB_OK) {
+    for (;;) {
+        int rc = cl_net_read_nowait(x, x->reader);
+        if (rc < 0) {
             pdb_disconnect(x);
             return rc;
         }
+        if (rc == 0) break;
         for (;;) {
             void *obj = NULL;
             if (resp_reader_get_reply(x->reader, &obj) != RESP_OK) {

@@ -495,6 +495,10 @@ static int options_valid(const pdb_options *o, char *why, size_t n) {
     else if ((o->user && strpbrk(o->user, "\r\n")) ||
              (o->client_name && strpbrk(o->client_name, " \r\n")))
         snprintf(why, n, "user or client name holds spaces or line breaks");
+    else if (o->tls && o->unix_path)
+        snprintf(why, n, "TLS runs over TCP, not a unix socket");
+    else if (!o->tls_cert_file != !o->tls_key_file)
+        snprintf(why, n, "tls_cert_file and tls_key_file go together");
     else
         return 1;
     return 0;
@@ -508,6 +512,11 @@ static pdb_conn *conn_new(const pdb_options *o) {
     c->user = dup_opt(o->user);
     c->password = dup_opt(o->password);
     c->client_name = dup_opt(o->client_name);
+    c->opt.tls_ca_file = c->tls_ca_file = dup_opt(o->tls_ca_file);
+    c->opt.tls_ca_dir = c->tls_ca_dir = dup_opt(o->tls_ca_dir);
+    c->opt.tls_cert_file = c->tls_cert_file = dup_opt(o->tls_cert_file);
+    c->opt.tls_key_file = c->tls_key_file = dup_opt(o->tls_key_file);
+    c->opt.tls_server_name = c->tls_server_name = dup_opt(o->tls_server_name);
     c->opt.host = c->host;
     c->opt.unix_path = c->unix_path;
     c->opt.user = c->user;
@@ -568,6 +577,11 @@ void pdb_free(pdb_conn *c) {
     mem_free(c->user);
     mem_free(c->password);
     mem_free(c->client_name);
+    mem_free(c->tls_ca_file);
+    mem_free(c->tls_ca_dir);
+    mem_free(c->tls_cert_file);
+    mem_free(c->tls_key_file);
+    mem_free(c->tls_server_name);
     mem_free(c);
 }
 
