@@ -7,7 +7,7 @@
 # hiredis) and the heap allocations per reply.
 #
 # env: REDIS_SERVER (/usr/bin/redis-server) PORT (6420) REPS (3)
-# needs: gcc, libhiredis-dev, build/libpairdb.a (make client)
+# needs: gcc, libhiredis-dev, libssl-dev, build/libpairdb.a (make client)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
@@ -28,7 +28,7 @@ trap cleanup EXIT; trap 'exit 130' INT TERM
 [ -f "$ROOT/build/libpairdb.a" ] || { echo "client.sh: run 'make client' first" >&2; exit 2; }
 [ -f /usr/include/hiredis/hiredis.h ] || { echo "client.sh: libhiredis-dev is missing" >&2; exit 2; }
 gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -I"$ROOT/include" -o "$WORK/client_bench" \
-    "$ROOT/bench/client_bench.c" "$ROOT/build/libpairdb.a" -lhiredis
+    "$ROOT/bench/client_bench.c" "$ROOT/build/libpairdb.a" -lhiredis -lssl -lcrypto
 
 if redis-cli -h 127.0.0.1 -p "$PORT" ping >/dev/null 2>&1; then
     echo "client.sh: port $PORT is already in use; set PORT=..." >&2; exit 1
