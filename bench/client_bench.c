@@ -78,8 +78,10 @@ static int connect_all(bench *b, int port) {
 
 static void close_all(bench *b) {
     for (int i = 0; i < b->nconns; i++) {
-        if (b->use_pdb) pdb_free(b->pc[i]);
-        else redisFree(b->hc[i]);
+        if (b->use_pdb)
+            pdb_free(b->pc[i]);
+        else
+            redisFree(b->hc[i]);
     }
 }
 

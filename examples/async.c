@@ -35,8 +35,10 @@ static void on_incr(pdb_async *ac, pdb_reply *r, int err, void *priv) {
     (void)ac;
     (void)priv;
     answered++;
-    if (err != PDB_OK) fprintf(stderr, "INCR failed: %s\n", pdb_error_name(err));
-    else if (answered % 1000 == 0) printf("counter = %lld\n", pdb_reply_integer(r));
+    if (err != PDB_OK)
+        fprintf(stderr, "INCR failed: %s\n", pdb_error_name(err));
+    else if (answered % 1000 == 0)
+        printf("counter = %lld\n", pdb_reply_integer(r));
 }
 
 int main(int argc, char **argv) {

@@ -511,7 +511,7 @@ typedef struct pdb_stats {
     unsigned long long pushes;
     unsigned long long pushes_dropped;
     unsigned long long queue_rejections; /* PDB_ERR_QUEUE_FULL returned */
-    size_t command_kinds; /* entries readable through pdb_stats_command */
+    size_t command_kinds;                /* entries readable through pdb_stats_command */
 } pdb_stats;
 
 void pdb_get_stats(const pdb_conn *c, pdb_stats *out);

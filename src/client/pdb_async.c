@@ -53,8 +53,10 @@ pdb_async *pdb_async_connect(const pdb_options *o) {
     if (!o) return NULL;
     pdb_async *ac = mem_calloc(sizeof(*ac));
     ac->c = pdb_connect(o);
-    if (pdb_err(ac->c) != PDB_OK) async_error(ac, pdb_err(ac->c), pdb_errstr(ac->c));
-    else if (ac->c->custom_builder) async_error(ac, PDB_ERR_ARG, "custom builder");
+    if (pdb_err(ac->c) != PDB_OK)
+        async_error(ac, pdb_err(ac->c), pdb_errstr(ac->c));
+    else if (ac->c->custom_builder)
+        async_error(ac, PDB_ERR_ARG, "custom builder");
     return ac;
 }
 
@@ -160,9 +162,8 @@ static void cb_push(pdb_async *ac, pdb_async_fn *fn, void *priv, const char *nam
     cb->sent_us = cl_now_us();
     if (len > CL_NAME_MAX - 1) len = CL_NAME_MAX - 1;
     for (size_t i = 0; i < len; i++)
-        cb->name[i] = (char)((unsigned char)name[i] >= 0x20 && (unsigned char)name[i] < 0x7f
-                                 ? name[i]
-                                 : '?');
+        cb->name[i] =
+            (char)((unsigned char)name[i] >= 0x20 && (unsigned char)name[i] < 0x7f ? name[i] : '?');
     cb->name[len] = '\0';
     ac->len++;
 }

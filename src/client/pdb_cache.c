@@ -58,10 +58,14 @@ static size_t entry_bytes(const cl_centry *e) {
 }
 
 static void lru_unlink(cl_cache *k, cl_centry *e) {
-    if (e->prev) e->prev->next = e->next;
-    else k->head = e->next;
-    if (e->next) e->next->prev = e->prev;
-    else k->tail = e->prev;
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        k->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        k->tail = e->prev;
     e->prev = e->next = NULL;
 }
 
@@ -121,7 +125,8 @@ static int view_is(pdb_view v, const char *s) {
 int cl_cache_route(pdb_conn *c, void *obj) {
     const pdb_reply *r = obj;
     if (!c->cache || c->custom_builder || pdb_reply_type(r) != PDB_REPLY_PUSH) return 0;
-    if (pdb_reply_elements(r) != 2 || !view_is(pdb_reply_view(pdb_reply_element(r, 0)), "invalidate"))
+    if (pdb_reply_elements(r) != 2 ||
+        !view_is(pdb_reply_view(pdb_reply_element(r, 0)), "invalidate"))
         return 0;
     apply_invalidation(c->cache, pdb_reply_element(r, 1));
     pdb_reply_free(obj);
@@ -139,8 +144,7 @@ void cl_cache_lost(pdb_conn *c) {
 
 /* Feeds the bytes waiting on x's socket to its reader and hands each
  * complete value to take; PDB_OK or the failure (x is then disconnected). */
-static int drain_input(pdb_conn *x, void (*take)(pdb_conn *owner, pdb_reply *v),
-                       pdb_conn *owner) {
+static int drain_input(pdb_conn *x, void (*take)(pdb_conn *owner, pdb_reply *v), pdb_conn *owner) {
     if (x->fd < 0 || x->pend_len || x->custom_builder) return PDB_OK;
     for (;;) {
         int rc = cl_net_read_nowait(x, x->reader);
@@ -222,7 +226,8 @@ static int setup_tracking(pdb_conn *c) {
     } else {
         long long id = 0;
         rc = open_redirect(c, &id);
-        if (rc == PDB_OK) rc = command_ok(c, pdb_command(c, "CLIENT TRACKING on REDIRECT %lld", id));
+        if (rc == PDB_OK)
+            rc = command_ok(c, pdb_command(c, "CLIENT TRACKING on REDIRECT %lld", id));
     }
     if (rc != PDB_OK) return rc;
     /* A reconnect inside the calls above would have reset tracking. */
@@ -238,7 +243,8 @@ static int setup_tracking(pdb_conn *c) {
 int pdb_cache_enable(pdb_conn *c, const pdb_cache_options *o) {
     if (!o || o->max_entries == 0 || o->max_entries > CACHE_MAX_ENTRIES || o->max_bytes == 0 ||
         o->ttl_ms < 0 || c->custom_builder) {
-        cl_set_error(c, PDB_ERR_ARG, "cache needs 1..%d entries, some bytes, a TTL >= 0 and the default builder",
+        cl_set_error(c, PDB_ERR_ARG,
+                     "cache needs 1..%d entries, some bytes, a TTL >= 0 and the default builder",
                      CACHE_MAX_ENTRIES);
         return PDB_ERR_ARG;
     }

@@ -488,9 +488,8 @@ static int options_valid(const pdb_options *o, char *why, size_t n) {
     else if (o->db < 0)
         snprintf(why, n, "db must not be negative");
     else if (o->connect_timeout_ms < 0 || o->command_timeout_ms < 0 || o->keepalive_s < 0 ||
-             o->max_pending < 0 ||
-             o->reconnect_attempts < 0 || o->reconnect_base_ms < 0 || o->reconnect_max_ms < 0 ||
-             o->breaker_threshold < 0 || o->breaker_cooldown_ms < 0)
+             o->max_pending < 0 || o->reconnect_attempts < 0 || o->reconnect_base_ms < 0 ||
+             o->reconnect_max_ms < 0 || o->breaker_threshold < 0 || o->breaker_cooldown_ms < 0)
         snprintf(why, n, "timeouts and counts must not be negative");
     else if ((o->user && strpbrk(o->user, "\r\n")) ||
              (o->client_name && strpbrk(o->client_name, " \r\n")))

@@ -97,10 +97,10 @@ int cl_pubsub_route(pdb_conn *c, void *obj) {
     return 1;
 }
 
-static int subscribe_kind(pdb_conn *c, int kind, const char *name, pdb_message_fn *fn,
-                          void *priv) {
+static int subscribe_kind(pdb_conn *c, int kind, const char *name, pdb_message_fn *fn, void *priv) {
     if (!name || !fn || c->custom_builder) {
-        cl_set_error(c, PDB_ERR_ARG, "subscribing needs a name, a callback and the default builder");
+        cl_set_error(c, PDB_ERR_ARG,
+                     "subscribing needs a name, a callback and the default builder");
         return PDB_ERR_ARG;
     }
     size_t len = strlen(name);

@@ -119,11 +119,11 @@ pdb_reply *pdb_evalsha_auto(pdb_conn *c, const char *script, int numkeys, int ar
     char sha[41];
     cl_sha1_hex(script, strlen(script), sha);
     pdb_reply *r = evalsha(c, sha, numkeys, argc, argv, argvlen);
-    if (r || pdb_err(c) != PDB_ERR_SERVER || strncmp(pdb_errstr(c), "NOSCRIPT", 8) != 0)
-        return r;
+    if (r || pdb_err(c) != PDB_ERR_SERVER || strncmp(pdb_errstr(c), "NOSCRIPT", 8) != 0) return r;
     pdb_reply *loaded = pdb_command(c, "SCRIPT LOAD %s", script);
     if (!loaded) return NULL;
-    int same = pdb_reply_type(loaded) == PDB_REPLY_STRING && strcmp(pdb_reply_str(loaded), sha) == 0;
+    int same =
+        pdb_reply_type(loaded) == PDB_REPLY_STRING && strcmp(pdb_reply_str(loaded), sha) == 0;
     pdb_reply_free(loaded);
     if (!same) {
         cl_set_error(c, PDB_ERR_PROTOCOL, "SCRIPT LOAD answered another digest than %s", sha);

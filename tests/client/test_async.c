@@ -85,11 +85,16 @@ static void on_reply(pdb_async *ac, pdb_reply *r, int err, void *priv) {
     tally *t = priv;
     t->done++;
     t->last_err = err;
-    if (err == PDB_OK) t->ok++;
-    else if (err == PDB_ERR_SERVER) t->server_err++;
-    else t->failed++;
-    if (r && pdb_reply_str(r)) snprintf(t->last, sizeof t->last, "%s", pdb_reply_str(r));
-    else t->last[0] = '\0';
+    if (err == PDB_OK)
+        t->ok++;
+    else if (err == PDB_ERR_SERVER)
+        t->server_err++;
+    else
+        t->failed++;
+    if (r && pdb_reply_str(r))
+        snprintf(t->last, sizeof t->last, "%s", pdb_reply_str(r));
+    else
+        t->last[0] = '\0';
 }
 
 /* privdata is the index: checks replies come in issue order. */

@@ -23,9 +23,12 @@ static void set(pdb_conn *w, const char *k, const char *v) {
 /* The cached read's text ("(nil)" for a null reply). */
 static const char *read_text(pdb_conn *c, const char *key, char *buf, size_t cap) {
     pdb_reply *r = pdb_cache_get(c, key, strlen(key));
-    if (!r) snprintf(buf, cap, "(error)");
-    else if (pdb_reply_type(r) == PDB_REPLY_NULL) snprintf(buf, cap, "(nil)");
-    else snprintf(buf, cap, "%s", pdb_reply_str(r));
+    if (!r)
+        snprintf(buf, cap, "(error)");
+    else if (pdb_reply_type(r) == PDB_REPLY_NULL)
+        snprintf(buf, cap, "(nil)");
+    else
+        snprintf(buf, cap, "%s", pdb_reply_str(r));
     pdb_reply_free(r);
     return buf;
 }
