@@ -41,6 +41,7 @@
 #include "server/reply.h"
 #include "server/server.h"
 #include "server/stats.h"
+#include "server/tls.h"
 
 #define READ_CHUNK (16 * 1024)
 #define MAX_ACCEPTS_PER_CALL 1000
@@ -86,7 +87,6 @@ static int pause_mode;
 static long long pause_until_ms;
 
 static void on_readable(loop *l, int fd, void *data, int mask);
-static void client_events(loop *l, int fd, void *data, int mask);
 static void process_input(client *c);
 void client_check_obuf_limits(client *c);
 
@@ -112,17 +112,19 @@ static void format_addr(client *c, int is_unix) {
     if (net_format_local(c->fd, c->laddr, sizeof c->laddr) < 0) strcpy(c->laddr, "?:0");
 }
 
-client *client_create(int fd, int is_unix) {
+client *client_create(int fd, int kind) {
+    int is_unix = kind == CONN_UNIX;
     if ((long long)clients_count >= cfg->maxclients) {
         static const char msg[] = "-ERR max number of clients reached\r\n";
-        /* Best effort: the socket is new, its buffer is empty. */
-        if (write(fd, msg, sizeof msg - 1) < 0) {
+        /* Best effort: the socket is new, its buffer is empty. A TLS peer
+         * could not read plain text: it only sees the close. */
+        if (kind != CONN_TLS && write(fd, msg, sizeof msg - 1) < 0) {
         }
         close(fd);
         stats.rejected_connections++;
         return NULL;
     }
-    if (!protect_admit(fd, is_unix)) return NULL;
+    if (!protect_admit(fd, kind)) return NULL;
     client *c = mem_calloc(sizeof *c);
     c->fd = fd;
     c->id = next_client_id++;
@@ -142,8 +144,15 @@ client *client_create(int fd, int is_unix) {
     }
     /* CONFIG SET maxclients may have raised the limit past the loop's size. */
     if (fd >= loop_max_fds(server_loop())) loop_resize(server_loop(), fd + 1024);
-    if (loop_watch(server_loop(), fd, LOOP_READABLE, client_events, c) < 0) {
+    if (kind == CONN_TLS && !(c->tls = tls_conn_new(fd, c))) {
+        close(fd);
+        resp_request_free(&c->parser);
+        mem_free(c);
+        return NULL;
+    }
+    if (loop_watch(server_loop(), fd, LOOP_READABLE, client_on_event, c) < 0) {
         log_msg(LOG_WARNING, "Error registering fd event for the new client: %s", strerror(errno));
+        tls_conn_free(c->tls);
         close(fd);
         resp_request_free(&c->parser);
         mem_free(c);
@@ -159,7 +168,7 @@ client *client_create(int fd, int is_unix) {
     return c;
 }
 
-void client_accept_handler(int listen_fd, int is_unix) {
+void client_accept_handler(int listen_fd, int kind) {
     char err[NET_ERR_LEN];
     for (int i = 0; i < MAX_ACCEPTS_PER_CALL; i++) {
         int fd = net_accept(listen_fd, err);
@@ -167,7 +176,7 @@ void client_accept_handler(int listen_fd, int is_unix) {
             if (errno != EAGAIN) log_msg(LOG_VERBOSE, "Accepting client connection: %s", err);
             return;
         }
-        client_create(fd, is_unix);
+        client_create(fd, kind);
     }
 }
 
@@ -265,6 +274,7 @@ void client_free(client *c) {
     multi_client_reset(c);
     if (c->fd >= 0) {
         loop_watch(server_loop(), c->fd, LOOP_NONE, NULL, NULL);
+        if (c->tls) tls_conn_free(c->tls);
         close(c->fd);
     }
     if (c->flags & CLIENT_PENDING_WRITE) list_remove_pending(c);
@@ -346,7 +356,10 @@ void client_check_obuf_limits(client *c) {
 static void on_readable(loop *l, int fd, void *data, int mask);
 static void on_writable(loop *l, int fd, void *data, int mask);
 
-static void client_events(loop *l, int fd, void *data, int mask) {
+void client_on_event(loop *l, int fd, void *data, int mask) {
+    client *c = data;
+    /* TLS: the handshake, and reads that wait for writability, first. */
+    if (c->tls && !(mask = tls_conn_event(c, mask))) return;
     if (mask & LOOP_READABLE) on_readable(l, fd, data, mask);
     else if (mask & LOOP_WRITABLE) on_writable(l, fd, data, mask);
 }
@@ -371,7 +384,8 @@ static void on_readable(loop *l, int fd, void *data, int mask) {
         c->qbuf = mem_realloc(c->qbuf, ncap);
         c->qcap = ncap;
     }
-    ssize_t n = read(c->fd, c->qbuf + c->qlen, c->qcap - c->qlen);
+    ssize_t n = c->tls ? tls_read(c, c->qbuf + c->qlen, c->qcap - c->qlen)
+                       : read(c->fd, c->qbuf + c->qlen, c->qcap - c->qlen);
     if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) return;
         log_msg(LOG_VERBOSE, "Reading from client: %s", strerror(errno));
@@ -399,6 +413,7 @@ static void on_readable(loop *l, int fd, void *data, int mask) {
         return;
     }
     process_input(c);
+    if (c->tls) tls_after_read(c);
 }
 
 /* Runs every complete command in the query buffer. Stops early when the
@@ -492,7 +507,7 @@ static int write_output(client *c) {
             free_replies(c);
             break;
         }
-        ssize_t w = writev(c->fd, iov, n);
+        ssize_t w = c->tls ? tls_writev(c, iov, n) : writev(c->fd, iov, n);
         if (w < 0) {
             if (errno == EAGAIN || errno == EINTR) return 1;
             log_msg(LOG_VERBOSE, "Error writing to client: %s", strerror(errno));
@@ -546,7 +561,7 @@ static void after_write(client *c, int r) {
         return;
     }
     if (loop_mask(server_loop(), c->fd) != mask)
-        loop_watch(server_loop(), c->fd, mask, client_events, c);
+        loop_watch(server_loop(), c->fd, mask, client_on_event, c);
 }
 
 static void on_writable(loop *l, int fd, void *data, int mask) {
@@ -556,7 +571,7 @@ static void on_writable(loop *l, int fd, void *data, int mask) {
     client *c = data;
     if (c->flags & CLIENT_HELD) {
         /* Released by before-sleep once the log catches up. */
-        loop_watch(server_loop(), c->fd, LOOP_READABLE, client_events, c);
+        loop_watch(server_loop(), c->fd, LOOP_READABLE, client_on_event, c);
         return;
     }
     after_write(c, write_output(c));

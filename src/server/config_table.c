@@ -40,6 +40,7 @@
 #include "server/db.h"
 #include "server/log.h"
 #include "server/server.h"
+#include "server/tls.h"
 #include "persist/persist.h"
 
 #include "server/config_int.h"
@@ -147,6 +148,7 @@ static const cfg_enum enum_shutdown[] = {{"default", 0}, {"save", 1},  {"nosave"
 static const cfg_enum enum_oom_adj[] = {
     {"no", 0}, {"yes", 1}, {"relative", 2}, {"absolute", 3}, {NULL, 0}};
 static const cfg_enum enum_pubsub_default[] = {{"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
+static const cfg_enum enum_tls_auth[] = {{"no", 0}, {"yes", 1}, {"optional", 2}, {NULL, 0}};
 static const cfg_enum enum_sanitize[] = {{"no", 0}, {"yes", 1}, {"clients", 2}, {NULL, 0}};
 
 /* ---- the table ---------------------------------------------------------------- */
@@ -173,6 +175,11 @@ static const cfg_special sp_bind, sp_save, sp_obuf, sp_notify, sp_dir, sp_oom_va
     { n, a, CT_ENUM, fl, 0, 0, d, e, loc, NULL, NULL }
 #define STR(n, a, fl, d, loc)                                                                      \
     { n, a, CT_STR, fl, 0, 0, d, NULL, loc, NULL, NULL }
+/* Settings whose apply hook is tls_apply_config(): it rebuilds the TLS context. */
+#define TLS_STR(n, fl)                                                                             \
+    { n, NULL, CT_STR, fl, 0, 0, "", NULL, RT, NULL, tls_apply_config }
+#define TLS_BOOL(n, d)                                                                             \
+    { n, NULL, CT_BOOL, 0, 0, 1, d, NULL, RT, NULL, tls_apply_config }
 #define SPEC(n, a, fl, d, sp)                                                                      \
     { n, a, CT_SPECIAL, fl, 0, 0, d, NULL, RT, sp, NULL }
 
@@ -369,26 +376,30 @@ static const cfg_def table[] = {
     INT("socket-mark-id", NULL, NOE, 0, UINT_MAX, "0", RT, NULL),
     BOOL("stop-writes-on-bgsave-error", NULL, NOE, "yes", RT),
     ENUM("supervised", NULL, IMM, enum_supervised, "no", RT),
-    BOOL("tls-auth-clients", NULL, NOE, "yes", RT),
-    STR("tls-ca-cert-dir", NULL, NOE, "", RT),
-    STR("tls-ca-cert-file", NULL, NOE, "", RT),
-    STR("tls-cert-file", NULL, NOE, "", RT),
-    STR("tls-ciphers", NULL, NOE, "", RT),
-    STR("tls-ciphersuites", NULL, NOE, "", RT),
+    {"tls-auth-clients", NULL, CT_ENUM, 0, 0, 0, "yes", enum_tls_auth, RT, NULL, tls_apply_config},
+    TLS_STR("tls-ca-cert-dir", 0),
+    TLS_STR("tls-ca-cert-file", 0),
+    TLS_STR("tls-cert-file", 0),
+    TLS_STR("tls-ciphers", 0),
+    TLS_STR("tls-ciphersuites", 0),
     STR("tls-client-cert-file", NULL, NOE, "", RT),
     STR("tls-client-key-file", NULL, NOE, "", RT),
     STR("tls-client-key-file-pass", NULL, NOE | CF_SENSITIVE, "", RT),
     BOOL("tls-cluster", NULL, NOE, "no", RT),
     STR("tls-dh-params-file", NULL, NOE, "", RT),
-    STR("tls-key-file", NULL, NOE, "", RT),
-    STR("tls-key-file-pass", NULL, NOE | CF_SENSITIVE, "", RT),
-    INT("tls-port", NULL, NOE, 0, 65535, "0", RT, NULL),
-    BOOL("tls-prefer-server-ciphers", NULL, NOE, "no", RT),
-    STR("tls-protocols", NULL, NOE, "", RT),
+    /* PairDB's own: a peer that has not finished the handshake after this
+     * many milliseconds is closed (0: never). */
+    INT("tls-handshake-timeout", NULL, 0, 0, IMAX, "10000", RT, NULL),
+    TLS_STR("tls-key-file", 0),
+    TLS_STR("tls-key-file-pass", CF_SENSITIVE),
+    /* Listeners open at start-up only, like port. */
+    INT("tls-port", NULL, IMM, 0, 65535, "0", RT, NULL),
+    TLS_BOOL("tls-prefer-server-ciphers", "no"),
+    TLS_STR("tls-protocols", 0),
     BOOL("tls-replication", NULL, NOE, "no", RT),
-    INT("tls-session-cache-size", NULL, NOE, 0, IMAX, "20480", RT, NULL),
-    INT("tls-session-cache-timeout", NULL, NOE, 0, IMAX, "300", RT, NULL),
-    BOOL("tls-session-caching", NULL, NOE, "yes", RT),
+    INT("tls-session-cache-size", NULL, 0, 0, IMAX, "20480", RT, tls_apply_config),
+    INT("tls-session-cache-timeout", NULL, 0, 0, IMAX, "300", RT, tls_apply_config),
+    TLS_BOOL("tls-session-caching", "yes"),
     INT("tracking-table-max-keys", NULL, NOE, 0, LMAX, "1000000", RT, NULL),
 };
 

@@ -25,8 +25,10 @@
     "do one of the above things in order for the server to start accepting connections from the " \
     "outside.\r\n"
 
-/* Whether the connection on fd may become a client. When not, the reason
- * has been written to it, fd is closed and rejected_connections counted. */
-int protect_admit(int fd, int is_unix);
+/* Whether the connection on fd (kind: CONN_TCP, CONN_UNIX or CONN_TLS)
+ * may become a client. When not, the reason has been written to it (not to
+ * a TLS peer, which could not read plain text: it only sees the close), fd
+ * is closed and rejected_connections counted. */
+int protect_admit(int fd, int kind);
 
 #endif
