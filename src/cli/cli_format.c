@@ -97,14 +97,13 @@ void cli_buf_add_quoted(cli_buf *b, const char *s, size_t n) {
 
 /* ---- helpers ---- */
 
-static int is_aggregate(int t) {
-    return t == PDB_REPLY_ARRAY || t == PDB_REPLY_MAP || t == PDB_REPLY_SET ||
-           t == PDB_REPLY_PUSH;
+/* Entries shown for an aggregate: pairs for a map, elements otherwise. */
+static int is_pairs(int t) {
+    return t == PDB_REPLY_MAP || t == PDB_REPLY_ATTR;
 }
 
-/* Entries shown for an aggregate: pairs for a map, elements otherwise. */
 static size_t shown_entries(const pdb_reply *r) {
-    return pdb_reply_type(r) == PDB_REPLY_MAP ? pdb_reply_map_size(r) : pdb_reply_elements(r);
+    return is_pairs(pdb_reply_type(r)) ? pdb_reply_map_size(r) : pdb_reply_elements(r);
 }
 
 static int digits(size_t n) {
@@ -205,10 +204,11 @@ static char index_mark(int t) {
     return ')';
 }
 
-/* The child prefix: the parent's plus room for the widest "N) ". */
-static char *child_prefix(const char *prefix, size_t entries) {
+/* The child prefix: the parent's plus room for the widest "N) " (and the
+ * lead character of attribute lines). */
+static char *child_prefix(const char *prefix, size_t entries, int lead) {
     size_t plen = strlen(prefix);
-    size_t pad = (size_t)digits(entries) + 2;
+    size_t pad = (size_t)digits(entries) + 2 + (lead ? 1 : 0);
     char *p = malloc(plen + pad + 1);
     if (!p) abort();
     memcpy(p, prefix, plen);
@@ -217,21 +217,24 @@ static char *child_prefix(const char *prefix, size_t entries) {
     return p;
 }
 
-/* One map entry: the key on the index line, " => ", then the value inline,
- * or on the next line under the key when it is a non-empty aggregate. */
+/* One map entry: the key on the index line, " => ", then the value inline
+ * when it fits on one line, else starting on the next line under the key. */
 static void format_tty_pair(cli_buf *b, const pdb_reply *key, const pdb_reply *val,
                             const char *prefix) {
-    cli_buf k = {0};
+    cli_buf k = {0}, v = {0};
     format_tty(&k, key, prefix);
     if (k.len && k.p[k.len - 1] == '\n') k.len--;
     cli_buf_add(b, k.p, k.len);
-    cli_buf_free(&k);
     cli_buf_adds(b, " => ");
-    if (is_aggregate(pdb_reply_type(val)) && shown_entries(val) > 0) {
+    format_tty(&v, val, prefix);
+    const char *nl = v.len ? memchr(v.p, '\n', v.len) : NULL;
+    if (nl && nl != v.p + v.len - 1) {
         cli_buf_add(b, "\n", 1);
         cli_buf_adds(b, prefix);
     }
-    format_tty(b, val, prefix);
+    cli_buf_add(b, v.p, v.len);
+    cli_buf_free(&k);
+    cli_buf_free(&v);
 }
 
 static void format_tty_aggregate(cli_buf *b, const pdb_reply *r, const char *prefix,
@@ -243,12 +246,12 @@ static void format_tty_aggregate(cli_buf *b, const pdb_reply *r, const char *pre
         return;
     }
     int width = digits(n);
-    char *sub = child_prefix(prefix, n);
+    char *sub = child_prefix(prefix, n, lead);
     for (size_t i = 0; i < n; i++) {
         if (i > 0) cli_buf_adds(b, prefix);
         if (lead) cli_buf_add(b, &lead, 1);
         cli_buf_addf(b, "%*zu%c ", width, i + 1, lead ? '#' : index_mark(t));
-        if (t == PDB_REPLY_MAP)
+        if (is_pairs(t))
             format_tty_pair(b, pdb_reply_map_key(r, i), pdb_reply_map_value(r, i), sub);
         else
             format_tty(b, pdb_reply_element(r, i), sub);
