@@ -10,12 +10,14 @@
  * prompt knows: quit/exit, help [@group|command], connect host port, clear,
  * and a leading count ("3 incr x" runs INCR three times).
  */
+#include <ctype.h>
 #include <histedit.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "cli/cli.h"
 
@@ -93,6 +95,14 @@ static char *current_line(EditLine *el) {
     return s;
 }
 
+/* Columns left for a hint on the right of what is typed (libedit draws
+ * the right prompt only when it fits). */
+static int hint_room(EditLine *el, size_t typed) {
+    int cols = 0;
+    if (el_get(el, EL_GETTC, "co", &cols) != 0 || cols <= 0) cols = 80;
+    return cols - (int)strlen(prompt_text) - (int)typed - 3;
+}
+
 /* Space: insert it, then show the arguments still expected as a hint. */
 static unsigned char hint_key(EditLine *el, int ch) {
     (void)ch;
@@ -101,7 +111,14 @@ static unsigned char hint_key(EditLine *el, int ch) {
     if (repl_session->cfg->hints) {
         char *line = current_line(el);
         const char *hint = cli_hint_for(repl_session, line);
-        if (hint) snprintf(rprompt_text, sizeof rprompt_text, "%s", hint);
+        int room = hint_room(el, strlen(line));
+        if (room > (int)sizeof rprompt_text - 1) room = (int)sizeof rprompt_text - 1;
+        if (hint && *hint && room >= 8) {
+            if ((int)strlen(hint) <= room)
+                snprintf(rprompt_text, sizeof rprompt_text, "%s", hint);
+            else
+                snprintf(rprompt_text, sizeof rprompt_text, "%.*s...", room - 3, hint);
+        }
         free(line);
     }
     return CC_REDISPLAY;
@@ -114,8 +131,16 @@ static unsigned char complete_key(EditLine *el, int ch) {
     unsigned char rc = CC_ERROR;
     if (!strchr(line, ' ') && *line) {
         const char *name = cli_help_complete(repl_session, line);
-        if (name && strlen(name) > strlen(line)) {
-            el_insertstr(el, name + strlen(line));
+        size_t typed = strlen(line);
+        if (name && strlen(name) > typed) {
+            /* Completed in the case the name was typed in. */
+            char *rest = strdup(name + typed);
+            if (!rest) abort();
+            if (islower((unsigned char)line[typed - 1]))
+                for (char *p = rest; *p; p++)
+                    *p = (char)tolower((unsigned char)*p);
+            el_insertstr(el, rest);
+            free(rest);
             rc = CC_REFRESH;
         }
     }
@@ -134,9 +159,11 @@ static EditLine *editor_open(History **hist) {
     el_set(el, EL_PROMPT, prompt_fn);
     el_set(el, EL_RPROMPT, rprompt_fn);
     el_set(el, EL_HIST, history, *hist);
-    el_set(el, EL_ADDFN, "pdb-hint", "Insert a space and show argument hints", hint_key);
+    /* The wide-character calls: the narrow EL_ADDFN copies its strings and
+     * never frees them. */
+    el_wset(el, EL_ADDFN, L"pdb-hint", L"Insert a space and show argument hints", hint_key);
     el_set(el, EL_BIND, " ", "pdb-hint", NULL);
-    el_set(el, EL_ADDFN, "pdb-complete", "Complete a command name", complete_key);
+    el_wset(el, EL_ADDFN, L"pdb-complete", L"Complete a command name", complete_key);
     el_set(el, EL_BIND, "^I", "pdb-complete", NULL);
     return el;
 }

@@ -8,14 +8,17 @@ fails with "Unknown reply type" / "Protocol error"), the expected output is writ
 The interactive prompt is driven through a pseudo-terminal.
 """
 
+import fcntl
 import os
 import pty
 import re
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import tempfile
+import termios
 import time
 
 import pytest
@@ -388,7 +391,35 @@ def spawn_tty(args, env):
     pid, fd = pty.fork()
     if pid == 0:
         os.execve(CLI, [CLI] + [str(a) for a in args], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
     return pid, fd
+
+
+def wait_exit(pid, timeout=10):
+    """The child's wait status, or None when it is still running after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.02)
+    return None
+
+
+def finish_tty(pid, fd, last_line=b"\x15quit\r"):
+    """Erases the line, quits, and checks the program ends with status 0."""
+    try:
+        if pid:
+            os.write(fd, last_line)
+            status = wait_exit(pid)
+            if status is not None:
+                pid = None
+            assert status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
 
 
 def pty_read_until(fd, pattern, timeout=10):
@@ -426,9 +457,10 @@ def test_interactive_prompt_and_history(server, r, tmp_path):
         os.write(fd, b"auth secret-not-kept\r")
         pty_read_until(fd, rb"\(error\) ")
         os.write(fd, b"quit\r")
-        _, status = os.waitpid(pid, 0)
-        pid = None
-        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        status = wait_exit(pid)
+        if status is not None:
+            pid = None
+        assert status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     finally:
         if pid:
             os.kill(pid, signal.SIGKILL)
@@ -447,9 +479,10 @@ def test_interactive_prompt_and_history(server, r, tmp_path):
         os.write(fd, b"\x1b[A")
         pty_read_until(fd, rb"quit")
         os.write(fd, b"\r")
-        _, status = os.waitpid(pid, 0)
-        pid = None
-        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        status = wait_exit(pid)
+        if status is not None:
+            pid = None
+        assert status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     finally:
         if pid:
             os.kill(pid, signal.SIGKILL)
@@ -467,11 +500,30 @@ def test_interactive_connect_and_refused(server, tmp_path):
         os.write(fd, b"ping\r")
         pty_read_until(fd, rb"PONG\r\n")
         os.write(fd, b"exit\r")
-        _, status = os.waitpid(pid, 0)
-        pid = None
-        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        status = wait_exit(pid)
+        if status is not None:
+            pid = None
+        assert status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     finally:
         if pid:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         os.close(fd)
+
+
+def test_interactive_hint_and_completion(ref, tmp_path):
+    # Hints come from COMMAND DOCS argument trees (redis-server has them): typing a command
+    # name and a space shows the arguments at the right of the line.
+    env = dict(os.environ, HOME=str(tmp_path), PAIRDBCLI_HISTFILE="", TERM="xterm")
+    pid, fd = spawn_tty(target(ref), env)
+    try:
+        pty_read_until(fd, re.escape(b"127.0.0.1:%d> " % ref.port))
+        os.write(fd, b"pfcount ")
+        pty_read_until(fd, re.escape(b"key [key ...]"))
+        os.write(fd, b"\x15")  # ^U: erase the line
+        os.write(fd, b"lpo\t\r")  # TAB completes the command name
+        pty_read_until(fd, rb"wrong number of arguments for 'lpop' command")
+    except BaseException:
+        finish_tty(pid, fd)
+        raise
+    finish_tty(pid, fd)
