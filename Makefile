@@ -27,7 +27,10 @@ LDFLAGS := $(SANFLAGS)
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.1 2>/dev/null)
 LUA_LIBS := $(shell pkg-config --libs lua5.1-cjson lua5.1-bitop lua5.1 2>/dev/null)
 CFLAGS += $(LUA_CFLAGS)
-LDLIBS := $(LUA_LIBS) -lpthread -lm
+# OpenSSL 3: libcrypto (ACL password hashing) and libssl (the TLS port,
+# src/server/tls.c, and libpairdb's rediss://).
+SSL_LIBS := $(shell pkg-config --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
+LDLIBS := $(LUA_LIBS) $(SSL_LIBS) -lpthread -lm
 
 SERVER_SRC := $(wildcard src/ds/*.c src/proto/*.c src/server/*.c src/types/*.c src/persist/*.c src/script/*.c)
 SERVER_SRC += $(wildcard src/admin/*.c)
@@ -73,7 +76,7 @@ $(BUILD)/libpairdb.a: $(BUILD)/libpairdb.o
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libpairdb.so.0: $(BUILD)/libpairdb.o
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libpairdb.so.0 -o $@ $^
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libpairdb.so.0 -o $@ $^ $(SSL_LIBS)
 
 $(BUILD)/libpairdb.so: $(BUILD)/libpairdb.so.0
 	ln -sf libpairdb.so.0 $@
@@ -81,12 +84,19 @@ $(BUILD)/libpairdb.so: $(BUILD)/libpairdb.so.0
 $(BUILD)/pairdb.pc: pairdb.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(PDB_VERSION)|g' $< > $@
 
+# The async tests drive the libevent and libuv adapters (header-only, not
+# linked into the library) when pkg-config finds those libraries.
+LOOP_PKGS := $(foreach p,libevent libuv,$(if $(shell pkg-config --exists $(p) && echo y),$(p)))
+LOOP_CFLAGS := $(if $(filter libevent,$(LOOP_PKGS)),-DPDB_TEST_LIBEVENT) $(if $(filter libuv,$(LOOP_PKGS)),-DPDB_TEST_LIBUV) $(if $(LOOP_PKGS),$(shell pkg-config --cflags $(LOOP_PKGS)))
+LOOP_LIBS := $(if $(LOOP_PKGS),$(shell pkg-config --libs $(LOOP_PKGS)))
+$(BUILD)/tests/client/test_async.o: CFLAGS += $(LOOP_CFLAGS) -Iinclude
+
 $(BUILD)/client-tests: $(CLIENT_TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpairdb.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(SSL_LIBS) -lpthread $(LOOP_LIBS)
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libpairdb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(BUILD)/libpairdb.a
+	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(BUILD)/libpairdb.a $(SSL_LIBS)
 
 # Runs the client tests against build/pairdb-server and /usr/bin/redis-server.
 client-test: all
@@ -101,7 +111,7 @@ $(BUILD)/src/cli/%.o: src/cli/%.c
 	$(CC) $(CFLAGS) $(EDIT_CFLAGS) -c $< -o $@
 
 $(BUILD)/pairdb-cli: $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpairdb.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(EDIT_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(EDIT_LIBS) $(SSL_LIBS)
 
 $(BUILD)/pairdb-check: $(BUILD)/src/tools/pairdb_check.o $(BUILD)/libpairdb-core.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -160,4 +170,5 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(SERVER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(CLIENT_PIC:.o=.d)
+-include $(SERVER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(CLIENT_PIC:.o=.d) \
+    $(CLIENT_TEST_SRC:%.c=$(BUILD)/%.d)

@@ -39,43 +39,11 @@ if [ "${1:-}" != quick ]; then
 fi
 
 # ---- quick mode -------------------------------------------------------------------------------
-REPS=${REPS:-3}; N=${N:-200000}; CLIENTS=${CLIENTS:-50}; PORT=${PORT:-21100}
+REPS=${REPS:-3}; N=${N:-200000}; CLIENTS=${CLIENTS:-50}
 TESTS=${TESTS:-set,get,incr,mset}
-LABELS=(pairdb redis); BINS=("$PAIRDB_SERVER" "$REDIS_SERVER"); PIDS=(); PORTS=()
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pairdb-bench.XXXXXX")
-SPIN=""; CPIN=""
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then SPIN="taskset -c 0"; CPIN="taskset -c 1"; fi
-
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for p in "${PIDS[@]}"; do
-        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT; trap 'exit 130' INT TERM
-
-start() { # index
-    local i=$1 port=$((PORT + $1)) dir=$WORK/${LABELS[$1]}
-    mkdir -p "$dir"
-    # never benchmark a server someone else left on our port
-    if redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1; then
-        echo "bench.sh: port $port is already in use; set PORT=..." >&2; exit 1
-    fi
-    ( cd "$dir" && exec $SPIN "${BINS[$i]}" --port "$port" --bind 127.0.0.1 --save '' \
-        --appendonly no --dir "$dir" ) >"$dir/server.log" 2>&1 &
-    PIDS[i]=$!; PORTS[i]=$port
-    for _ in $(seq 1 100); do
-        redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG && return 0
-        kill -0 "${PIDS[$i]}" 2>/dev/null || break; sleep 0.1
-    done
-    echo "bench.sh: ${LABELS[$i]} (${BINS[$i]}) failed to start on port $port:" >&2
-    tail -5 "$dir/server.log" >&2; exit 1
-}
-
-start 0; start 1
+. "$ROOT/bench/pair.sh"
+pair_init bench.sh 21100
+pair_start 0; pair_start 1
 RAW=$WORK/raw.txt; : >"$RAW"
 echo "quick bench: $REPS reps, -c $CLIENTS -n $N, tests $TESTS, P=1 and 16" >&2
 for rep in $(seq 1 "$REPS"); do
@@ -88,29 +56,11 @@ for rep in $(seq 1 "$REPS"); do
                 -t "$TESTS" --csv 2>/dev/null | tr -d '"' | grep -v -e '^test,' -e 'needed to' |
                 awk -F, -v l="${LABELS[$i]}" -v P="$P" -v rep="$rep" \
                     '{split($1, a, " "); print rep, l, P, a[1], $2, $7}' >>"$RAW"
-            kill -0 "${PIDS[$i]}" 2>/dev/null || { echo "bench.sh: ${LABELS[$i]} died" >&2; exit 1; }
+            pair_alive "$i"
         done
         echo "  rep $rep P=$P done" >&2
     done
 done
 
 # medians per (server, P, test); ratio = pairdb / redis of the medians
-awk -v pd="${PAIRDB_SERVER}" -v rd="${REDIS_SERVER}" '
-function med(s,   a, n, i, j, t) { n = split(s, a, " ")
-    for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--)
-        a[j + 1] = a[j]; a[j + 1] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-{ k = $3 SUBSEP $4; if (!(k in seen)) { seen[k] = 1; ord[++nk] = k }
-  rps[$2 SUBSEP k] = rps[$2 SUBSEP k] " " $5; p99[$2 SUBSEP k] = p99[$2 SUBSEP k] " " $6 }
-END {
-    printf "pairdb: `%s`, redis: `%s`\n\n", pd, rd
-    print "| P | test | pairdb rps | redis rps | rps ratio | pairdb p99 ms | redis p99 ms | p99 ratio |"
-    print "|---|------|-----------:|----------:|----------:|--------------:|-------------:|----------:|"
-    for (q = 1; q <= nk; q++) { k = ord[q]; split(k, kp, SUBSEP)
-        a = med(rps["pairdb" SUBSEP k]); b = med(rps["redis" SUBSEP k])
-        c = med(p99["pairdb" SUBSEP k]); d = med(p99["redis" SUBSEP k])
-        printf "| %s | %s | %.0f | %.0f | %.3f | %.3f | %.3f | %.3f |\n", kp[1], kp[2], a, b,
-            (b > 0 ? a / b : 0), c, d, (d > 0 ? c / d : 0) }
-    print ""
-    print "Medians over reps; rps ratio > 1 and p99 ratio < 1 favour pairdb."
-}' "$RAW"
+pair_rps_table "$RAW"

@@ -42,7 +42,10 @@ typedef enum pdb_error {
     PDB_ERR_CLOSED = -5,       /* the server closed the connection */
     PDB_ERR_CIRCUIT_OPEN = -6, /* failing fast: the circuit breaker is open */
     PDB_ERR_ARG = -7,          /* bad options, URL, format string or call */
-    PDB_ERR_UNSUPPORTED = -8   /* asked for something not built (TLS) */
+    PDB_ERR_UNSUPPORTED = -8,  /* asked for something not built */
+    PDB_ERR_EXECABORT = -9,    /* EXEC refused: a queued command was refused */
+    PDB_ERR_WATCH = -10,       /* EXEC did not run: a watched key changed */
+    PDB_ERR_QUEUE_FULL = -11   /* the bounded request queue is full */
 } pdb_error;
 
 /* ---- connection options ---- */
@@ -74,6 +77,29 @@ typedef struct pdb_options {
      * again. threshold 0 disables it. Defaults 5 and 1000. */
     int breaker_threshold;
     int breaker_cooldown_ms;
+
+    /* TLS over TCP (rediss:// sets tls = 1). The server's certificate must
+     * chain to tls_ca_file / tls_ca_dir (both NULL: the system's CAs) and be
+     * issued for tls_server_name (NULL: host; an IP address is matched as
+     * one) unless tls_verify is 0. tls_cert_file and tls_key_file (PEM) give
+     * a client certificate. A failed handshake or verification is
+     * PDB_ERR_IO, the reason in pdb_errstr(). */
+    int tls;
+    int tls_verify; /* default 1 */
+    const char *tls_ca_file;
+    const char *tls_ca_dir;
+    const char *tls_cert_file;
+    const char *tls_key_file;
+    const char *tls_server_name;
+
+    /* Bounded request queue: at most max_pending commands awaiting replies
+     * (0, the default: no bound). When full, a synchronous append fails with
+     * PDB_ERR_QUEUE_FULL (it cannot wait: only its caller takes replies); an
+     * async command fails the same way, or with queue_block set waits for
+     * room, reading replies and running their callbacks inside the call, at
+     * most command_timeout_ms (then PDB_ERR_QUEUE_FULL). */
+    int max_pending;
+    int queue_block;
 } pdb_options;
 
 /* Fills o with the defaults above. */
@@ -83,11 +109,11 @@ void pdb_options_init(pdb_options *o);
 #define PDB_URL_MAX 1024
 
 /* Parses redis://[user:pass@]host[:port][/db] (also "[v6addr]" hosts and
- * %XX escapes in user and password) or unix:///path[?db=N] into o, changing
- * only the fields the URL names. The strings o points to are written into
- * buf (at least strlen(url) + 1 bytes). rediss:// is refused with
- * PDB_ERR_UNSUPPORTED ("TLS not built yet"); any other problem is PDB_ERR_ARG
- * with a message in err. */
+ * %XX escapes in user and password), the same with rediss:// (which sets
+ * tls = 1, else tls = 0), or unix:///path[?db=N] into o, changing only the
+ * fields the URL names. The strings o points to are written into buf (at
+ * least strlen(url) + 1 bytes). A problem is PDB_ERR_ARG with a message in
+ * err. */
 int pdb_url_parse(const char *url, pdb_options *o, char *buf, size_t buflen, char *err,
                   size_t errlen);
 
@@ -269,6 +295,30 @@ int pdb_get_reply_obj(pdb_conn *c, void **obj);
  * tools): returns the length and sets *out (free with free()). */
 long long pdb_format_command(char **out, const char *fmt, ...);
 
+/* ---- transactions and scripts ---- */
+
+/* MULTI; the commands that follow (pdb_command) answer +QUEUED, or fail with
+ * PDB_ERR_SERVER when the server refuses to queue them. */
+int pdb_multi(pdb_conn *c);
+/* EXEC. PDB_OK: *replies is an array with one reply per queued command (a
+ * command that failed while running has an ERROR element there).
+ * PDB_ERR_EXECABORT: a command had been refused while queueing, nothing ran
+ * (pdb_errstr holds the EXECABORT text). PDB_ERR_WATCH: a watched key
+ * changed, nothing ran (the server's null reply). PDB_ERR_CLOSED: the
+ * connection was lost after WATCH or MULTI, nothing ran. */
+int pdb_exec(pdb_conn *c, pdb_reply **replies);
+int pdb_discard(pdb_conn *c);
+/* 1 after WATCH or MULTI until EXEC, DISCARD (or UNWATCH for a watch). A
+ * connection lost meanwhile is not silently reconnected: every command fails
+ * with PDB_ERR_CLOSED until EXEC, DISCARD or UNWATCH takes note of the loss. */
+int pdb_in_transaction(const pdb_conn *c);
+
+/* Runs script by its SHA-1 (EVALSHA); when the server answers NOSCRIPT, loads
+ * it once (SCRIPT LOAD) and retries. argv holds numkeys keys, then the other
+ * arguments. Returns the reply or NULL (error kind in pdb_err). */
+pdb_reply *pdb_evalsha_auto(pdb_conn *c, const char *script, int numkeys, int argc,
+                            const char *const *argv, const size_t *argvlen);
+
 /* ---- push messages (RESP3 invalidations, pub/sub) ---- */
 
 /* Pushes that arrive while a reply is awaited go to fn (which takes
@@ -278,6 +328,157 @@ long long pdb_format_command(char **out, const char *fmt, ...);
  * (P|S)(UN)SUBSCRIBE is that command's reply. */
 typedef void pdb_push_fn(pdb_conn *c, pdb_reply *push, void *privdata);
 void pdb_set_push_handler(pdb_conn *c, pdb_push_fn *fn, void *privdata);
+
+/* ---- pub/sub with callbacks ---- */
+
+enum { PDB_SUB_CHANNEL = 0, PDB_SUB_PATTERN = 1, PDB_SUB_SHARD = 2 };
+
+/* A message: kind is PDB_SUB_*; pattern is empty but for pattern
+ * subscriptions. The views live only during the callback. */
+typedef struct pdb_message {
+    int kind;
+    pdb_view pattern;
+    pdb_view channel;
+    pdb_view payload;
+} pdb_message;
+typedef void pdb_message_fn(pdb_conn *c, const pdb_message *m, void *privdata);
+
+/* Subscribes (SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE) and routes the messages of
+ * that channel or pattern to fn, whether they arrive while another command's
+ * reply is awaited (RESP3) or in pdb_dispatch. Subscribing a name again
+ * replaces its callback. The subscriptions are remembered: after a reconnect
+ * they are all made again before anything else is sent. Works in RESP3
+ * (pushes) and RESP2 (subscribed mode: only (P|S)(UN)SUBSCRIBE, PING and
+ * QUIT are allowed then). Not with a custom builder. */
+int pdb_subscribe(pdb_conn *c, const char *channel, pdb_message_fn *fn, void *privdata);
+int pdb_psubscribe(pdb_conn *c, const char *pattern, pdb_message_fn *fn, void *privdata);
+int pdb_ssubscribe(pdb_conn *c, const char *channel, pdb_message_fn *fn, void *privdata);
+/* Forgets and unsubscribes one name of a PDB_SUB_* kind. */
+int pdb_unsubscribe_kind(pdb_conn *c, int kind, const char *name);
+/* Names subscribed through the calls above. */
+size_t pdb_subscriptions(const pdb_conn *c);
+/* Waits up to timeout_ms (at least 1) for the next value from the server and
+ * routes it: 1 when a callback took a message, 0 when it was something else
+ * (given to the push handler, or dropped and counted in pushes_dropped when
+ * there is none), PDB_ERR_TIMEOUT when nothing came (the connection stays),
+ * another error when the connection failed: the next call reconnects and
+ * subscribes again. Refused (PDB_ERR_ARG) while replies are pending. */
+int pdb_dispatch(pdb_conn *c, int timeout_ms);
+
+/* ---- client-side cache ---- */
+
+/* Bytes counted for each cache entry besides its key and value. */
+#define PDB_CACHE_ENTRY_OVERHEAD 64
+
+/* Bounds of the local cache of GET replies. max_bytes counts keys, values
+ * and PDB_CACHE_ENTRY_OVERHEAD per entry; ttl_ms 0 keeps entries until invalidated
+ * or evicted (least recently used first). */
+typedef struct pdb_cache_options {
+    size_t max_entries; /* 1..1000000 */
+    size_t max_bytes;
+    int ttl_ms;
+} pdb_cache_options;
+
+typedef struct pdb_cache_stats {
+    unsigned long long hits, misses;
+    unsigned long long invalidations; /* keys the server invalidated */
+    unsigned long long evictions;     /* dropped for the bounds */
+    unsigned long long expired;       /* dropped for the TTL */
+    unsigned long long flushes;       /* emptied: reconnect, FLUSHALL, set-up */
+    size_t entries, bytes;
+} pdb_cache_stats;
+
+/* Turns the cache on (off and on again empties it). Tracking is set up on
+ * the first pdb_cache_get: RESP3 uses CLIENT TRACKING on the connection and
+ * its invalidation pushes (consumed by the cache, not handed to the push
+ * handler); RESP2 opens a second connection subscribed to
+ * __redis__:invalidate and redirects the tracking there. A reconnect empties
+ * the cache and sets tracking up again. Not with a custom builder. */
+int pdb_cache_enable(pdb_conn *c, const pdb_cache_options *o);
+void pdb_cache_disable(pdb_conn *c);
+/* GET key, answered from the cache when it holds a live entry (a string or
+ * null reply the caller frees). Invalidations already received are applied
+ * first, without waiting; one still in flight on the network is not: the
+ * usual client-side caching window. Without a cache it is a plain GET. */
+pdb_reply *pdb_cache_get(pdb_conn *c, const char *key, size_t keylen);
+void pdb_cache_get_stats(const pdb_conn *c, pdb_cache_stats *out);
+
+/* ---- tracing hooks ---- */
+
+/* on_start runs when a command is queued (name upper-case, as in the
+ * statistics); on_end when its reply arrived or it failed: the time since
+ * queueing, PDB_OK / PDB_ERR_SERVER (errmsg: the server's text) or the
+ * failure kind. Both may be NULL. They run inside the library's calls: they
+ * must not call the connection. */
+typedef struct pdb_hooks {
+    void (*on_start)(pdb_conn *c, const char *name, void *privdata);
+    void (*on_end)(pdb_conn *c, const char *name, unsigned long long usec, int err,
+                   const char *errmsg, void *privdata);
+    void *privdata;
+} pdb_hooks;
+/* NULL removes them. */
+void pdb_set_hooks(pdb_conn *c, const pdb_hooks *h);
+
+/* ---- asynchronous connections ---- */
+
+typedef struct pdb_async pdb_async;
+/* A reply (valid during the call only: freed after it returns) with PDB_OK
+ * or PDB_ERR_SERVER, or NULL with the failure kind. */
+typedef void pdb_async_fn(pdb_async *ac, pdb_reply *reply, int err, void *privdata);
+
+/* How the connection talks to an event loop: the loop watches pdb_async_fd
+ * for reading or writing while asked to, and calls pdb_async_handle_read /
+ * _write when ready; schedule_timer (optional, for command_timeout_ms) asks
+ * for one pdb_async_handle_timeout call after ms (replacing any earlier
+ * request). cleanup runs from pdb_async_free. Adapters for libevent and
+ * libuv are in pairdb_libevent.h and pairdb_libuv.h. */
+typedef struct pdb_async_adapter {
+    void *data;
+    void (*add_read)(void *data);
+    void (*del_read)(void *data);
+    void (*add_write)(void *data);
+    void (*del_write)(void *data);
+    void (*schedule_timer)(void *data, int ms);
+    void (*cleanup)(void *data);
+} pdb_async_adapter;
+
+typedef struct pdb_async_stats {
+    unsigned long long commands; /* queued */
+    unsigned long long replies;
+    unsigned long long failed;   /* callbacks run with a failure */
+    unsigned long long writes;   /* send() calls that wrote bytes */
+    unsigned long long rejected; /* PDB_ERR_QUEUE_FULL */
+} pdb_async_stats;
+
+/* Connects and runs the handshake (these block, at most connect_timeout_ms;
+ * check pdb_async_err), then never blocks. It does not reconnect: after a
+ * loss every pending callback gets the failure and later commands fail with
+ * PDB_ERR_CLOSED. Subscribing and MONITOR are refused (PDB_ERR_ARG); RESP3
+ * pushes go to the push handler of pdb_async_conn. */
+pdb_async *pdb_async_connect(const pdb_options *o);
+int pdb_async_attach(pdb_async *ac, const pdb_async_adapter *a);
+int pdb_async_err(const pdb_async *ac);
+const char *pdb_async_errstr(const pdb_async *ac);
+int pdb_async_fd(const pdb_async *ac);
+/* The connection underneath: for hooks, statistics and the push handler. */
+pdb_conn *pdb_async_conn(pdb_async *ac);
+/* Queues a command (same formats as pdb_command). Commands queued in one
+ * loop turn leave in one write (auto-pipelining). fn may be NULL. */
+int pdb_async_command(pdb_async *ac, pdb_async_fn *fn, void *privdata, const char *fmt, ...);
+int pdb_async_vcommand(pdb_async *ac, pdb_async_fn *fn, void *privdata, const char *fmt,
+                       va_list ap);
+int pdb_async_command_argv(pdb_async *ac, pdb_async_fn *fn, void *privdata, int argc,
+                           const char *const *argv, const size_t *argvlen);
+void pdb_async_handle_read(pdb_async *ac);
+void pdb_async_handle_write(pdb_async *ac);
+void pdb_async_handle_timeout(pdb_async *ac);
+size_t pdb_async_pending(const pdb_async *ac);
+void pdb_async_get_stats(const pdb_async *ac, pdb_async_stats *out);
+/* Closes the socket; pending callbacks get PDB_ERR_CLOSED. */
+void pdb_async_disconnect(pdb_async *ac);
+/* Disconnects (callbacks run), runs the adapter's cleanup, frees. Not from
+ * inside a callback. */
+void pdb_async_free(pdb_async *ac);
 
 /* ---- statistics ---- */
 
@@ -309,7 +510,8 @@ typedef struct pdb_stats {
     unsigned long long breaker_rejections; /* PDB_ERR_CIRCUIT_OPEN returned */
     unsigned long long pushes;
     unsigned long long pushes_dropped;
-    size_t command_kinds; /* entries readable through pdb_stats_command */
+    unsigned long long queue_rejections; /* PDB_ERR_QUEUE_FULL returned */
+    size_t command_kinds;                /* entries readable through pdb_stats_command */
 } pdb_stats;
 
 void pdb_get_stats(const pdb_conn *c, pdb_stats *out);

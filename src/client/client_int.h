@@ -44,6 +44,17 @@ typedef struct cl_pending {
     int extra_replies;
 } cl_pending;
 
+/* A subscription the caller made (pdb_pubsub.c). */
+typedef struct cl_sub {
+    int kind; /* PDB_SUB_CHANNEL, _PATTERN, _SHARD */
+    char *name;
+    size_t len;
+    pdb_message_fn *fn;
+    void *priv;
+} cl_sub;
+
+typedef struct cl_cache cl_cache;
+
 typedef struct cl_stat_slot {
     pdb_cmd_stats s;
 } cl_stat_slot;
@@ -52,9 +63,11 @@ struct pdb_conn {
     /* options, strings owned */
     pdb_options opt;
     char *host, *unix_path, *user, *password, *client_name;
+    char *tls_ca_file, *tls_ca_dir, *tls_cert_file, *tls_key_file, *tls_server_name;
     int command_timeout_ms;
 
     int fd;
+    void *ssl; /* the TLS session (SSL *) while connected over TLS, else NULL */
     int proto; /* 2 or 3 once connected */
     int ever_connected;
     int fatal;     /* bad URL: never connects */
@@ -66,6 +79,13 @@ struct pdb_conn {
 
     cl_pending *pend; /* ring of pending commands */
     size_t pend_cap, pend_head, pend_len;
+    /* Commands that were outstanding when the connection failed: each still
+     * owes its caller one failed pdb_get_reply (with this kind and text), so
+     * no command of a pipeline disappears silently. They come before any
+     * command in pend, being older. */
+    size_t failed_pending;
+    int failed_err;
+    char failed_msg[CL_ERRSTR_MAX];
 
     void **pushq; /* ring of unclaimed push replies (pdb_reply *) */
     size_t push_head, push_len, push_cap;
@@ -78,6 +98,14 @@ struct pdb_conn {
     long long absorb;
     char absorb_word[16];
     int resp2_subscribed;
+    pdb_hooks hooks;
+    cl_cache *cache; /* client-side cache, NULL unless enabled */
+    cl_sub *subs;    /* registry, subscribed again after a reconnect */
+    size_t nsubs, subs_cap;
+
+    /* transactions (pdb_txn.c): MULTI sent, WATCH sent, and lost inside
+     * one of them (every command refused until EXEC/DISCARD/UNWATCH) */
+    int in_multi, watching, txn_broken;
 
     /* circuit breaker and reconnect */
     int breaker;       /* pdb_breaker_state */
@@ -108,8 +136,21 @@ void cl_net_close(pdb_conn *c);
 int cl_net_flush(pdb_conn *c, resp_reader *reader, uint64_t deadline);
 /* Reads what is there (waiting until something is) into reader. */
 int cl_net_read(pdb_conn *c, resp_reader *reader, uint64_t deadline);
+/* One read without waiting: 1 bytes came, 0 none (EAGAIN), or an error.
+ * Called until 0 it also empties what TLS holds decrypted. */
+int cl_net_read_nowait(pdb_conn *c, resp_reader *reader);
 /* 1 if the peer has closed the idle socket (checked without blocking). */
 int cl_net_peer_closed(pdb_conn *c);
+
+/* pdb_tls.c: TLS over the connected socket c->fd. */
+/* Client handshake, verification included, waiting until deadline. */
+int cl_tls_start(pdb_conn *c, uint64_t deadline);
+/* Sends close_notify (without waiting) and frees the session. */
+void cl_tls_close(pdb_conn *c);
+/* recv()/send() alike: bytes, 0 at the end of the session, -1 with errno
+ * (EAGAIN: wait for the socket, then call again with the same bytes). */
+long cl_tls_recv(pdb_conn *c, void *buf, size_t len);
+long cl_tls_send(pdb_conn *c, const void *buf, size_t len);
 
 /* pdb_format.c: a command's arguments from a format string. */
 typedef struct cl_args {
@@ -126,6 +167,36 @@ void cl_encode_args(resp_buf *out, const cl_args *a);
 void cl_shim_init(cl_builder_shim *s, const pdb_builder *user, void *priv);
 resp_reader *cl_shim_reader(cl_builder_shim *s);
 int cl_builder_valid(const pdb_builder *b);
+
+/* pdb_conn.c: hands an out-of-band value to a subscription callback, the
+ * push handler or the queue; connects (with backoff) if not connected. */
+void cl_deliver_push(pdb_conn *c, void *obj);
+int cl_ensure_connected(pdb_conn *c);
+
+/* pdb_pubsub.c: 1 if obj was a message for a registered callback (then
+ * freed); re-subscribes everything on a fresh connection. */
+int cl_pubsub_route(pdb_conn *c, void *obj);
+int cl_pubsub_resubscribe(pdb_conn *c, uint64_t deadline);
+void cl_pubsub_free(pdb_conn *c);
+
+/* pdb_cache.c: 1 if obj was an invalidation push (applied and freed); the
+ * connection is gone: the cache can no longer trust its entries. */
+int cl_cache_route(pdb_conn *c, void *obj);
+void cl_cache_lost(pdb_conn *c);
+
+/* pdb_hooks.c: tracing callbacks (msg: the error text, or NULL). */
+void cl_hook_start(pdb_conn *c, const char *name);
+void cl_hook_end(pdb_conn *c, const char *name, uint64_t usec, int err, const char *msg);
+
+/* pdb_txn.c: a command named name may be sent (PDB_OK or PDB_ERR_CLOSED
+ * after a loss inside a transaction); track it once buffered; the socket is
+ * gone. */
+int cl_txn_gate(pdb_conn *c, const char *name, size_t len);
+void cl_txn_track(pdb_conn *c, const char *name, size_t len);
+void cl_txn_lost(pdb_conn *c);
+
+/* pdb_sha1.c: lower-case hex SHA-1. */
+void cl_sha1_hex(const void *data, size_t len, char out[41]);
 
 /* pdb_resil.c: breaker, backoff, statistics. */
 int cl_breaker_admit(pdb_conn *c);            /* PDB_OK or PDB_ERR_CIRCUIT_OPEN */

@@ -81,6 +81,12 @@ const char *pdb_error_name(int err) {
         return "invalid argument";
     case PDB_ERR_UNSUPPORTED:
         return "not supported";
+    case PDB_ERR_EXECABORT:
+        return "transaction aborted";
+    case PDB_ERR_WATCH:
+        return "watched key changed";
+    case PDB_ERR_QUEUE_FULL:
+        return "request queue full";
     default:
         return "unknown error";
     }
@@ -103,7 +109,7 @@ void pdb_set_timeout(pdb_conn *c, int ms) {
 }
 
 size_t pdb_pending(const pdb_conn *c) {
-    return c->pend_len;
+    return c->pend_len + c->failed_pending;
 }
 
 static uint64_t deadline_after(int ms) {
@@ -166,6 +172,7 @@ static void pend_push(pdb_conn *c, const char *name, size_t len, int argc) {
     p->sent_us = cl_now_us();
     p->extra_replies = extra_replies_for(p->name, argc);
     c->pend_len++;
+    cl_hook_start(c, p->name);
 }
 
 static cl_pending pend_pop(pdb_conn *c) {
@@ -203,8 +210,9 @@ static void *push_dequeue(pdb_conn *c) {
     return obj;
 }
 
-static void deliver_push(pdb_conn *c, void *obj) {
+void cl_deliver_push(pdb_conn *c, void *obj) {
     c->st.pushes++;
+    if (cl_cache_route(c, obj) || cl_pubsub_route(c, obj)) return;
     if (c->push_fn && !c->custom_builder)
         c->push_fn(c, obj, c->push_priv);
     else
@@ -218,6 +226,8 @@ void pdb_set_push_handler(pdb_conn *c, pdb_push_fn *fn, void *privdata) {
 
 /* Closes the socket and forgets everything tied to it. */
 static void drop_session(pdb_conn *c) {
+    if (c->fd >= 0) cl_txn_lost(c);
+    cl_cache_lost(c);
     cl_net_close(c);
     c->obuf.len = 0;
     c->opos = 0;
@@ -230,10 +240,22 @@ static void drop_session(pdb_conn *c) {
 }
 
 /* A failure on a live connection: count it against each pending command and
- * the breaker, then close. The error is already recorded. */
-static int fail_connection(pdb_conn *c, int rc) {
-    for (size_t i = 0; i < c->pend_len; i++)
-        cl_stats_failure(c, c->pend[(c->pend_head + i) % c->pend_cap].name);
+ * the breaker, then close. The error is already recorded. The pending
+ * commands, but for the one whose reply the caller is taking now (taking),
+ * are owed a failed reply each. */
+static int fail_connection(pdb_conn *c, int rc, int taking) {
+    size_t owed = c->pend_len - (taking && c->pend_len ? 1 : 0);
+    if (owed) {
+        c->failed_pending += owed;
+        c->failed_err = rc;
+        memcpy(c->failed_msg, c->errstr, sizeof c->failed_msg);
+    }
+    uint64_t now = cl_now_us();
+    for (size_t i = 0; i < c->pend_len; i++) {
+        const cl_pending *p = &c->pend[(c->pend_head + i) % c->pend_cap];
+        cl_stats_failure(c, p->name);
+        cl_hook_end(c, p->name, now > p->sent_us ? now - p->sent_us : 0, rc, c->errstr);
+    }
     if (rc == PDB_ERR_TIMEOUT)
         c->st.timeouts++;
     else if (rc == PDB_ERR_PROTOCOL)
@@ -378,6 +400,7 @@ static int connect_once(pdb_conn *c) {
     drop_session(c);
     int rc = cl_net_connect(c, deadline);
     if (rc == PDB_OK) rc = handshake(c, deadline);
+    if (rc == PDB_OK) rc = cl_pubsub_resubscribe(c, deadline);
     if (rc != PDB_OK) {
         int err = c->err;
         char msg[CL_ERRSTR_MAX], cmd[CL_NAME_MAX];
@@ -428,6 +451,7 @@ int pdb_reconnect(pdb_conn *c) {
 
 void pdb_disconnect(pdb_conn *c) {
     drop_session(c);
+    c->failed_pending = 0;
     /* A half-open trial dropped unanswered decides nothing. */
     c->trial_pending = 0;
 }
@@ -446,6 +470,10 @@ static int ensure_connected(pdb_conn *c) {
     return rc;
 }
 
+int cl_ensure_connected(pdb_conn *c) {
+    return ensure_connected(c);
+}
+
 /* ---- lifecycle ---- */
 
 static char *dup_opt(const char *s) {
@@ -460,12 +488,16 @@ static int options_valid(const pdb_options *o, char *why, size_t n) {
     else if (o->db < 0)
         snprintf(why, n, "db must not be negative");
     else if (o->connect_timeout_ms < 0 || o->command_timeout_ms < 0 || o->keepalive_s < 0 ||
-             o->reconnect_attempts < 0 || o->reconnect_base_ms < 0 || o->reconnect_max_ms < 0 ||
-             o->breaker_threshold < 0 || o->breaker_cooldown_ms < 0)
+             o->max_pending < 0 || o->reconnect_attempts < 0 || o->reconnect_base_ms < 0 ||
+             o->reconnect_max_ms < 0 || o->breaker_threshold < 0 || o->breaker_cooldown_ms < 0)
         snprintf(why, n, "timeouts and counts must not be negative");
     else if ((o->user && strpbrk(o->user, "\r\n")) ||
              (o->client_name && strpbrk(o->client_name, " \r\n")))
         snprintf(why, n, "user or client name holds spaces or line breaks");
+    else if (o->tls && o->unix_path)
+        snprintf(why, n, "TLS runs over TCP, not a unix socket");
+    else if (!o->tls_cert_file != !o->tls_key_file)
+        snprintf(why, n, "tls_cert_file and tls_key_file go together");
     else
         return 1;
     return 0;
@@ -479,6 +511,11 @@ static pdb_conn *conn_new(const pdb_options *o) {
     c->user = dup_opt(o->user);
     c->password = dup_opt(o->password);
     c->client_name = dup_opt(o->client_name);
+    c->opt.tls_ca_file = c->tls_ca_file = dup_opt(o->tls_ca_file);
+    c->opt.tls_ca_dir = c->tls_ca_dir = dup_opt(o->tls_ca_dir);
+    c->opt.tls_cert_file = c->tls_cert_file = dup_opt(o->tls_cert_file);
+    c->opt.tls_key_file = c->tls_key_file = dup_opt(o->tls_key_file);
+    c->opt.tls_server_name = c->tls_server_name = dup_opt(o->tls_server_name);
     c->opt.host = c->host;
     c->opt.unix_path = c->unix_path;
     c->opt.user = c->user;
@@ -532,11 +569,18 @@ void pdb_free(pdb_conn *c) {
         free_obj(c, push_dequeue(c));
     mem_free(c->pushq);
     mem_free(c->pend);
+    pdb_cache_disable(c);
+    cl_pubsub_free(c);
     mem_free(c->host);
     mem_free(c->unix_path);
     mem_free(c->user);
     mem_free(c->password);
     mem_free(c->client_name);
+    mem_free(c->tls_ca_file);
+    mem_free(c->tls_ca_dir);
+    mem_free(c->tls_cert_file);
+    mem_free(c->tls_key_file);
+    mem_free(c->tls_server_name);
     mem_free(c);
 }
 
@@ -557,15 +601,28 @@ int pdb_set_builder(pdb_conn *c, const pdb_builder *b, void *privdata) {
 
 /* ---- sending ---- */
 
+/* The bounded request queue: a synchronous pipeline cannot wait for room
+ * (only its caller takes replies), so a full queue refuses the command. */
+static int queue_room(pdb_conn *c) {
+    if (c->opt.max_pending <= 0 || pdb_pending(c) < (size_t)c->opt.max_pending) return PDB_OK;
+    c->st.queue_rejections++;
+    cl_set_error(c, PDB_ERR_QUEUE_FULL, "request queue full (%d pending)", c->opt.max_pending);
+    return PDB_ERR_QUEUE_FULL;
+}
+
 int pdb_append_command_argv(pdb_conn *c, int argc, const char *const *argv, const size_t *argvlen) {
     if (argc <= 0 || !argv || !argvlen) {
         cl_set_error(c, PDB_ERR_ARG, "empty command");
         return PDB_ERR_ARG;
     }
-    int rc = ensure_connected(c);
+    /* After connecting: a dead idle socket noticed there ends a transaction. */
+    int rc = queue_room(c);
+    if (rc == PDB_OK) rc = ensure_connected(c);
+    if (rc == PDB_OK) rc = cl_txn_gate(c, argv[0], argvlen[0]);
     if (rc != PDB_OK) return rc;
     resp_write_command(&c->obuf, argc, argv, argvlen);
     pend_push(c, argv[0], argvlen[0], argc);
+    cl_txn_track(c, argv[0], argvlen[0]);
     c->st.commands++;
     cl_clear_error(c);
     return PDB_OK;
@@ -578,10 +635,13 @@ int pdb_append_vcommand(pdb_conn *c, const char *fmt, va_list ap) {
         cl_set_error(c, PDB_ERR_ARG, "%s", fmt ? err : "no format");
         return PDB_ERR_ARG;
     }
-    int rc = ensure_connected(c);
+    int rc = queue_room(c);
+    if (rc == PDB_OK) rc = ensure_connected(c);
+    if (rc == PDB_OK) rc = cl_txn_gate(c, a.bytes.data, a.off[1]);
     if (rc == PDB_OK) {
         cl_encode_args(&c->obuf, &a);
         pend_push(c, a.bytes.data, a.off[1], a.argc);
+        cl_txn_track(c, a.bytes.data, a.off[1]);
         c->st.commands++;
         cl_clear_error(c);
     }
@@ -604,7 +664,7 @@ int pdb_flush(pdb_conn *c) {
         return PDB_ERR_CLOSED;
     }
     int rc = cl_net_flush(c, c->reader, deadline_after(c->command_timeout_ms));
-    return rc == PDB_OK ? PDB_OK : fail_connection(c, rc);
+    return rc == PDB_OK ? PDB_OK : fail_connection(c, rc, 0);
 }
 
 /* ---- receiving ---- */
@@ -648,8 +708,9 @@ static int finish_reply(pdb_conn *c, void *obj, void **out) {
         c->absorb = p.extra_replies;
         snprintf(c->absorb_word, sizeof c->absorb_word, "%s", c->shim.root_head);
     }
-    uint64_t now = cl_now_us();
-    cl_stats_reply(c, p.name, now > p.sent_us ? now - p.sent_us : 0, rc);
+    uint64_t now = cl_now_us(), took = now > p.sent_us ? now - p.sent_us : 0;
+    cl_stats_reply(c, p.name, took, rc);
+    cl_hook_end(c, p.name, took, rc, rc == PDB_ERR_SERVER ? c->shim.root_err : NULL);
     c->st.replies++;
     cl_breaker_result(c, rc);
     if (rc == PDB_ERR_SERVER) {
@@ -665,6 +726,13 @@ static int finish_reply(pdb_conn *c, void *obj, void **out) {
 
 int pdb_get_reply_obj(pdb_conn *c, void **out) {
     *out = NULL;
+    if (c->failed_pending) {
+        c->failed_pending--;
+        c->err = c->failed_err;
+        memcpy(c->errstr, c->failed_msg, sizeof c->errstr);
+        c->errcmd[0] = '\0';
+        return c->failed_err;
+    }
     if (c->pend_len == 0 && c->push_len) {
         *out = push_dequeue(c);
         cl_clear_error(c);
@@ -676,12 +744,12 @@ int pdb_get_reply_obj(pdb_conn *c, void **out) {
     }
     uint64_t deadline = deadline_after(c->command_timeout_ms);
     int rc = cl_net_flush(c, c->reader, deadline);
-    if (rc != PDB_OK) return fail_connection(c, rc);
+    if (rc != PDB_OK) return fail_connection(c, rc, c->pend_len > 0);
     for (;;) {
         void *obj = NULL;
         if (resp_reader_get_reply(c->reader, &obj) != RESP_OK) {
             cl_set_error(c, PDB_ERR_PROTOCOL, "%s", resp_reader_error(c->reader));
-            return fail_connection(c, PDB_ERR_PROTOCOL);
+            return fail_connection(c, PDB_ERR_PROTOCOL, c->pend_len > 0);
         }
         if (!obj) {
             rc = cl_net_read(c, c->reader, deadline);
@@ -691,11 +759,12 @@ int pdb_get_reply_obj(pdb_conn *c, void **out) {
                 c->st.timeouts++;
                 return rc;
             }
-            if (rc != PDB_OK) return fail_connection(c, rc);
+            if (rc != PDB_OK) return fail_connection(c, rc, c->pend_len > 0);
             continue;
         }
         int oob = out_of_band(c);
         track_subscribed(c);
+        if (c->pend_len == 0 && c->cache && cl_cache_route(c, obj)) continue;
         if (c->pend_len == 0) {
             /* Unsolicited: a push, or a RESP2 pub/sub message. */
             if (oob || c->shim.root_type == PDB_REPLY_PUSH) c->st.pushes++;
@@ -704,7 +773,7 @@ int pdb_get_reply_obj(pdb_conn *c, void **out) {
             return PDB_OK;
         }
         if (oob) {
-            deliver_push(c, obj);
+            cl_deliver_push(c, obj);
             continue;
         }
         return finish_reply(c, obj, out);
@@ -740,7 +809,7 @@ static int sync_ready(pdb_conn *c) {
         cl_set_error(c, PDB_ERR_ARG, "a custom builder is set: use pdb_get_reply_obj");
         return 0;
     }
-    if (c->pend_len) {
+    if (c->pend_len || c->failed_pending) {
         cl_set_error(c, PDB_ERR_ARG, "pipelined replies are pending: take them first");
         return 0;
     }

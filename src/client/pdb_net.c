@@ -135,10 +135,16 @@ int cl_net_connect(pdb_conn *c, uint64_t deadline) {
     int fd = c->unix_path ? connect_unix(c, deadline) : connect_tcp(c, deadline);
     if (fd < 0) return c->err;
     c->fd = fd;
+    if (c->opt.tls && !c->unix_path && cl_tls_start(c, deadline) != PDB_OK) {
+        int err = c->err;
+        cl_net_close(c);
+        return err;
+    }
     return PDB_OK;
 }
 
 void cl_net_close(pdb_conn *c) {
+    if (c->ssl) cl_tls_close(c);
     if (c->fd >= 0) close(c->fd);
     c->fd = -1;
 }
@@ -148,7 +154,7 @@ void cl_net_close(pdb_conn *c) {
 static int read_once(pdb_conn *c, resp_reader *reader) {
     char buf[READ_CHUNK];
     for (;;) {
-        ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+        ssize_t n = c->ssl ? cl_tls_recv(c, buf, sizeof buf) : recv(c->fd, buf, sizeof buf, 0);
         if (n > 0) {
             if (resp_reader_feed(reader, buf, (size_t)n) != RESP_OK) {
                 cl_set_error(c, PDB_ERR_PROTOCOL, "%s", resp_reader_error(reader));
@@ -172,7 +178,9 @@ static int read_once(pdb_conn *c, resp_reader *reader) {
  * deadlock a big pipeline. */
 int cl_net_flush(pdb_conn *c, resp_reader *reader, uint64_t deadline) {
     while (c->opos < c->obuf.len) {
-        ssize_t n = send(c->fd, c->obuf.data + c->opos, c->obuf.len - c->opos, MSG_NOSIGNAL);
+        const char *p = c->obuf.data + c->opos;
+        size_t left = c->obuf.len - c->opos;
+        ssize_t n = c->ssl ? cl_tls_send(c, p, left) : send(c->fd, p, left, MSG_NOSIGNAL);
         if (n > 0) {
             c->opos += (size_t)n;
             continue;
@@ -196,6 +204,10 @@ int cl_net_flush(pdb_conn *c, resp_reader *reader, uint64_t deadline) {
     c->obuf.len = 0;
     c->opos = 0;
     return PDB_OK;
+}
+
+int cl_net_read_nowait(pdb_conn *c, resp_reader *reader) {
+    return read_once(c, reader);
 }
 
 int cl_net_read(pdb_conn *c, resp_reader *reader, uint64_t deadline) {

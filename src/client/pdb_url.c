@@ -3,7 +3,7 @@
  *
  *   redis://[[user]:pass@]host[:port][/db]     host may be [ipv6]
  *   unix:///path/to/socket[?db=N]
- *   rediss://...                               refused until TLS is built
+ *   rediss://...                               the same over TLS
  *
  * The decoded strings are written into the caller's buffer, so parsing
  * allocates nothing; every number is range-checked.
@@ -24,6 +24,7 @@ void pdb_options_init(pdb_options *o) {
     o->reconnect_max_ms = 1000;
     o->breaker_threshold = 5;
     o->breaker_cooldown_ms = 1000;
+    o->tls_verify = 1;
 }
 
 /* Output buffer: decoded strings, each NUL-terminated. */
@@ -168,10 +169,13 @@ int pdb_url_parse(const char *url, pdb_options *o, char *buf, size_t buflen, cha
     /* Work on a copy of the options so a bad URL changes nothing. */
     pdb_options tmp = *o;
     int rc;
-    if (strncmp(url, "rediss://", 9) == 0)
-        return fail(err, errlen, PDB_ERR_UNSUPPORTED, "rediss:// needs TLS: TLS not built yet");
-    if (strncmp(url, "redis://", 8) == 0)
+    if (strncmp(url, "rediss://", 9) == 0) {
+        rc = parse_tcp(url + 9, &tmp, &b, err, errlen);
+        tmp.tls = 1;
+    } else if (strncmp(url, "redis://", 8) == 0) {
         rc = parse_tcp(url + 8, &tmp, &b, err, errlen);
+        tmp.tls = 0;
+    }
     else if (strncmp(url, "unix://", 7) == 0)
         rc = parse_unix(url + 7, &tmp, &b, err, errlen);
     else

@@ -15,6 +15,7 @@
 #include "persist/wal.h"
 #include "script/script_int.h"
 #include "script/sha1.h"
+#include "server/acl.h"
 #include "server/client.h"
 #include "server/clock.h"
 #include "server/command.h"
@@ -421,11 +422,14 @@ void slua_reply(client *c, lua_State *L, int script_resp) {
 /* ---- redis.call / redis.pcall ---- */
 
 /* The checks Redis makes before a script's command runs; the error text or NULL. */
-static const char *refuse_command(const command *cmd, int argc, int unknown_sub) {
+static const char *refuse_command(const command *cmd, int argc, const resp_arg *argv,
+                                  int unknown_sub) {
     if (!cmd || unknown_sub) return "ERR Unknown Redis command called from script";
     if (cmd->flags & CMD_NOSCRIPT) return "ERR This Redis command is not allowed from script";
     if (cmd->arity > 0 ? argc != cmd->arity : argc < -cmd->arity)
         return "ERR Wrong number of args calling Redis command from script";
+    const char *denied = acl_check_script(script_current->caller, cmd, argc, argv);
+    if (denied) return denied;
     if ((cmd->flags & CMD_WRITE) && script_current->readonly)
         return "ERR Write commands are not allowed from read-only scripts.";
     if ((cmd->flags & CMD_WRITE) && wal_writes_refused())
@@ -442,13 +446,15 @@ static const char *run_command(int argc, resp_arg *argv) {
     client *sc = script_current->sc;
     int unknown_sub = 0;
     command *cmd = command_lookup_argv(argc, argv, &unknown_sub);
-    const char *refused = refuse_command(cmd, argc, unknown_sub);
+    const char *refused = refuse_command(cmd, argc, argv, unknown_sub);
     if (refused) {
         if (cmd) cmd->rejected_calls++;
         return refused;
     }
     sc->argc = argc;
     sc->argv = argv;
+    /* Commands that look at the user themselves (SORT) see the caller's. */
+    sc->user = script_current->caller ? script_current->caller->user : NULL;
     /* The dispatcher's own call path: logging, commandstats, MONITOR and
      * client-side caching see a script's commands as any other. */
     exec_call(sc, cmd);
@@ -459,6 +465,7 @@ static const char *run_command(int argc, resp_arg *argv) {
     sc->argc = 0;
     sc->argv = NULL;
     sc->cmd = NULL;
+    sc->user = NULL; /* the user may be deleted once the script is over */
     return NULL;
 }
 

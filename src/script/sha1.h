@@ -1,5 +1,5 @@
 /*
- * sha1.h - SHA-1 digests, for naming cached scripts (EVALSHA, SCRIPT LOAD)
+ * sha1.h - SHA-1 digests (libcrypto), for naming cached scripts (EVALSHA, SCRIPT LOAD)
  * the way Redis names them.
  */
 #ifndef PAIRDB_SHA1_H

@@ -47,6 +47,8 @@ typedef struct block_state {
     int nwaits;
     long long timer;
     int timeout_reply;
+    void *priv;
+    void (*priv_free)(void *);
 } block_state;
 
 static const char *bkey_name(const dict_node *n, size_t *len) {
@@ -213,6 +215,22 @@ void block_on_keys(client *c, const resp_arg *keys, int nkeys, int key_type,
     blocked_clients++;
 }
 
+void block_set_private(client *c, void *data, void (*free_fn)(void *)) {
+    block_state *st = c->blocked;
+    if (!st) {
+        if (free_fn) free_fn(data);
+        return;
+    }
+    if (st->priv_free && st->priv != data) st->priv_free(st->priv);
+    st->priv = data;
+    st->priv_free = free_fn;
+}
+
+void *block_private(client *c) {
+    block_state *st = c->blocked;
+    return st ? st->priv : NULL;
+}
+
 void blocking_unblock(client *c) {
     block_state *st = c->blocked;
     if (st) {
@@ -231,6 +249,7 @@ void blocking_unblock(client *c) {
             free_bkey_if_unused(k);
         }
         if (st->timer) loop_timer_del(server_loop(), st->timer);
+        if (st->priv_free) st->priv_free(st->priv);
         mem_free(st->waits);
         mem_free(st);
         c->blocked = NULL;
@@ -312,8 +331,12 @@ static void serve_key(bkey *k) {
         for (bwait *w = k->head; w; w = w->next) still |= w->c == c;
         if (!still || (c->flags & CLIENT_CLOSE_ASAP)) continue;
         kv *e = db_lookup(d, k->name + 4, k->len - 4, LOOKUP_NOTOUCH | LOOKUP_NOSTATS);
-        if (!e) break;                       /* emptied by earlier waiters */
-        if (e->type != (unsigned)types[i]) continue; /* 7.0: other types do not wake */
+        /* Stream readers also hear that the stream went (7.0: XREADGROUP
+         * fails then, XREAD waits on); other waiters only a value of their
+         * type. */
+        int stream_wait = types[i] == TYPE_STREAM;
+        if (!e && !stream_wait) break;       /* emptied by earlier waiters */
+        if (e && e->type != (unsigned)types[i] && !stream_wait) continue;
         retry_client(c);
     }
     mem_free(who);

@@ -42,6 +42,13 @@ int block_allowed(struct client *c);
 void block_on_keys(struct client *c, const resp_arg *keys, int nkeys, int key_type,
                    long long deadline_ms, int timeout_reply);
 
+/* Data a blocked command keeps across its retries, because the retry must
+ * not compute it again (XREAD's "$" means the last ID when the command
+ * first ran, not when it is retried). Set after block_on_keys(); freed
+ * with free_fn when the client is unblocked. NULL when not blocked. */
+void block_set_private(struct client *c, void *data, void (*free_fn)(void *));
+void *block_private(struct client *c);
+
 /* A write made key exist or grow (push, ZADD, RENAME/MOVE/COPY/RESTORE
  * onto it...): clients waiting on it are retried before the loop sleeps. */
 void signal_key_ready(struct db *d, const char *key, size_t klen);

@@ -18,6 +18,7 @@
 void command_register_builtins(void) {
     command_register_table_commands();
     conn_register();
+    acl_register();
     info_register();
     server_cmds_register();
     slowlog_register();
@@ -33,6 +34,7 @@ void command_register_builtins(void) {
     geo_register();
     bitmap_register();
     hll_register();
+    stream_register();
     persist_register();
     multi_register();
     pubsub_register();

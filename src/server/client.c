@@ -15,6 +15,8 @@
  */
 #include "server/client.h"
 
+#include "server/acl.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -38,6 +40,7 @@
 #include "server/reply.h"
 #include "server/server.h"
 #include "server/stats.h"
+#include "server/tls.h"
 
 #define READ_CHUNK (16 * 1024)
 #define MAX_ACCEPTS_PER_CALL 1000
@@ -83,7 +86,6 @@ static int pause_mode;
 static long long pause_until_ms;
 
 static void on_readable(loop *l, int fd, void *data, int mask);
-static void client_events(loop *l, int fd, void *data, int mask);
 static void process_input(client *c);
 void client_check_obuf_limits(client *c);
 
@@ -109,11 +111,13 @@ static void format_addr(client *c, int is_unix) {
     if (net_format_local(c->fd, c->laddr, sizeof c->laddr) < 0) strcpy(c->laddr, "?:0");
 }
 
-client *client_create(int fd, int is_unix) {
+client *client_create(int fd, int kind) {
+    int is_unix = kind == CONN_UNIX;
     if ((long long)clients_count >= cfg->maxclients) {
         static const char msg[] = "-ERR max number of clients reached\r\n";
-        /* Best effort: the socket is new, its buffer is empty. */
-        if (write(fd, msg, sizeof msg - 1) < 0) {
+        /* Best effort: the socket is new, its buffer is empty. A TLS peer
+         * could not read plain text: it only sees the close. */
+        if (kind != CONN_TLS && write(fd, msg, sizeof msg - 1) < 0) {
         }
         close(fd);
         stats.rejected_connections++;
@@ -125,7 +129,7 @@ client *client_create(int fd, int is_unix) {
     c->resp = 2;
     c->dbid = 0;
     c->db = db_get(0);
-    c->authenticated = cfg->requirepass == NULL;
+    c->authenticated = acl_default_autoauth();
     c->ctime_ms = c->last_interaction_ms = clock_now_ms();
     if (is_unix) c->flags |= CLIENT_UNIX;
     resp_request_init(&c->parser);
@@ -138,8 +142,15 @@ client *client_create(int fd, int is_unix) {
     }
     /* CONFIG SET maxclients may have raised the limit past the loop's size. */
     if (fd >= loop_max_fds(server_loop())) loop_resize(server_loop(), fd + 1024);
-    if (loop_watch(server_loop(), fd, LOOP_READABLE, client_events, c) < 0) {
+    if (kind == CONN_TLS && !(c->tls = tls_conn_new(fd, c))) {
+        close(fd);
+        resp_request_free(&c->parser);
+        mem_free(c);
+        return NULL;
+    }
+    if (loop_watch(server_loop(), fd, LOOP_READABLE, client_on_event, c) < 0) {
         log_msg(LOG_WARNING, "Error registering fd event for the new client: %s", strerror(errno));
+        tls_conn_free(c->tls);
         close(fd);
         resp_request_free(&c->parser);
         mem_free(c);
@@ -155,7 +166,7 @@ client *client_create(int fd, int is_unix) {
     return c;
 }
 
-void client_accept_handler(int listen_fd, int is_unix) {
+void client_accept_handler(int listen_fd, int kind) {
     char err[NET_ERR_LEN];
     for (int i = 0; i < MAX_ACCEPTS_PER_CALL; i++) {
         int fd = net_accept(listen_fd, err);
@@ -163,7 +174,7 @@ void client_accept_handler(int listen_fd, int is_unix) {
             if (errno != EAGAIN) log_msg(LOG_VERBOSE, "Accepting client connection: %s", err);
             return;
         }
-        client_create(fd, is_unix);
+        client_create(fd, kind);
     }
 }
 
@@ -261,6 +272,7 @@ void client_free(client *c) {
     multi_client_reset(c);
     if (c->fd >= 0) {
         loop_watch(server_loop(), c->fd, LOOP_NONE, NULL, NULL);
+        if (c->tls) tls_conn_free(c->tls);
         close(c->fd);
     }
     if (c->flags & CLIENT_PENDING_WRITE) list_remove_pending(c);
@@ -342,7 +354,10 @@ void client_check_obuf_limits(client *c) {
 static void on_readable(loop *l, int fd, void *data, int mask);
 static void on_writable(loop *l, int fd, void *data, int mask);
 
-static void client_events(loop *l, int fd, void *data, int mask) {
+void client_on_event(loop *l, int fd, void *data, int mask) {
+    client *c = data;
+    /* TLS: the handshake, and reads that wait for writability, first. */
+    if (c->tls && !(mask = tls_conn_event(c, mask))) return;
     if (mask & LOOP_READABLE) on_readable(l, fd, data, mask);
     else if (mask & LOOP_WRITABLE) on_writable(l, fd, data, mask);
 }
@@ -367,7 +382,8 @@ static void on_readable(loop *l, int fd, void *data, int mask) {
         c->qbuf = mem_realloc(c->qbuf, ncap);
         c->qcap = ncap;
     }
-    ssize_t n = read(c->fd, c->qbuf + c->qlen, c->qcap - c->qlen);
+    ssize_t n = c->tls ? tls_read(c, c->qbuf + c->qlen, c->qcap - c->qlen)
+                       : read(c->fd, c->qbuf + c->qlen, c->qcap - c->qlen);
     if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) return;
         log_msg(LOG_VERBOSE, "Reading from client: %s", strerror(errno));
@@ -395,6 +411,7 @@ static void on_readable(loop *l, int fd, void *data, int mask) {
         return;
     }
     process_input(c);
+    if (c->tls) tls_after_read(c);
 }
 
 /* Runs every complete command in the query buffer. Stops early when the
@@ -488,7 +505,7 @@ static int write_output(client *c) {
             free_replies(c);
             break;
         }
-        ssize_t w = writev(c->fd, iov, n);
+        ssize_t w = c->tls ? tls_writev(c, iov, n) : writev(c->fd, iov, n);
         if (w < 0) {
             if (errno == EAGAIN || errno == EINTR) return 1;
             log_msg(LOG_VERBOSE, "Error writing to client: %s", strerror(errno));
@@ -542,7 +559,7 @@ static void after_write(client *c, int r) {
         return;
     }
     if (loop_mask(server_loop(), c->fd) != mask)
-        loop_watch(server_loop(), c->fd, mask, client_events, c);
+        loop_watch(server_loop(), c->fd, mask, client_on_event, c);
 }
 
 static void on_writable(loop *l, int fd, void *data, int mask) {
@@ -552,7 +569,7 @@ static void on_writable(loop *l, int fd, void *data, int mask) {
     client *c = data;
     if (c->flags & CLIENT_HELD) {
         /* Released by before-sleep once the log catches up. */
-        loop_watch(server_loop(), c->fd, LOOP_READABLE, client_events, c);
+        loop_watch(server_loop(), c->fd, LOOP_READABLE, client_on_event, c);
         return;
     }
     after_write(c, write_output(c));
@@ -708,17 +725,18 @@ char *client_info_line(client *c) {
     for (reply_block *b = c->reply_head; b; b = b->next) omem += mem_usable(b);
     size_t tot = sizeof(client) + mem_usable(c->qbuf) + omem + argv_mem;
     size_t reply_first = c->reply_head ? c->reply_head->used : 0;
-    char *line = mem_alloc(1024 + (c->name ? strlen(c->name) : 0));
-    snprintf(line, 1024 + (c->name ? strlen(c->name) : 0),
+    size_t room = 1024 + (c->name ? strlen(c->name) : 0) + strlen(acl_client_username(c));
+    char *line = mem_alloc(room);
+    snprintf(line, room,
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu psub=%zu "
              "ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%d rbp=%d obl=%zu "
-             "oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
+             "oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=%s redir=-1 resp=%d",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
              (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags, c->dbid,
              pubsub_client_channels(c), pubsub_client_patterns(c), pubsub_client_shard_channels(c),
              multi_queued_count(c), c->qlen - c->qpos, c->qcap - c->qlen, argv_mem, 16 * 1024, 16 * 1024,
              reply_first, c->reply_blocks > 1 ? c->reply_blocks - 1 : 0, omem, tot, events,
-             c->lastcmd ? c->lastcmd->fullname : "NULL", c->resp);
+             c->lastcmd ? c->lastcmd->fullname : "NULL", acl_client_username(c), c->resp);
     return line;
 }
 

@@ -78,6 +78,7 @@ typedef struct client {
     /* --- the server's own --- */
     int fd;
     int authenticated;
+    struct acl_user *user;          /* authenticated as; NULL: the default user */
     char *name;                     /* CLIENT SETNAME, NULL if none */
     char addr[64], laddr[64];
     long long ctime_ms;             /* connected at (unix ms) */
@@ -112,12 +113,16 @@ typedef struct client {
     struct multi_state *multi;      /* multi.c's queue and watches, NULL if none */
     void *pubsub;                   /* pubsub.c's subscriptions, NULL when none */
     void *tracking;                 /* tracking.c's state, NULL when tracking is off */
+    struct tls_conn *tls;           /* tls.c's session; NULL on plain connections */
 } client;
+
+/* How a connection came in: client_create()'s kind. */
+enum { CONN_TCP = 0, CONN_UNIX = 1, CONN_TLS = 2 };
 
 /* Creates a client for an accepted fd and registers it with the loop.
  * Returns NULL (and closes fd) when maxclients is reached, after sending
  * the error. */
-client *client_create(int fd, int is_unix);
+client *client_create(int fd, int kind);
 void client_free(client *c);
 /* A client with no connection, not listed anywhere, whose replies are
  * dropped: the server runs commands through it (log replay). It never
@@ -180,7 +185,9 @@ int client_rerun_current_command(client *c);
 void client_skip_current_command(client *c);
 void client_resume_input(client *c);
 
-/* Called by the listener when a connection arrives. */
-void client_accept_handler(int listen_fd, int is_unix);
+/* Called by the listener when a connection arrives; kind: CONN_*. */
+void client_accept_handler(int listen_fd, int kind);
+/* The loop callback of every client fd (tls.c re-registers it). */
+void client_on_event(struct loop *l, int fd, void *data, int mask);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "ds/mem.h"
 #include "ds/numconv.h"
+#include "server/acl.h"
 #include "server/blocking.h"
 #include "server/config.h"
 #include "server/handler.h"
@@ -16,25 +17,6 @@
 #include "server/server.h"
 #include "server/tracking.h"
 
-/* Compares in time independent of where the first difference is, so a
- * password cannot be guessed byte by byte from response times. */
-static int secure_equal(const char *a, size_t alen, const char *b, size_t blen) {
-    unsigned char diff = (unsigned char)(alen != blen);
-    size_t n = alen > blen ? alen : blen;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char x = i < alen ? (unsigned char)a[i] : 0;
-        unsigned char y = i < blen ? (unsigned char)b[i] : 0;
-        diff |= x ^ y;
-    }
-    return diff == 0;
-}
-
-/* The default user: "nopass" without requirepass, else the password. */
-static int check_credentials(const resp_arg *user, const resp_arg *pass) {
-    if (user && !arg_is(user, "default")) return 0;
-    if (!cfg->requirepass) return 1;
-    return secure_equal(pass->ptr, pass->len, cfg->requirepass, strlen(cfg->requirepass));
-}
 
 static void ping_command(client *c) {
     if (c->argc > 2) {
@@ -78,7 +60,8 @@ static void reset_command(client *c) {
     c->resp = 2;
     mem_free(c->name);
     c->name = NULL;
-    c->authenticated = cfg->requirepass == NULL;
+    c->user = NULL;
+    c->authenticated = acl_default_autoauth();
     reply_status(c, "RESET");
 }
 
@@ -87,18 +70,17 @@ static void auth_command(client *c) {
         reply_error_syntax(c);
         return;
     }
-    if (c->argc == 2 && !cfg->requirepass) {
+    if (c->argc == 2 && !acl_default_has_password()) {
         reply_error(c, "ERR AUTH <password> called without any password configured for the default "
                        "user. Are you sure your configuration is correct?");
         return;
     }
     const resp_arg *user = c->argc == 3 ? &c->argv[1] : NULL;
     const resp_arg *pass = &c->argv[c->argc - 1];
-    if (!check_credentials(user, pass)) {
+    if (!acl_authenticate(c, user, pass)) {
         reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
         return;
     }
-    c->authenticated = 1;
     reply_ok(c);
 }
 
@@ -155,15 +137,14 @@ static void hello_command(client *c) {
         }
     }
     if (user) {
-        if (!check_credentials(user, pass)) {
+        if (!acl_authenticate(c, user, pass)) {
             reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
             return;
         }
-        c->authenticated = 1;
     }
     if (!c->authenticated) {
         reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
-                       "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                       "otherwise the HELLO AUTH <user> <pass> option can be used to "
                        "authenticate the client and select the RESP protocol version at the same "
                        "time");
         return;
@@ -316,7 +297,7 @@ static void kill_one(client *c, void *arg) {
     if (f->type >= 0 && client_obuf_class(c) != f->type) return;
     if (f->addr && !arg_eq_str(f->addr, c->addr)) return;
     if (f->laddr && !arg_eq_str(f->laddr, c->laddr)) return;
-    if (f->user && !arg_is(f->user, "default")) return;
+    if (f->user && !arg_eq_str(f->user, acl_client_username(c))) return;
     if (f->skipme && c == f->self) return;
     if (f->maxage >= 0 && (clock_now_ms() - c->ctime_ms) / 1000 < f->maxage) return;
     if (c->flags & CLIENT_CLOSE_ASAP) return;
@@ -364,7 +345,7 @@ static void client_kill_command(client *c) {
         } else if (arg_is(opt, "laddr")) {
             f.laddr = val;
         } else if (arg_is(opt, "user")) {
-            if (!arg_is(val, "default")) {
+            if (!acl_user_find(val->ptr, val->len)) {
                 reply_errorf(c, "ERR No such user '%.*s'", (int)(val->len > 64 ? 64 : val->len), val->ptr);
                 return;
             }

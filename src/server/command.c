@@ -45,8 +45,11 @@ const char *const acl_category_names[ACL_CATEGORY_COUNT] = {
 };
 
 /* Redis derives some categories from flags; so do we, so tables stay short. */
+static int next_acl_id;
+
 static void finish_command(command *cmd, command *parent) {
     cmd->parent = parent;
+    cmd->acl_id = next_acl_id++;
     if (parent) {
         size_t n = strlen(parent->name) + strlen(cmd->name) + 2;
         cmd->fullname = mem_alloc(n);
@@ -158,6 +161,7 @@ void command_free_all(void) {
     if (!commands_ready) return;
     dict_clear(&commands, free_node, NULL);
     commands_ready = 0;
+    next_acl_id = 0;
 }
 
 /* ---------------------------------------------------------------------

@@ -97,6 +97,7 @@ typedef struct command {
     /* filled at registration */
     struct command *parent;
     char *fullname;            /* "get", "config|get" */
+    int acl_id;                /* dense index of commands and subcommands (ACL bitmaps) */
     /* runtime statistics (INFO commandstats) */
     long long calls, usec, rejected_calls, failed_calls;
 } command;

@@ -22,6 +22,8 @@
  */
 #include "server/config.h"
 
+#include "server/acl.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -329,7 +331,12 @@ static int apply_directive(int argc, char **argv, int depth, const char **reason
         }
         return do_include(argv[1], depth, err, errlen) == 0 ? 0 : -2;
     }
-    if (!strcmp(argv[0], "rename-command") || !strcmp(argv[0], "user") ||
+    if (!strcmp(argv[0], "user") && argc >= 2) {
+        /* Applied once the command table exists (acl_startup). */
+        acl_config_user(argc - 1, argv + 1);
+        return 0;
+    }
+    if (!strcmp(argv[0], "rename-command") ||
         !strcmp(argv[0], "loadmodule") || !strcmp(argv[0], "sentinel")) {
         /* These change behaviour in Redis; silently ignoring them would not be safe. */
         snprintf(rbuf, rlen, "'%s' is not supported by PairDB", argv[0]);

@@ -62,7 +62,10 @@ typedef struct server_config {
     int syslog_facility;          /* 0 user, 1..8 local0..local7 */
     char *syslog_ident;
     char *dir;
-    char *requirepass;            /* NULL = no password */
+    char *requirepass;            /* NULL = no password; the default user's password */
+    char *aclfile;                /* NULL = users come from the config file */
+    long long acllog_max_len;
+    int acl_pubsub_default;       /* 1: new users get allchannels */
     char *config_file;            /* absolute path, NULL if none */
     /* limits */
     long long proto_max_bulk_len;
@@ -87,6 +90,8 @@ typedef struct server_config {
     long long set_max_listpack_value;
     long long zset_max_listpack_entries;
     long long zset_max_listpack_value;
+    long long stream_node_max_bytes;
+    long long stream_node_max_entries;
     /* persistence (applied by the persistence layer) */
     int appendonly;
     int appendfsync;

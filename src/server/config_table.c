@@ -35,10 +35,12 @@
 
 #include "ds/mem.h"
 #include "ds/numconv.h"
+#include "server/acl.h"
 #include "server/client.h"
 #include "server/db.h"
 #include "server/log.h"
 #include "server/server.h"
+#include "server/tls.h"
 #include "persist/persist.h"
 
 #include "server/config_int.h"
@@ -146,11 +148,14 @@ static const cfg_enum enum_shutdown[] = {{"default", 0}, {"save", 1},  {"nosave"
 static const cfg_enum enum_oom_adj[] = {
     {"no", 0}, {"yes", 1}, {"relative", 2}, {"absolute", 3}, {NULL, 0}};
 static const cfg_enum enum_pubsub_default[] = {{"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
+static const cfg_enum enum_tls_auth[] = {{"no", 0}, {"yes", 1}, {"optional", 2}, {NULL, 0}};
 static const cfg_enum enum_sanitize[] = {{"no", 0}, {"yes", 1}, {"clients", 2}, {NULL, 0}};
 
 /* ---- the table ---------------------------------------------------------------- */
 
 static int apply_hz(const char **err);
+static int apply_requirepass(const char **err);
+static int apply_acl_pubsub_default(const char **err);
 static int apply_appendonly(const char **err);
 static int apply_maxclients(const char **err);
 static const cfg_special sp_bind, sp_save, sp_obuf, sp_notify, sp_dir, sp_oom_values,
@@ -170,6 +175,11 @@ static const cfg_special sp_bind, sp_save, sp_obuf, sp_notify, sp_dir, sp_oom_va
     { n, a, CT_ENUM, fl, 0, 0, d, e, loc, NULL, NULL }
 #define STR(n, a, fl, d, loc)                                                                      \
     { n, a, CT_STR, fl, 0, 0, d, NULL, loc, NULL, NULL }
+/* Settings whose apply hook is tls_apply_config(): it rebuilds the TLS context. */
+#define TLS_STR(n, fl)                                                                             \
+    { n, NULL, CT_STR, fl, 0, 0, "", NULL, RT, NULL, tls_apply_config }
+#define TLS_BOOL(n, d)                                                                             \
+    { n, NULL, CT_BOOL, 0, 0, 1, d, NULL, RT, NULL, tls_apply_config }
 #define SPEC(n, a, fl, d, sp)                                                                      \
     { n, a, CT_SPECIAL, fl, 0, 0, d, NULL, RT, sp, NULL }
 
@@ -204,7 +214,8 @@ static const cfg_def table[] = {
     ENUM("syslog-facility", NULL, IMM, enum_facility, "local0", FLD(syslog_facility)),
     STR("syslog-ident", NULL, IMM, "redis", FLD(syslog_ident)),
     SPEC("dir", NULL, CF_PROTECTED | CF_ALWAYS_REWRITE, ".", &sp_dir),
-    STR("requirepass", NULL, CF_SENSITIVE | CF_NULL_EMPTY, "", FLD(requirepass)),
+    {"requirepass", NULL, CT_STR, CF_SENSITIVE | CF_NULL_EMPTY, 0, 0, "", NULL, FLD(requirepass),
+     NULL, apply_requirepass},
     ENUM("enable-debug-command", NULL, IMM, enum_protected, "no", FLD(enable_debug_command)),
     /* limits */
     MEM("proto-max-bulk-len", NULL, 0, 1024 * 1024, LMAX, "512mb", FLD(proto_max_bulk_len)),
@@ -247,14 +258,15 @@ static const cfg_def table[] = {
     INT("zset-max-listpack-entries", "zset-max-ziplist-entries", 0, 0, LMAX, "128", FLD(zset_max_listpack_entries), NULL),
     INT("zset-max-listpack-value", "zset-max-ziplist-value", 0, 0, LMAX, "64", FLD(zset_max_listpack_value), NULL),
     INT("hll-sparse-max-bytes", NULL, 0, 0, LMAX, "3000", RT, NULL),
-    MEM("stream-node-max-bytes", NULL, 0, 0, LMAX, "4096", RT),
-    INT("stream-node-max-entries", NULL, 0, 0, LMAX, "100", RT, NULL),
+    MEM("stream-node-max-bytes", NULL, 0, 0, LMAX, "4096", FLD(stream_node_max_bytes)),
+    INT("stream-node-max-entries", NULL, 0, 0, LMAX, "100", FLD(stream_node_max_entries), NULL),
     INT("busy-reply-threshold", "lua-time-limit", 0, 0, LMAX, "5000", RT, NULL),
 
     /* Accepted for compatibility; no effect in PairDB. */
-    STR("aclfile", NULL, IMM | NOE, "", RT),
-    INT("acllog-max-len", NULL, NOE, 0, LMAX, "128", RT, NULL),
-    ENUM("acl-pubsub-default", NULL, NOE, enum_pubsub_default, "resetchannels", RT),
+    STR("aclfile", NULL, IMM | CF_NULL_EMPTY, "", FLD(aclfile)),
+    INT("acllog-max-len", NULL, 0, 0, LMAX, "128", FLD(acllog_max_len), NULL),
+    {"acl-pubsub-default", NULL, CT_ENUM, 0, 0, 0, "resetchannels", enum_pubsub_default,
+     FLD(acl_pubsub_default), NULL, apply_acl_pubsub_default},
     BOOL("activedefrag", NULL, NOE, "no", RT),
     INT("active-defrag-cycle-max", NULL, NOE, 1, 99, "25", RT, NULL),
     INT("active-defrag-cycle-min", NULL, NOE, 1, 99, "1", RT, NULL),
@@ -355,26 +367,30 @@ static const cfg_def table[] = {
     INT("socket-mark-id", NULL, NOE, 0, UINT_MAX, "0", RT, NULL),
     BOOL("stop-writes-on-bgsave-error", NULL, NOE, "yes", RT),
     ENUM("supervised", NULL, IMM, enum_supervised, "no", RT),
-    BOOL("tls-auth-clients", NULL, NOE, "yes", RT),
-    STR("tls-ca-cert-dir", NULL, NOE, "", RT),
-    STR("tls-ca-cert-file", NULL, NOE, "", RT),
-    STR("tls-cert-file", NULL, NOE, "", RT),
-    STR("tls-ciphers", NULL, NOE, "", RT),
-    STR("tls-ciphersuites", NULL, NOE, "", RT),
+    {"tls-auth-clients", NULL, CT_ENUM, 0, 0, 0, "yes", enum_tls_auth, RT, NULL, tls_apply_config},
+    TLS_STR("tls-ca-cert-dir", 0),
+    TLS_STR("tls-ca-cert-file", 0),
+    TLS_STR("tls-cert-file", 0),
+    TLS_STR("tls-ciphers", 0),
+    TLS_STR("tls-ciphersuites", 0),
     STR("tls-client-cert-file", NULL, NOE, "", RT),
     STR("tls-client-key-file", NULL, NOE, "", RT),
     STR("tls-client-key-file-pass", NULL, NOE | CF_SENSITIVE, "", RT),
     BOOL("tls-cluster", NULL, NOE, "no", RT),
     STR("tls-dh-params-file", NULL, NOE, "", RT),
-    STR("tls-key-file", NULL, NOE, "", RT),
-    STR("tls-key-file-pass", NULL, NOE | CF_SENSITIVE, "", RT),
-    INT("tls-port", NULL, NOE, 0, 65535, "0", RT, NULL),
-    BOOL("tls-prefer-server-ciphers", NULL, NOE, "no", RT),
-    STR("tls-protocols", NULL, NOE, "", RT),
+    /* PairDB's own: a peer that has not finished the handshake after this
+     * many milliseconds is closed (0: never). */
+    INT("tls-handshake-timeout", NULL, 0, 0, IMAX, "10000", RT, NULL),
+    TLS_STR("tls-key-file", 0),
+    TLS_STR("tls-key-file-pass", CF_SENSITIVE),
+    /* Listeners open at start-up only, like port. */
+    INT("tls-port", NULL, IMM, 0, 65535, "0", RT, NULL),
+    TLS_BOOL("tls-prefer-server-ciphers", "no"),
+    TLS_STR("tls-protocols", 0),
     BOOL("tls-replication", NULL, NOE, "no", RT),
-    INT("tls-session-cache-size", NULL, NOE, 0, IMAX, "20480", RT, NULL),
-    INT("tls-session-cache-timeout", NULL, NOE, 0, IMAX, "300", RT, NULL),
-    BOOL("tls-session-caching", NULL, NOE, "yes", RT),
+    INT("tls-session-cache-size", NULL, 0, 0, IMAX, "20480", RT, tls_apply_config),
+    INT("tls-session-cache-timeout", NULL, 0, 0, IMAX, "300", RT, tls_apply_config),
+    TLS_BOOL("tls-session-caching", "yes"),
     INT("tracking-table-max-keys", NULL, NOE, 0, LMAX, "1000000", RT, NULL),
 };
 
@@ -761,6 +777,19 @@ static int apply_hz(const char **err) {
     (void)err;
     if (config.hz < 1) config.hz = 1;
     if (config.hz > 500) config.hz = 500;
+    return 0;
+}
+
+/* requirepass is the default user's only password (or nopass when empty). */
+static int apply_requirepass(const char **err) {
+    (void)err;
+    acl_set_requirepass(config.requirepass);
+    return 0;
+}
+
+static int apply_acl_pubsub_default(const char **err) {
+    (void)err;
+    acl_set_pubsub_default(config.acl_pubsub_default);
     return 0;
 }
 
@@ -1230,6 +1259,7 @@ void config_free(void) {
     mem_free(config.syslog_ident);
     mem_free(config.dir);
     mem_free(config.requirepass);
+    mem_free(config.aclfile);
     mem_free(config.config_file);
     mem_free(config.save);
     mem_free(config.notify_keyspace_events_str);

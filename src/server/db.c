@@ -22,6 +22,7 @@
 #include "ds/mem.h"
 #include "server/clock.h"
 #include "persist/propagate.h"
+#include "server/blocking.h"
 #include "server/config.h"
 #include "server/multi.h"
 #include "server/pubsub.h"
@@ -321,6 +322,7 @@ void db_set(db *d, kv *e, int keep_ttl) {
             expire_remove(d, old);
         }
     }
+    if (old->type == TYPE_STREAM && e->type != TYPE_STREAM) signal_key_ready(d, e->data, e->keylen);
     e->node.next = old->node.next; /* take over old's place in its chain */
     dict_replace_node(t, &old->node, &e->node, h);
     kv_free(old);
@@ -336,6 +338,8 @@ static kv *unlink_entry(db *d, const char *key, size_t klen, int *was_expired) {
     if (!e) return NULL;
     if (was_expired) *was_expired = is_expired(d, e);
     if (e->expire) expire_remove(d, e);
+    /* Redis 7.0 wakes a stream's group readers when it goes (they fail). */
+    if (e->type == TYPE_STREAM) signal_key_ready(d, key, klen);
     d->keys--;
     fenwick_add(d, slot, -1);
     if (dict_size(t) == 0) {

@@ -11,6 +11,7 @@
 #include "persist/recovery.h"
 #include "persist/wal.h"
 #include "script/script.h"
+#include "server/acl.h"
 #include "server/client.h"
 #include "server/clock.h"
 #include "server/command.h"
@@ -157,6 +158,11 @@ int exec_command(client *c) {
     }
     if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
         reject(c, cmd, "NOAUTH Authentication required.");
+        goto done;
+    }
+    const char *acl_denied = acl_check_client(c, cmd);
+    if (acl_denied) {
+        reject(c, cmd, acl_denied);
         goto done;
     }
     if (script_busy() && !script_allowed_while_busy(cmd)) {

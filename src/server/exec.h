@@ -3,7 +3,7 @@
  *
  * exec_command() does every check common to all commands, in Redis's
  * order: lookup (unknown command / subcommand), arity, authentication,
- * CLIENT PAUSE, maxmemory (evicting first, refusing denyoom commands when
+ * ACL permissions (acl.h), CLIENT PAUSE, maxmemory (evicting first, refusing denyoom commands when
  * nothing more can be freed), MONITOR feed; then it calls the handler and
  * records commandstats.
  */

@@ -6,6 +6,7 @@
 #define PAIRDB_FAMILIES_H
 
 void command_register_table_commands(void); /* command.c: COMMAND */
+void acl_register(void);                    /* cmd_acl.c: ACL */
 void conn_register(void);                   /* cmd_conn.c: PING AUTH HELLO CLIENT ... */
 void info_register(void);                   /* info.c: INFO */
 void server_cmds_register(void);            /* cmd_server.c: TIME SHUTDOWN MONITOR DEBUG */

@@ -24,6 +24,7 @@
 #include "persist/persist.h"
 #include "persist/recovery.h"
 #include "persist/wal.h"
+#include "server/acl.h"
 #include "server/blocking.h"
 #include "server/client.h"
 #include "server/clock.h"
@@ -41,15 +42,16 @@
 #include "server/slowlog.h"
 #include "server/stats.h"
 #include "server/tracking.h"
+#include "server/tls.h"
 
-#define MAX_LISTENERS (CONFIG_MAX_BIND + 1)
+#define MAX_LISTENERS (2 * CONFIG_MAX_BIND + 1)
 /* File descriptors kept free beyond maxclients for listeners, logs, and
  * later persistence files. */
 #define RESERVED_FDS 32
 
 static loop *main_loop;
 static int listen_fds[MAX_LISTENERS];
-static int listen_is_unix[MAX_LISTENERS];
+static int listen_kind[MAX_LISTENERS]; /* CONN_* */
 static int listen_count;
 static volatile sig_atomic_t shutdown_signal;
 
@@ -126,27 +128,42 @@ static void on_wal_progress(void) {
 
 /* "-addr" binds are optional: failing to bind them (no IPv6, say) is not
  * fatal, as in Redis. "*" and "::*" are the IPv4 and IPv6 wildcards. */
+static int open_tcp_listeners(int port, int kind) {
+    char err[NET_ERR_LEN];
+    for (int i = 0; i < cfg->bind_count; i++) {
+        const char *addr = cfg->bind[i];
+        int optional = addr[0] == '-';
+        if (optional) addr++;
+        int fd = net_listen_tcp(addr, port, cfg->tcp_backlog, err);
+        if (fd < 0) {
+            if (optional && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT ||
+                             errno == EPROTONOSUPPORT)) {
+                continue;
+            }
+            log_msg(LOG_WARNING, "%s", err);
+            log_msg(LOG_WARNING, "Failed listening on port %d (%s), aborting.", port,
+                    kind == CONN_TLS ? "tls" : "tcp");
+            return -1;
+        }
+        /* INFO's tcp_port names the TLS port when it is the only one, as in Redis. */
+        if ((kind == CONN_TCP || !cfg->port) && !server_tcp_port())
+            server_set_tcp_port(net_bound_port(fd));
+        listen_kind[listen_count] = kind;
+        listen_fds[listen_count++] = fd;
+    }
+    return 0;
+}
+
 static int open_listeners(void) {
     char err[NET_ERR_LEN];
-    if (cfg->port) {
-        for (int i = 0; i < cfg->bind_count; i++) {
-            const char *addr = cfg->bind[i];
-            int optional = addr[0] == '-';
-            if (optional) addr++;
-            int fd = net_listen_tcp(addr, cfg->port, cfg->tcp_backlog, err);
-            if (fd < 0) {
-                if (optional && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT ||
-                                 errno == EPROTONOSUPPORT)) {
-                    continue;
-                }
-                log_msg(LOG_WARNING, "%s", err);
-                log_msg(LOG_WARNING, "Failed listening on port %d (tcp), aborting.", cfg->port);
-                return -1;
-            }
-            if (!server_tcp_port()) server_set_tcp_port(net_bound_port(fd));
-            listen_is_unix[listen_count] = 0;
-            listen_fds[listen_count++] = fd;
+    if (cfg->port && open_tcp_listeners(cfg->port, CONN_TCP) < 0) return -1;
+    int tls_port = (int)config_get_int("tls-port");
+    if (tls_port > 0) {
+        if (tls_configure() < 0) {
+            log_msg(LOG_WARNING, "Failed to configure TLS. Check logs for more info.");
+            return -1;
         }
+        if (open_tcp_listeners(tls_port, CONN_TLS) < 0) return -1;
     }
     if (cfg->unixsocket && cfg->unixsocket[0]) {
         int fd = net_listen_unix(cfg->unixsocket, (unsigned)cfg->unixsocketperm, cfg->tcp_backlog,
@@ -155,7 +172,7 @@ static int open_listeners(void) {
             log_msg(LOG_WARNING, "%s", err);
             return -1;
         }
-        listen_is_unix[listen_count] = 1;
+        listen_kind[listen_count] = CONN_UNIX;
         listen_fds[listen_count++] = fd;
     }
     if (listen_count == 0) {
@@ -163,7 +180,7 @@ static int open_listeners(void) {
         return -1;
     }
     for (int i = 0; i < listen_count; i++) {
-        if (loop_watch(main_loop, listen_fds[i], LOOP_READABLE, on_listener, &listen_is_unix[i]) <
+        if (loop_watch(main_loop, listen_fds[i], LOOP_READABLE, on_listener, &listen_kind[i]) <
             0) {
             log_msg(LOG_WARNING, "Unrecoverable error creating the listener event: %s",
                     strerror(errno));
@@ -282,6 +299,7 @@ int main(int argc, char **argv) {
     }
     db_init_all(cfg->databases);
     command_register_builtins();
+    if (acl_startup() < 0) return 1;
     if (open_listeners() < 0) return 1;
     admin_start_from_config(main_loop);
     write_pidfile();
@@ -298,8 +316,9 @@ int main(int argc, char **argv) {
     loop_set_before_sleep(main_loop, before_sleep, NULL);
     loop_timer_add(main_loop, 1, server_cron, NULL);
     log_msg(LOG_NOTICE, "Server initialized");
-    log_msg(LOG_NOTICE, "Ready to accept connections%s%s", cfg->port ? " tcp" : "",
-            cfg->unixsocket && cfg->unixsocket[0] ? " unix" : "");
+    log_msg(LOG_NOTICE, "Ready to accept connections%s%s%s", cfg->port ? " tcp" : "",
+            cfg->unixsocket && cfg->unixsocket[0] ? " unix" : "",
+            config_get_int("tls-port") > 0 ? " tls" : "");
     loop_run(main_loop);
     sdnotify_send("STOPPING=1");
 
@@ -309,12 +328,14 @@ int main(int argc, char **argv) {
     wal_close(); /* everything executed is now written and synced */
     client_before_sleep(0); /* flush what was already answered */
     client_free_all();
+    tls_shutdown();
     blocking_free_all();
     pubsub_free_all();
     tracking_free_all();
     if (cfg->pidfile && cfg->pidfile[0]) unlink(cfg->pidfile);
     db_free_all();
     evict_free_pool();
+    acl_free_all();
     slowlog_free_all();
     latency_free_all();
     command_free_all();

@@ -7,6 +7,7 @@
 
 #include "ds/dict.h"
 #include "ds/mem.h"
+#include "server/acl.h"
 #include "server/client.h"
 #include "server/clock.h"
 #include "server/command.h"
@@ -345,7 +346,12 @@ static void run_queue(client *c, multi_queued *cmds, int count) {
     for (int i = 0; i < count; i++) {
         c->argc = cmds[i].argc;
         c->argv = cmds[i].argv;
-        exec_call(c, cmds[i].cmd);
+        /* Rules may have changed since the command was queued. */
+        const char *denied = acl_check_exec(c, cmds[i].cmd);
+        if (denied)
+            reply_error(c, denied);
+        else
+            exec_call(c, cmds[i].cmd);
     }
     c->argc = argc;
     c->argv = argv;

@@ -213,6 +213,26 @@ static void unsubscribe_kind(client *c, int kind, int notify) {
     if (notify && !left) reply_subscription(c, unsubscribe_word[kind], NULL, 0, reply_count(c, kind));
 }
 
+int pubsub_client_any_subscription(client *c,
+                                   int (*pred)(const char *name, size_t len, int is_pattern,
+                                               void *arg),
+                                   void *arg) {
+    ps_client *pc = c->pubsub;
+    if (!pc) return 0;
+    int found = 0;
+    for (int k = 0; k < PS_KINDS && !found; k++) {
+        dict_iter it;
+        dict_iter_init(&pc->subs[k], &it);
+        dict_node *n;
+        while (!found && (n = dict_iter_next(&it))) {
+            const ps_sub *s = (const ps_sub *)n;
+            found = pred(s->chan->name, s->chan->len, k == PS_PATTERN, arg);
+        }
+        dict_iter_done(&it);
+    }
+    return found;
+}
+
 void pubsub_unsubscribe_all(client *c) {
     if (!c->pubsub) return;
     for (int k = 0; k < PS_KINDS; k++) unsubscribe_kind(c, k, 0);

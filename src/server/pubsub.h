@@ -21,6 +21,12 @@ struct command;
 long long pubsub_publish(const char *channel, size_t clen, const char *msg, size_t mlen);
 /* Leaves every subscription without replying (RESET, client free). */
 void pubsub_unsubscribe_all(struct client *c);
+/* Whether pred holds for one of c's subscriptions (channels, patterns,
+ * shard channels); ACL uses it to find clients whose rights were taken. */
+int pubsub_client_any_subscription(struct client *c,
+                                   int (*pred)(const char *name, size_t len, int is_pattern,
+                                               void *arg),
+                                   void *arg);
 /* Subscription counts of one client (CLIENT LIST sub=/psub=/ssub=). */
 size_t pubsub_client_channels(const struct client *c);
 size_t pubsub_client_patterns(const struct client *c);

@@ -37,6 +37,7 @@
 
 #include "ds/mem.h"
 #include "persist/effects.h"
+#include "server/acl.h"
 #include "server/blocking.h"
 #include "server/handler.h"
 #include "types/hash.h"
@@ -272,7 +273,16 @@ static int parse_opts(client *c, int readonly, sort_opts *o) {
         } else if (arg_is(a, "by") && left >= 1) {
             o->by = &c->argv[++j];
             o->dontsort = !has_star(o->by);
+            /* BY and GET patterns read other keys: only for users who may read any key. */
+            if (!o->dontsort && !acl_client_reads_any_key(c)) {
+                reply_error(c, "ERR BY option of SORT denied due to insufficient ACL permissions.");
+                return -1;
+            }
         } else if (arg_is(a, "get") && left >= 1) {
+            if (!acl_client_reads_any_key(c)) {
+                reply_error(c, "ERR GET option of SORT denied due to insufficient ACL permissions.");
+                return -1;
+            }
             o->gets[o->ngets++] = ++j;
         } else {
             reply_error_syntax(c);

@@ -17,5 +17,6 @@ void sort_register(void);     /* types/sort.c: SORT, SORT_RO */
 void geo_register(void);      /* types/geo.c: geo sets (sorted sets) */
 void bitmap_register(void);   /* types/bitmap.c */
 void hll_register(void);      /* types/hll.c: HyperLogLog */
+void stream_register(void);   /* types/stream.c */
 
 #endif

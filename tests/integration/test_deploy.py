@@ -153,3 +153,103 @@ def test_systemd_unit_is_well_formed():
     problems = [line for line in (out.stdout + out.stderr).splitlines()
                 if line and "is not executable" not in line]
     assert problems == []
+
+
+# ---- the dashboard and the alerts, evaluated by a real Prometheus ---------------------------
+
+PROMETHEUS = shutil.which("prometheus")
+
+
+def _prom_query(web, expr):
+    import urllib.parse
+    import urllib.request
+    url = "http://127.0.0.1:%d/api/v1/query?%s" % (web, urllib.parse.urlencode({"query": expr}))
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        doc = json.load(resp)
+    assert doc["status"] == "success", (expr, doc)
+    return doc["data"]["result"]
+
+
+def _dashboard_exprs():
+    with open(os.path.join(DEPLOY, "grafana", "pairdb.json")) as f:
+        doc = json.load(f)
+    exprs = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("expr"), str):
+                exprs.append(node["expr"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(doc.get("panels", doc))
+    return exprs
+
+
+def _alert_exprs():
+    with open(os.path.join(DEPLOY, "prometheus", "pairdb-alerts.yml")) as f:
+        doc = yaml.safe_load(f)
+    return [r["expr"] for g in doc["groups"] for r in g["rules"] if "expr" in r]
+
+
+@pairdb_only
+@pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed (Debian package 'prometheus')")
+def test_dashboard_and_alert_queries_return_data(start_server, tmp_path):
+    import threading
+    import time
+    from conftest import free_port, wait_for
+    admin = free_port()
+    s = start_server("--admin-port", admin, "--appendonly", "yes", "--maxmemory", "1gb")
+    web = free_port()
+    (tmp_path / "prometheus.yml").write_text(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+        "scrape_configs:\n  - job_name: pairdb\n    static_configs:\n"
+        "      - targets: ['127.0.0.1:%d']\n" % admin)
+    log = open(tmp_path / "prometheus.log", "wb")
+    proc = subprocess.Popen([PROMETHEUS, "--config.file=%s" % (tmp_path / "prometheus.yml"),
+                             "--storage.tsdb.path=%s" % (tmp_path / "data"),
+                             "--web.listen-address=127.0.0.1:%d" % web],
+                            cwd=tmp_path, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    log.close()
+    stop = threading.Event()
+
+    def traffic():
+        c = RawConn(s.host, s.port)
+        n = 0
+        while not stop.is_set():
+            c.cmd("SET", "k%d" % (n % 100), "v")
+            c.cmd("GET", "k%d" % (n % 100))
+            c.cmd("INCR", "not-a-number-key" if n % 10 else "k0")  # some errors too
+            n += 1
+        c.close()
+    t = threading.Thread(target=traffic)
+    t.start()
+    try:
+        def scraped():
+            try:
+                return _prom_query(web, 'up{job="pairdb"} == 1')
+            except OSError:
+                return None
+        assert wait_for(scraped, timeout=30), (tmp_path / "prometheus.log").read_text()[-2000:]
+        time.sleep(6)  # several scrapes: rates need two samples in their window
+        subst = {"$job": "pairdb", "$instance": ".*", "$__rate_interval": "10s"}
+        for expr in _dashboard_exprs():
+            for k, v in subst.items():
+                expr = expr.replace(k, v)
+            assert _prom_query(web, expr), "dashboard query returns no data: " + expr
+        for expr in _alert_exprs():
+            _prom_query(web, expr)  # valid PromQL against the live series
+            for name in _metric_names(expr):
+                assert _prom_query(web, 'count(%s{job="pairdb"})' % name), \
+                    "alert uses a metric PairDB does not export: %s in %s" % (name, expr)
+    finally:
+        stop.set()
+        t.join(10)
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
