@@ -110,7 +110,9 @@ $(BUILD)/src/cli/%.o: src/cli/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(EDIT_CFLAGS) -c $< -o $@
 
-$(BUILD)/pairdb-cli: $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpairdb.a
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+-include $(CLI_OBJ:.o=.d)
+$(BUILD)/pairdb-cli: $(CLI_OBJ) $(BUILD)/libpairdb.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(EDIT_LIBS) $(SSL_LIBS)
 
 $(BUILD)/pairdb-check: $(BUILD)/src/tools/pairdb_check.o $(BUILD)/libpairdb-core.a

@@ -85,6 +85,12 @@ static int apply_url(cli_config *cfg, const char *url) {
         fprintf(stderr, "Invalid URI: %s\n", url);
         return -1;
     }
+    if (o.tls) {
+        /* The library speaks TLS, but the options to configure it are not
+         * part of this client yet: refusing beats a silent plaintext link. */
+        fprintf(stderr, "TLS (rediss://) is not supported by pairdb-cli yet\n");
+        return -1;
+    }
     if (o.host) snprintf(cfg->host, sizeof cfg->host, "%s", o.host);
     cfg->port = o.port;
     if (o.unix_path) cfg->socket_path = o.unix_path;

@@ -313,7 +313,8 @@ def test_auth_url_and_db(pw_server):
 
 
 def test_bad_options():
-    for args in (["-p"], ["-p", "notaport", "ping"], ["--nosuchoption"], ["-u", "ftp://x"]):
+    for args in (["-p"], ["-p", "notaport", "ping"], ["--nosuchoption"], ["-u", "ftp://x"],
+                 ["-u", "rediss://127.0.0.1:1", "ping"]):
         rc, out, err = run(CLI, args)
         assert rc == 1 and out == b"", (args, out)
     rc, out, _ = run(CLI, ["--version"])
