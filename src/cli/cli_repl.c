@@ -270,18 +270,37 @@ static int repl_terminal(cli_session *s) {
     return 0;
 }
 
+/* Reads one line (without its newline) into line, keeping at most
+ * CLI_MAX_LINE bytes: the rest of a longer line is read and dropped, and
+ * *too_long set. Returns 0, or -1 at the end of input with nothing read. */
+static int read_bounded_line(FILE *in, cli_buf *line, int *too_long) {
+    line->len = 0;
+    *too_long = 0;
+    int c, got = 0;
+    while ((c = getc(in)) != EOF) {
+        got = 1;
+        if (c == '\n') break;
+        if (line->len >= CLI_MAX_LINE) {
+            *too_long = 1;
+            continue;
+        }
+        char ch = (char)c;
+        cli_buf_add(line, &ch, 1);
+    }
+    return got ? 0 : -1;
+}
+
 static int repl_stdin(cli_session *s) {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, stdin)) > 0) {
-        if ((size_t)n > CLI_MAX_LINE) {
+    cli_buf line = {0};
+    int too_long;
+    while (read_bounded_line(stdin, &line, &too_long) == 0) {
+        if (too_long) {
             printf("Invalid argument(s)\n");
             continue;
         }
-        if (process_line(s, line, (size_t)n, NULL, NULL)) break;
+        if (process_line(s, line.p ? line.p : "", line.len, NULL, NULL)) break;
     }
-    free(line);
+    cli_buf_free(&line);
     return 0;
 }
 

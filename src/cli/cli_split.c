@@ -8,7 +8,6 @@
  * followed by a blank or the end of the line. NUL bytes (from \x00 or the
  * input itself) are kept: every argument carries its length.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
