@@ -80,7 +80,6 @@ typedef struct cli_session {
     cli_config *cfg;
     pdb_conn *conn;
     int db_now;     /* for the prompt's [db] suffix */
-    int interrupted; /* set by SIGINT while reading pub/sub or MONITOR */
 } cli_session;
 
 /* Connects (and authenticates, switches protocol, selects the db) as
