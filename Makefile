@@ -46,7 +46,7 @@ FUZZ_LIB_SRC := $(filter-out src/server/main.c,$(SERVER_SRC))
 .PHONY: all run test deps deps-test fuzz clean format bench
 # pairdb-check: verifies and describes snapshot and log files.
 TOOL_BIN := $(if $(wildcard src/tools/pairdb_check.c),$(BUILD)/pairdb-check)
-all: $(BUILD)/pairdb-server $(BUILD)/unit-tests $(TOOL_BIN) client
+all: $(BUILD)/pairdb-server $(BUILD)/unit-tests $(TOOL_BIN) client $(BUILD)/pairdb-cli
 
 # ---- libpairdb: the C client library ------------------------------------
 # Position-independent objects: the client sources plus the parts of the
@@ -101,6 +101,19 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libpairdb.a
 # Runs the client tests against build/pairdb-server and /usr/bin/redis-server.
 client-test: all
 	PAIRDB_SERVER=$(BUILD)/pairdb-server $(BUILD)/client-tests
+
+# pairdb-cli: the command-line client, on libpairdb and libedit (libedit-dev).
+CLI_SRC := $(wildcard src/cli/*.c)
+EDIT_CFLAGS := $(shell pkg-config --cflags libedit 2>/dev/null)
+EDIT_LIBS := $(shell pkg-config --libs libedit 2>/dev/null || echo -ledit)
+$(BUILD)/src/cli/%.o: src/cli/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(EDIT_CFLAGS) -c $< -o $@
+
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+-include $(CLI_OBJ:.o=.d)
+$(BUILD)/pairdb-cli: $(CLI_OBJ) $(BUILD)/libpairdb.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(EDIT_LIBS) $(SSL_LIBS)
 
 $(BUILD)/pairdb-check: $(BUILD)/src/tools/pairdb_check.o $(BUILD)/libpairdb-core.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -6,7 +6,7 @@
 #   scripts/deps.sh test    build tools plus everything the tests use (make test)
 set -eu
 
-BUILD_PKGS="gcc libc6-dev make pkg-config liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libssl-dev"
+BUILD_PKGS="gcc libc6-dev make pkg-config liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libssl-dev libedit-dev"
 TEST_PKGS="python3 python3-pytest python3-redis python3-yaml redis-server redis-tools clang libclang-rt-14-dev valgrind procps prometheus-redis-exporter prometheus libevent-dev libuv1-dev libhiredis-dev"
 
 case "${1:-build}" in
