@@ -9,9 +9,7 @@
 #include "admin/metrics.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "admin/health.h"
 #include "ds/mem.h"

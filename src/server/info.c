@@ -7,7 +7,6 @@
  * values an idle Redis reports. PairDB's own fields carry a pairdb_ prefix.
  */
 #include <stdarg.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
