@@ -68,6 +68,12 @@ struct pdb_conn {
 
     int fd;
     void *ssl; /* the TLS session (SSL *) while connected over TLS, else NULL */
+    /* A plain socket of a synchronous connection is left blocking, with
+     * SO_RCVTIMEO = rcvtimeo_ms, so the first read of a reply is one recv
+     * that sleeps; every other call passes MSG_DONTWAIT. An asynchronous
+     * connection (async set) keeps O_NONBLOCK. */
+    int blocking, rcvtimeo_ms, async;
+    uint64_t last_read_us; /* when bytes last came: an idle socket is checked */
     int proto; /* 2 or 3 once connected */
     int ever_connected;
     int fatal;     /* bad URL: never connects */
@@ -141,6 +147,8 @@ int cl_net_read(pdb_conn *c, resp_reader *reader, uint64_t deadline);
 int cl_net_read_nowait(pdb_conn *c, resp_reader *reader);
 /* 1 if the peer has closed the idle socket (checked without blocking). */
 int cl_net_peer_closed(pdb_conn *c);
+/* Marks c as driven by an event loop: its socket stays non-blocking. */
+void cl_net_set_async(pdb_conn *c);
 
 /* pdb_tls.c: TLS over the connected socket c->fd. */
 /* Client handshake, verification included, waiting until deadline. */

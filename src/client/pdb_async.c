@@ -53,6 +53,7 @@ pdb_async *pdb_async_connect(const pdb_options *o) {
     if (!o) return NULL;
     pdb_async *ac = mem_calloc(sizeof(*ac));
     ac->c = pdb_connect(o);
+    cl_net_set_async(ac->c);
     if (pdb_err(ac->c) != PDB_OK)
         async_error(ac, pdb_err(ac->c), pdb_errstr(ac->c));
     else if (ac->c->custom_builder)
@@ -270,7 +271,8 @@ void pdb_async_handle_write(pdb_async *ac) {
     while (c->opos < c->obuf.len) {
         const char *p = c->obuf.data + c->opos;
         size_t left = c->obuf.len - c->opos;
-        ssize_t n = c->ssl ? cl_tls_send(c, p, left) : send(c->fd, p, left, MSG_NOSIGNAL);
+        ssize_t n = c->ssl ? cl_tls_send(c, p, left)
+                           : send(c->fd, p, left, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             c->opos += (size_t)n;
             ac->st.writes++;
