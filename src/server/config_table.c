@@ -270,6 +270,7 @@ static const cfg_def table[] = {
     MEM("stream-node-max-bytes", NULL, 0, 0, LMAX, "4096", FLD(stream_node_max_bytes)),
     INT("stream-node-max-entries", NULL, 0, 0, LMAX, "100", FLD(stream_node_max_entries), NULL),
     INT("busy-reply-threshold", "lua-time-limit", 0, 0, LMAX, "5000", RT, NULL),
+    MEM("lua-memory-limit", NULL, 0, 0, LMAX, "1gb", RT), /* per Lua state; 0: none */
 
     /* Accepted for compatibility; no effect in PairDB. */
     STR("aclfile", NULL, IMM | CF_NULL_EMPTY, "", FLD(aclfile)),
