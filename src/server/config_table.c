@@ -201,6 +201,7 @@ static const cfg_def table[] = {
     BOOL("protected-mode", NULL, 0, "yes", FLD(protected_mode)),
     INT("admin-port", NULL, IMM, 0, 65535, "9379", FLD(admin_port), NULL),
     STR("admin-bind", NULL, IMM, "127.0.0.1", FLD(admin_bind)),
+    BOOL("admin-tls", NULL, IMM, "no", RT), /* the admin port over TLS (tls-* settings) */
     /* general */
     INT("databases", NULL, IMM, 1, DB_MAX_COUNT, "16", FLD(databases), NULL),
     INT("hz", NULL, 0, 0, IMAX, "10", FLD(hz), apply_hz),
