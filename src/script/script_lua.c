@@ -40,6 +40,11 @@ script_run *script_current;
 
 /* ---- memory ---- */
 
+/* Lua's garbage collector pause (percent of the live data reached before
+ * a new cycle starts): Lua's default, and the one for a state with a limit. */
+#define SLUA_GC_PAUSE_DEFAULT 200
+#define SLUA_GC_PAUSE_LIMITED 100
+
 /* A state's accounting, the userdata of its allocator. */
 typedef struct slua_heap {
     size_t used;
@@ -78,6 +83,13 @@ void slua_limit_prepare(lua_State *L) {
     slua_heap *h = heap_of(L);
     long long limit = config_get_int("lua-memory-limit");
     h->limit = limit > 0 ? (size_t)limit : 0;
+    /* Lua starts a collection cycle once the state has grown to twice
+     * what the last one kept (pause 200): under a limit, garbage alone
+     * could then fill half of it and fail a script whose live data fits.
+     * With a limit the next cycle starts as soon as one ends, which costs
+     * small scripts next to nothing (the work is paced by allocation).
+     * Set on every run: a script may change it with collectgarbage(). */
+    lua_gc(L, LUA_GCSETPAUSE, h->limit ? SLUA_GC_PAUSE_LIMITED : SLUA_GC_PAUSE_DEFAULT);
     if (h->limit && h->used > h->limit / 2) lua_gc(L, LUA_GCCOLLECT, 0);
 }
 

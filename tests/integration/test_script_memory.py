@@ -73,6 +73,19 @@ def test_the_state_is_collected_back_after_the_failure(lraw):
     assert info_memory(lraw, "used_memory_lua") < 512 * 1024
 
 
+@pytest.mark.parametrize("garbage", [
+    "for j = 1, 300000 do local s = tostring(j) .. 'x' end",
+    "for j = 1, 3000 do local s = string.rep('y', 10000 + j) end",
+    "for j = 1, 3000 do local u = {} for k = 1, 100 do u[k] = k end end",
+])
+def test_garbage_does_not_fail_a_script_whose_data_fits(lraw, garbage):
+    # 2mb of live table (half the limit) while the script makes 30mb of garbage: the collector
+    # runs early enough under a limit, and a script that changes its pace gets it reset.
+    script = "local t = {} for i = 1, 100000 do t[i] = i end " + garbage + " return #t"
+    assert lraw.cmd("EVAL", "collectgarbage('setpause', 400) return 1", 0) == b":1\r\n"
+    assert lraw.cmd("EVAL", script, 0) == b":100000\r\n"
+
+
 def test_writes_made_before_the_failure_stay(lraw):
     script = "redis.call('SET', KEYS[1], 'kept') " + GROW_TABLE
     assert lraw.cmd("EVAL", script, 1, "k") == eval_oom(script)
