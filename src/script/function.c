@@ -29,6 +29,7 @@
 #include "ds/glob.h"
 #include "ds/mem.h"
 #include "persist/propagate.h"
+#include "persist/recovery.h"
 #include "script/script.h"
 #include "script/script_int.h"
 #include "server/client.h"
@@ -418,7 +419,12 @@ static fn_library *library_build(const char *code, size_t len, char *err, size_t
         return NULL;
     }
     lua_State *L = state();
-    if (slua_load(L, code + skip, len - skip, "@user_function") != 0) {
+    /* A library from the snapshot or the log was accepted once: a lower
+     * lua-memory-limit at start-up must not lose it or stop the start. */
+    int limited = !recovery_loading();
+    int rc = limited ? slua_load(L, code + skip, len - skip, "@user_function")
+                     : luaL_loadbuffer(L, code + skip, len - skip, "@user_function");
+    if (rc != 0) {
         snprintf(err, errlen, "ERR Error compiling function: %s", lua_tostring(L, -1));
         lua_pop(L, 1);
         return NULL;
@@ -437,8 +443,8 @@ static fn_library *library_build(const char *code, size_t len, char *err, size_t
     use_load_globals(L, 1);
     lua_sethook(L, load_timeout_hook, LUA_MASKCOUNT, 100000);
     slua_limit_prepare(L);
-    slua_limit_enter(L);
-    int rc = lua_pcall(L, 0, 0, base);
+    if (limited) slua_limit_enter(L);
+    rc = lua_pcall(L, 0, 0, base);
     slua_limit_leave(L);
     lua_sethook(L, NULL, 0, 0);
     use_load_globals(L, 0);

@@ -204,3 +204,35 @@ def test_a_busy_script_with_a_limit_still_serves_others(limited):
     finally:
         c.close()
         other.close()
+
+
+@pytest.mark.parametrize("snapshot", [False, True])
+def test_libraries_load_at_start_up_whatever_the_limit(start_server, snapshot):
+    # Accepted once, a library is not refused when the log or a snapshot brings it back under
+    # a lower limit: that would lose it (or stop the start).
+    s = start_server("--appendonly", "yes", "--lua-memory-limit", "64mb")
+    lib = ("#!lua name=heavy\n"
+           "local t = {} for i = 1, 500000 do t[i] = i end\n"
+           "redis.register_function('size', function() return #t end)\n")
+    c = s.raw()
+    try:
+        assert c.cmd("FUNCTION", "LOAD", lib) == b"$5\r\nheavy\r\n"
+        if snapshot:
+            assert c.cmd("SAVE") == b"+OK\r\n"
+    finally:
+        c.close()
+    s.stop()
+    s.extra = ["--appendonly", "yes" if not snapshot else "no", "--lua-memory-limit", "4mb"]
+    s.start()
+    c = s.raw()
+    try:
+        assert c.cmd("FCALL", "size", 0) == b":500000\r\n"
+        # A new load is held to the limit: the state, holding the old library, is past it.
+        assert c.cmd("FUNCTION", "LOAD", "REPLACE", lib) == \
+            b"-ERR Error compiling function: not enough memory\r\n"
+        assert c.cmd("FCALL", "size", 0) == b":500000\r\n"
+        assert c.cmd("FUNCTION", "DELETE", "heavy") == b"+OK\r\n"
+        assert c.cmd("FUNCTION", "LOAD", lib) == \
+            b"-ERR Error registering functions: " + OOM_TEXT.encode() + b"\r\n"
+    finally:
+        c.close()
