@@ -67,9 +67,10 @@ void slua_close(lua_State *L);
  */
 /* Bytes the state holds now. */
 size_t slua_memory(lua_State *L);
-/* Before a run: reads lua-memory-limit and collects garbage first when
- * the state is past half of it, so garbage of earlier runs does not make
- * this one fail. */
+/* Before a run: reads lua-memory-limit, paces the collector for it, and
+ * collects garbage first when the state is past half of it (and grew
+ * since the last such collection), so garbage of earlier runs does not
+ * make this one fail. */
 void slua_limit_prepare(lua_State *L);
 /* Starts and stops enforcing the limit on L. */
 void slua_limit_enter(lua_State *L);

@@ -49,6 +49,7 @@ script_run *script_current;
 typedef struct slua_heap {
     size_t used;
     size_t limit;  /* bytes; 0: none (copied from lua-memory-limit per run) */
+    size_t kept;   /* what the last full collection before a run left */
     int enforcing; /* 1 while user code runs: allocations past limit fail */
 } slua_heap;
 
@@ -90,7 +91,15 @@ void slua_limit_prepare(lua_State *L) {
      * small scripts next to nothing (the work is paced by allocation).
      * Set on every run: a script may change it with collectgarbage(). */
     lua_gc(L, LUA_GCSETPAUSE, h->limit ? SLUA_GC_PAUSE_LIMITED : SLUA_GC_PAUSE_DEFAULT);
-    if (h->limit && h->used > h->limit / 2) lua_gc(L, LUA_GCCOLLECT, 0);
+    /* Garbage of earlier runs is collected first once the state is past
+     * half the limit and has grown by a quarter of the room the last
+     * collection left: a state whose live data alone is that big does not
+     * pay a full collection on every run. */
+    if (h->limit && h->used > h->limit / 2 && h->used > h->kept &&
+        (h->kept >= h->limit || h->used - h->kept > (h->limit - h->kept) / 4)) {
+        lua_gc(L, LUA_GCCOLLECT, 0);
+        h->kept = h->used;
+    }
 }
 
 void slua_limit_enter(lua_State *L) {
