@@ -235,8 +235,11 @@ int tls_configure(void) {
 }
 
 int tls_apply_config(const char **err) {
-    /* At start-up main() builds the context once every setting is read. */
-    if (!server_loop() || config_get_int("tls-port") <= 0) return 0;
+    /* At start-up main() builds the context once every setting is read;
+     * later only a server that serves TLS (clients or the admin port)
+     * needs a context that works. */
+    if (!server_loop() || (config_get_int("tls-port") <= 0 && config_get_int("admin-tls") <= 0))
+        return 0;
     if (tls_configure() < 0) {
         *err = TLS_CONFIG_ERROR;
         return -1;
@@ -251,6 +254,19 @@ int tls_ready(void) {
 void tls_shutdown(void) {
     SSL_CTX_free(server_ctx);
     server_ctx = NULL;
+}
+
+SSL *tls_session_new(int fd) {
+    if (!server_ctx) return NULL;
+    SSL *ssl = SSL_new(server_ctx);
+    if (!ssl || !SSL_set_fd(ssl, fd)) {
+        char why[256];
+        log_msg(LOG_WARNING, "Error creating a TLS session: %s", ssl_error_text(why, sizeof why));
+        SSL_free(ssl);
+        return NULL;
+    }
+    SSL_set_accept_state(ssl);
+    return ssl;
 }
 
 /* ---- connections -------------------------------------------------------- */
