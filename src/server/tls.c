@@ -215,6 +215,11 @@ static SSL_CTX *build_context(void) {
                                  SSL_OP_IGNORE_UNEXPECTED_EOF);
     /* Output blocks move and grow between retries of the same write. */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* Without read-ahead every record costs two read(2)s (its header, then
+     * its body); with it one read takes whatever the socket holds. Bytes
+     * read ahead stay inside OpenSSL, which SSL_has_pending() reports: the
+     * readers come back for them (tls_after_read, the admin port's reader). */
+    SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_dh_auto(ctx, 1);
     if (apply_protocols(ctx) < 0 || load_identity(ctx) < 0 || load_client_verification(ctx) < 0 ||
         apply_ciphers(ctx) < 0) {
