@@ -1,0 +1,397 @@
+/*
+ * test_async_link.c - the asynchronous connection losing its server and
+ * reconnecting: every callback called exactly once (in flight: failed;
+ * issued while down: held and sent after the handshake), the connect and
+ * disconnect callbacks, the bound on held commands, the circuit breaker
+ * failing fast, the handshake (AUTH, SELECT, name) redone without
+ * blocking, and the same with the libevent adapter while another thread
+ * kills and restarts the server.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+#ifdef PDB_TEST_LIBEVENT
+#include "pairdb_libevent.h"
+#endif
+
+/* ---- a poll(2) loop that also runs the timer while no socket exists ---- */
+
+typedef struct link_loop {
+    pdb_async *ac;
+    int rd, wr, fd;
+    long long timer_at; /* ms, 0: none */
+} link_loop;
+
+static void ll_add_read(void *d) {
+    ((link_loop *)d)->rd = 1;
+}
+static void ll_del_read(void *d) {
+    ((link_loop *)d)->rd = 0;
+}
+static void ll_add_write(void *d) {
+    ((link_loop *)d)->wr = 1;
+}
+static void ll_del_write(void *d) {
+    ((link_loop *)d)->wr = 0;
+}
+static void ll_timer(void *d, int ms) {
+    ((link_loop *)d)->timer_at = now_ms() + ms;
+}
+static void ll_set_fd(void *d, int fd) {
+    ((link_loop *)d)->fd = fd;
+}
+
+static int attach_ll(pdb_async *ac, link_loop *l) {
+    memset(l, 0, sizeof *l);
+    l->ac = ac;
+    l->fd = -1;
+    pdb_async_adapter a = {l,           ll_add_read, ll_del_read, ll_add_write, ll_del_write,
+                           ll_timer,    NULL,        ll_set_fd};
+    return pdb_async_attach(ac, &a);
+}
+
+static void ll_turn(link_loop *l) {
+    long long wait = 20;
+    if (l->timer_at) {
+        long long left = l->timer_at - now_ms();
+        wait = left < 0 ? 0 : left < wait ? left : wait;
+    }
+    short ev = (short)((l->rd ? POLLIN : 0) | (l->wr ? POLLOUT : 0));
+    struct pollfd p = {.fd = l->fd >= 0 && ev ? l->fd : -1, .events = ev};
+    poll(&p, 1, (int)wait);
+    if (p.fd >= 0 && (p.revents & (POLLOUT | POLLERR | POLLHUP)) && l->wr)
+        pdb_async_handle_write(l->ac);
+    if (p.fd >= 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)) && l->rd)
+        pdb_async_handle_read(l->ac);
+    if (l->timer_at && now_ms() >= l->timer_at) {
+        l->timer_at = 0;
+        pdb_async_handle_timeout(l->ac);
+    }
+}
+
+static void ll_run_until(link_loop *l, const int *done, int want, int max_ms) {
+    long long until = now_ms() + max_ms;
+    while (*done < want && now_ms() < until)
+        ll_turn(l);
+}
+
+static void ll_run_for(link_loop *l, int ms) {
+    long long until = now_ms() + ms;
+    while (now_ms() < until)
+        ll_turn(l);
+}
+
+/* ---- bookkeeping: each command has a slot that counts its callbacks ---- */
+
+#define SLOTS 2000
+
+typedef struct book {
+    int calls[SLOTS];
+    int err[SLOTS];
+    long long value[SLOTS];
+    int done, ok, failed, server_err;
+    int connects_ok, connects_failed, disconnects, last_disconnect;
+} book;
+
+typedef struct slot_ref {
+    book *b;
+    int i;
+} slot_ref;
+
+static slot_ref refs[SLOTS];
+
+static void on_slot(pdb_async *ac, pdb_reply *r, int err, void *priv) {
+    (void)ac;
+    slot_ref *s = priv;
+    book *b = s->b;
+    b->calls[s->i]++;
+    b->err[s->i] = err;
+    b->value[s->i] = r ? pdb_reply_integer(r) : -1;
+    b->done++;
+    if (err == PDB_OK)
+        b->ok++;
+    else if (err == PDB_ERR_SERVER)
+        b->server_err++;
+    else
+        b->failed++;
+}
+
+static void on_connect(pdb_async *ac, int status, void *priv) {
+    (void)ac;
+    book *b = priv;
+    if (status == PDB_OK)
+        b->connects_ok++;
+    else
+        b->connects_failed++;
+}
+
+static void on_disconnect(pdb_async *ac, int status, void *priv) {
+    (void)ac;
+    book *b = priv;
+    b->disconnects++;
+    b->last_disconnect = status;
+}
+
+static int issue(pdb_async *ac, book *b, int i, const char *fmt, const char *key) {
+    refs[i].b = b;
+    refs[i].i = i;
+    return pdb_async_command(ac, on_slot, &refs[i], fmt, key);
+}
+
+static int each_called_once(const book *b, int n) {
+    for (int i = 0; i < n; i++)
+        if (b->calls[i] != 1) return 0;
+    return 1;
+}
+
+static pdb_options link_options(const server *s) {
+    pdb_options o = server_options(s);
+    o.reconnect_base_ms = 10;
+    o.reconnect_max_ms = 100;
+    o.breaker_threshold = 0;
+    o.command_timeout_ms = 5000;
+    return o;
+}
+
+TEST(async_reconnect_own_loop, ON_BOTH) {
+    server *s = server_start("--requirepass", "sekret", NULL);
+    CHECK(s && s->pid > 0);
+    pdb_options o = link_options(s);
+    o.password = "sekret";
+    o.db = 3;
+    o.client_name = "relinker";
+    pdb_async *ac = pdb_async_connect(&o);
+    CHECK_INT(pdb_async_err(ac), PDB_OK);
+    static book b;
+    memset(&b, 0, sizeof b);
+    pdb_async_set_connect_callback(ac, on_connect, &b);
+    pdb_async_set_disconnect_callback(ac, on_disconnect, &b);
+    link_loop l;
+    /* An adapter without set_fd cannot follow a new socket. */
+    pdb_async_adapter bare = {&l, ll_add_read, ll_del_read, ll_add_write, ll_del_write, ll_timer,
+                              NULL, NULL};
+    CHECK_INT(pdb_async_set_reconnect(ac, 1, 5), PDB_OK);
+    CHECK_INT(pdb_async_attach(ac, &bare), PDB_ERR_ARG);
+    CHECK_INT(attach_ll(ac, &l), PDB_OK);
+    CHECK_INT(l.fd, pdb_async_fd(ac));
+
+    int n = 0;
+    for (; n < 50; n++)
+        CHECK_INT(issue(ac, &b, n, "INCR %s", "before"), PDB_OK);
+    ll_run_until(&l, &b.done, n, 5000);
+    CHECK_INT(b.ok, 50);
+    CHECK_INT(b.value[49], 50);
+
+    /* Killed with commands in flight: each fails once, none succeeds late. */
+    for (int i = 0; i < 20; i++, n++)
+        issue(ac, &b, n, "INCR %s", "lost");
+    ll_turn(&l);
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    s->pid = 0;
+    ll_run_until(&l, &b.done, n, 5000);
+    CHECK_INT(b.done, 70);
+    CHECK_INT(b.ok + b.failed, 70);
+    CHECK_INT(b.disconnects, 1);
+    CHECK(b.last_disconnect == PDB_ERR_CLOSED || b.last_disconnect == PDB_ERR_IO);
+    CHECK_INT(pdb_async_is_connected(ac), 0);
+
+    /* Down: held up to the bound, then refused; attempts keep failing. */
+    int held_from = n;
+    for (int i = 0; i < 5; i++, n++)
+        CHECK_INT(issue(ac, &b, n, "INCR %s", "after"), PDB_OK);
+    CHECK_INT(issue(ac, &b, n, "INCR %s", "after"), PDB_ERR_QUEUE_FULL);
+    CHECK_INT(pdb_async_pending(ac), 5);
+    ll_run_for(&l, 300);
+    CHECK(b.connects_failed >= 2);
+    CHECK_INT(b.connects_ok, 0);
+    CHECK_INT(b.done, 70);
+
+    /* Back: the handshake (AUTH, SELECT 3, name) runs as callbacks, then
+     * the held commands go out in order. */
+    CHECK_INT(server_restart(s), 0);
+    ll_run_until(&l, &b.done, n, 5000);
+    CHECK_INT(b.connects_ok, 1);
+    for (int i = held_from; i < n; i++) {
+        CHECK_INT(b.err[i], PDB_OK);
+        CHECK_INT(b.value[i], i - held_from + 1);
+    }
+    CHECK(each_called_once(&b, n));
+    CHECK_INT(pdb_async_is_connected(ac), 1);
+    refs[n].b = &b;
+    refs[n].i = n;
+    pdb_async_command(ac, on_slot, &refs[n], "CLIENT GETNAME");
+    refs[n + 1].b = &b;
+    refs[n + 1].i = n + 1;
+    pdb_async_command(ac, on_slot, &refs[n + 1], "EXISTS after");
+    n += 2;
+    ll_run_until(&l, &b.done, n, 5000);
+    CHECK_INT(b.err[n - 2], PDB_OK);
+    CHECK_INT(b.value[n - 1], 1); /* in db 3, where the held INCRs went */
+    pdb_async_stats st;
+    pdb_async_get_stats(ac, &st);
+    CHECK_INT(st.connects, 1);
+    CHECK(st.connect_failures >= 2);
+    CHECK_INT(st.held, 5);
+    CHECK_INT(st.rejected, 1);
+    pdb_stats cs;
+    pdb_get_stats(pdb_async_conn(ac), &cs);
+    CHECK_INT(cs.reconnects, 1);
+
+    pdb_async_free(ac);
+    CHECK_INT(b.disconnects, 2);
+    CHECK_INT(b.last_disconnect, PDB_OK);
+    CHECK(each_called_once(&b, n));
+    server_free(s);
+}
+
+TEST(async_reconnect_breaker_and_deadline, ON_PAIRDB) {
+    server *s = server_start(NULL);
+    CHECK(s && s->pid > 0);
+    pdb_options o = link_options(s);
+    o.breaker_threshold = 2;
+    o.breaker_cooldown_ms = 400;
+    o.command_timeout_ms = 150;
+    pdb_async *ac = pdb_async_connect(&o);
+    static book b;
+    memset(&b, 0, sizeof b);
+    pdb_async_set_connect_callback(ac, on_connect, &b);
+    link_loop l;
+    CHECK_INT(attach_ll(ac, &l), PDB_OK);
+    CHECK_INT(pdb_async_set_reconnect(ac, 1, 0), PDB_OK);
+    server_stop(s);
+    int n = 0;
+    issue(ac, &b, n++, "GET %s", "k");
+    ll_run_until(&l, &b.done, 1, 3000);
+    CHECK_INT(b.err[0], PDB_ERR_CLOSED);
+
+    /* A held command past its deadline fails alone (PDB_ERR_TIMEOUT) or
+     * for the breaker opening, whichever comes first. */
+    CHECK_INT(issue(ac, &b, n++, "GET %s", "k"), PDB_OK);
+    ll_run_until(&l, &b.done, 2, 3000);
+    CHECK(b.err[1] == PDB_ERR_TIMEOUT || b.err[1] == PDB_ERR_CIRCUIT_OPEN);
+    ll_run_for(&l, 100);
+    CHECK_INT(pdb_breaker_state_now(pdb_async_conn(ac)), PDB_BREAKER_OPEN);
+    /* Open: refused at once, nothing held. */
+    CHECK_INT(issue(ac, &b, n, "GET %s", "k"), PDB_ERR_CIRCUIT_OPEN);
+    CHECK_INT(pdb_async_pending(ac), 0);
+    pdb_async_stats st;
+    pdb_async_get_stats(ac, &st);
+    CHECK_INT(st.breaker_rejected, 1);
+
+    /* The server returns; after the cool-down the trial attempt succeeds. */
+    CHECK_INT(server_restart(s), 0);
+    ll_run_for(&l, 20);
+    long long t0 = now_ms();
+    while (!pdb_async_is_connected(ac) && now_ms() - t0 < 3000)
+        ll_turn(&l);
+    CHECK_INT(pdb_async_is_connected(ac), 1);
+    CHECK_INT(pdb_breaker_state_now(pdb_async_conn(ac)), PDB_BREAKER_CLOSED);
+    CHECK_INT(issue(ac, &b, n++, "SET %s 1", "k"), PDB_OK);
+    ll_run_until(&l, &b.done, 3, 3000);
+    CHECK_INT(b.err[2], PDB_OK);
+    CHECK(each_called_once(&b, n));
+
+    /* Reconnecting off while down: held commands fail, later ones too. */
+    server_stop(s);
+    issue(ac, &b, n++, "GET %s", "k");
+    ll_run_until(&l, &b.done, 4, 3000);
+    CHECK_INT(issue(ac, &b, n++, "GET %s", "k"), PDB_OK);
+    CHECK_INT(pdb_async_set_reconnect(ac, 0, 0), PDB_OK);
+    CHECK_INT(b.err[n - 1], PDB_ERR_CLOSED);
+    CHECK_INT(issue(ac, &b, n, "GET %s", "k"), PDB_ERR_CLOSED);
+    CHECK(each_called_once(&b, n));
+    pdb_async_free(ac);
+    server_free(s);
+}
+
+#ifdef PDB_TEST_LIBEVENT
+/* The loop issues one command every 5 ms while a thread kills the server
+ * and starts it again: every callback runs once, traffic resumes. */
+#define EV_TOTAL 240
+
+typedef struct ev_link {
+    struct event_base *base;
+    struct event *tick;
+    pdb_async *ac;
+    book *b;
+    int issued, refused;
+    server *s;
+} ev_link;
+
+static void ev_tick(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    ev_link *x = arg;
+    if (x->issued < EV_TOTAL) {
+        int i = x->issued++;
+        if (issue(x->ac, x->b, i, "INCR %s", "ev") != PDB_OK) {
+            x->b->calls[i]++; /* refused: counts as its one outcome */
+            x->refused++;
+        }
+    }
+    if (x->issued == EV_TOTAL && x->b->done + x->refused == EV_TOTAL) {
+        event_base_loopbreak(x->base);
+        return;
+    }
+    struct timeval tv = {0, 5000};
+    evtimer_add(x->tick, &tv);
+}
+
+static void *bounce_server(void *arg) {
+    ev_link *x = arg;
+    sleep_ms(250);
+    kill(x->s->pid, SIGKILL);
+    waitpid(x->s->pid, NULL, 0);
+    x->s->pid = 0;
+    sleep_ms(250);
+    server_restart(x->s);
+    return NULL;
+}
+
+TEST(async_reconnect_libevent, ON_BOTH) {
+    server *s = server_start(NULL);
+    CHECK(s && s->pid > 0);
+    pdb_options o = link_options(s);
+    static book b;
+    memset(&b, 0, sizeof b);
+    ev_link x = {event_base_new(), NULL, pdb_async_connect(&o), &b, 0, 0, s};
+    CHECK_INT(pdb_async_err(x.ac), PDB_OK);
+    pdb_async_set_connect_callback(x.ac, on_connect, &b);
+    pdb_async_set_disconnect_callback(x.ac, on_disconnect, &b);
+    CHECK_INT(pdb_async_set_reconnect(x.ac, 1, 1000), PDB_OK);
+    CHECK_INT(pdb_libevent_attach(x.ac, x.base), PDB_OK);
+    x.tick = evtimer_new(x.base, ev_tick, &x);
+    struct timeval tv = {0, 0}, stop = {20, 0};
+    evtimer_add(x.tick, &tv);
+    event_base_loopexit(x.base, &stop);
+    pthread_t th;
+    pthread_create(&th, NULL, bounce_server, &x);
+    event_base_dispatch(x.base);
+    pthread_join(th, NULL);
+    CHECK_INT(x.issued, EV_TOTAL);
+    CHECK_INT(x.refused, 0);
+    CHECK_INT(b.done, EV_TOTAL);
+    CHECK(each_called_once(&b, EV_TOTAL));
+    CHECK_INT(b.disconnects, 1);
+    CHECK_INT(b.connects_ok, 1);
+    CHECK_INT(b.ok + b.failed, EV_TOTAL);
+    pdb_async_stats st;
+    pdb_async_get_stats(x.ac, &st);
+    CHECK(st.held >= 10); /* issued while the server was away */
+    CHECK_INT(st.connects, 1);
+    /* Traffic resumed: the last command ran on the new server, where the
+     * counter started again. */
+    CHECK_INT(b.err[EV_TOTAL - 1], PDB_OK);
+    CHECK(b.value[EV_TOTAL - 1] >= 1 && b.value[EV_TOTAL - 1] < EV_TOTAL);
+    pdb_async_free(x.ac);
+    event_free(x.tick);
+    event_base_free(x.base);
+    server_free(s);
+}
+#endif
