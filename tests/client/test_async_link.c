@@ -5,7 +5,9 @@
  * disconnect callbacks, the bound on held commands, the circuit breaker
  * failing fast, the handshake (AUTH, SELECT, name) redone without
  * blocking, and the same with the libevent adapter while another thread
- * kills and restarts the server.
+ * kills and restarts the server. Pub/sub on the async connection in RESP3
+ * and RESP2: channel, pattern and shard messages, unsubscribing, and the
+ * subscriptions made again by a reconnect.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -395,3 +397,132 @@ TEST(async_reconnect_libevent, ON_BOTH) {
     server_free(s);
 }
 #endif
+
+/* ---- pub/sub on the asynchronous connection ---- */
+
+typedef struct inbox {
+    int messages, confirmed, refused;
+    int kinds[3];
+    char last_channel[32], last_pattern[32], last_payload[32];
+} inbox;
+
+static void on_message(pdb_async *ac, const pdb_message *m, void *priv) {
+    (void)ac;
+    inbox *in = priv;
+    in->messages++;
+    in->kinds[m->kind]++;
+    snprintf(in->last_channel, sizeof in->last_channel, "%.*s", (int)m->channel.len,
+             m->channel.ptr);
+    snprintf(in->last_pattern, sizeof in->last_pattern, "%.*s", (int)m->pattern.len,
+             m->pattern.ptr);
+    snprintf(in->last_payload, sizeof in->last_payload, "%.*s", (int)m->payload.len,
+             m->payload.ptr);
+}
+
+static void on_confirmed(pdb_async *ac, pdb_reply *r, int err, void *priv) {
+    (void)ac;
+    (void)r;
+    inbox *in = priv;
+    if (err == PDB_OK)
+        in->confirmed++;
+    else
+        in->refused++;
+}
+
+static long long publish(const server *s, const char *cmd, const char *ch, const char *msg) {
+    pdb_options o = server_options(s);
+    pdb_conn *c = pdb_connect(&o);
+    pdb_reply *r = pdb_command(c, "%s %s %s", cmd, ch, msg);
+    long long n = r ? pdb_reply_integer(r) : -1;
+    pdb_reply_free(r);
+    pdb_free(c);
+    return n;
+}
+
+static void run_pubsub(int protocol) {
+    server *s = server_start(NULL);
+    CHECK(s && s->pid > 0);
+    pdb_options o = link_options(s);
+    o.protocol = protocol;
+    pdb_async *ac = pdb_async_connect(&o);
+    CHECK_INT(pdb_async_err(ac), PDB_OK);
+    link_loop l;
+    CHECK_INT(attach_ll(ac, &l), PDB_OK);
+    CHECK_INT(pdb_async_set_reconnect(ac, 1, 0), PDB_OK);
+    static inbox in;
+    memset(&in, 0, sizeof in);
+    CHECK_INT(pdb_async_command(ac, NULL, NULL, "SUBSCRIBE x"), PDB_ERR_ARG);
+    CHECK_INT(pdb_async_subscribe(ac, 7, "x", on_message, &in, NULL), PDB_ERR_ARG);
+    CHECK_INT(pdb_async_subscribe(ac, PDB_SUB_CHANNEL, "news", on_message, &in, on_confirmed),
+              PDB_OK);
+    CHECK_INT(pdb_async_subscribe(ac, PDB_SUB_PATTERN, "ev.*", on_message, &in, on_confirmed),
+              PDB_OK);
+    CHECK_INT(pdb_async_subscribe(ac, PDB_SUB_SHARD, "shard1", on_message, &in, on_confirmed),
+              PDB_OK);
+    static book b;
+    memset(&b, 0, sizeof b);
+    issue(ac, &b, 0, "PING %s", "");
+    ll_run_until(&l, &in.confirmed, 3, 5000);
+    ll_run_until(&l, &b.done, 1, 5000);
+    CHECK_INT(in.confirmed, 3);
+    CHECK_INT(b.err[0], PDB_OK);
+    CHECK_INT(pdb_async_subscriptions(ac), 3);
+
+    CHECK_INT(publish(s, "PUBLISH", "news", "hello"), 1);
+    ll_run_until(&l, &in.messages, 1, 5000);
+    CHECK_STR(in.last_channel, "news");
+    CHECK_STR(in.last_payload, "hello");
+    CHECK_STR(in.last_pattern, "");
+    CHECK_INT(publish(s, "PUBLISH", "ev.login", "alice"), 1);
+    ll_run_until(&l, &in.messages, 2, 5000);
+    CHECK_STR(in.last_pattern, "ev.*");
+    CHECK_STR(in.last_channel, "ev.login");
+    CHECK_STR(in.last_payload, "alice");
+    CHECK_INT(publish(s, "SPUBLISH", "shard1", "s1"), 1);
+    ll_run_until(&l, &in.messages, 3, 5000);
+    CHECK_INT(in.kinds[PDB_SUB_SHARD], 1);
+    CHECK_STR(in.last_payload, "s1");
+    if (protocol == 3) {
+        /* Replies and messages interleave on one RESP3 connection. */
+        issue(ac, &b, 1, "SET %s v", "k");
+        ll_run_until(&l, &b.done, 2, 5000);
+        CHECK_INT(b.err[1], PDB_OK);
+    }
+
+    /* Unsubscribed: forgotten, and the server no longer counts it. */
+    CHECK_INT(pdb_async_unsubscribe(ac, PDB_SUB_CHANNEL, "news", on_confirmed, &in), PDB_OK);
+    ll_run_until(&l, &in.confirmed, 4, 5000);
+    CHECK_INT(pdb_async_subscriptions(ac), 2);
+    CHECK_INT(publish(s, "PUBLISH", "news", "nobody"), 0);
+
+    /* The server restarts: the reconnect subscribes again, and a message
+     * published afterwards arrives. */
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    s->pid = 0;
+    ll_run_for(&l, 100);
+    CHECK_INT(pdb_async_is_connected(ac), 0);
+    CHECK_INT(server_restart(s), 0);
+    long long t0 = now_ms();
+    while (!pdb_async_is_connected(ac) && now_ms() - t0 < 5000)
+        ll_turn(&l);
+    CHECK_INT(pdb_async_is_connected(ac), 1);
+    CHECK_INT(publish(s, "PUBLISH", "ev.after", "back"), 1);
+    CHECK_INT(publish(s, "SPUBLISH", "shard1", "again"), 1);
+    CHECK_INT(publish(s, "PUBLISH", "news", "still-nobody"), 0);
+    ll_run_until(&l, &in.messages, 5, 5000);
+    CHECK_INT(in.messages, 5);
+    CHECK_INT(in.kinds[PDB_SUB_PATTERN], 2);
+    CHECK_INT(in.kinds[PDB_SUB_SHARD], 2);
+    CHECK_STR(in.last_payload, "again");
+    pdb_async_free(ac);
+    server_free(s);
+}
+
+TEST(async_pubsub_resp3, ON_BOTH) {
+    run_pubsub(3);
+}
+
+TEST(async_pubsub_resp2, ON_BOTH) {
+    run_pubsub(2);
+}
