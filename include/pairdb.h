@@ -367,12 +367,13 @@ int pdb_dispatch(pdb_conn *c, int timeout_ms);
 
 /* ---- client-side cache ---- */
 
-/* Bytes counted for each cache entry besides its key and value. */
+/* Bytes counted for each cache entry besides its command and reply. */
 #define PDB_CACHE_ENTRY_OVERHEAD 64
 
-/* Bounds of the local cache of GET replies. max_bytes counts keys, values
- * and PDB_CACHE_ENTRY_OVERHEAD per entry; ttl_ms 0 keeps entries until invalidated
- * or evicted (least recently used first). */
+/* Bounds of the local cache. max_bytes counts, per entry, the bytes of the
+ * command's arguments, its reply as RESP3 encodes it and
+ * PDB_CACHE_ENTRY_OVERHEAD; ttl_ms 0 keeps entries until invalidated or
+ * evicted (least recently used first). */
 typedef struct pdb_cache_options {
     size_t max_entries; /* 1..1000000 */
     size_t max_bytes;
@@ -386,20 +387,40 @@ typedef struct pdb_cache_stats {
     unsigned long long expired;       /* dropped for the TTL */
     unsigned long long flushes;       /* emptied: reconnect, FLUSHALL, set-up */
     size_t entries, bytes;
+    unsigned long long uncached; /* commands outside the allow-list, passed through */
 } pdb_cache_stats;
 
 /* Turns the cache on (off and on again empties it). Tracking is set up on
- * the first pdb_cache_get: RESP3 uses CLIENT TRACKING on the connection and
+ * the first cached read: RESP3 uses CLIENT TRACKING on the connection and
  * its invalidation pushes (consumed by the cache, not handed to the push
  * handler); RESP2 opens a second connection subscribed to
  * __redis__:invalidate and redirects the tracking there. A reconnect empties
  * the cache and sets tracking up again. Not with a custom builder. */
 int pdb_cache_enable(pdb_conn *c, const pdb_cache_options *o);
 void pdb_cache_disable(pdb_conn *c);
-/* GET key, answered from the cache when it holds a live entry (a string or
- * null reply the caller frees). Invalidations already received are applied
- * first, without waiting; one still in flight on the network is not: the
- * usual client-side caching window. Without a cache it is a plain GET. */
+/* 1 if the command may be cached: a read-only command on the one key at
+ * argv[1] whose reply depends only on that key and the arguments -- GET,
+ * STRLEN, GETRANGE, SUBSTR, GETBIT, BITCOUNT, BITPOS, HGET, HMGET, HGETALL,
+ * HEXISTS, HLEN, HKEYS, HVALS, HSTRLEN, LRANGE, LLEN, LINDEX, LPOS,
+ * SMEMBERS, SISMEMBER, SMISMEMBER, SCARD, ZRANGE, ZRANGEBYSCORE,
+ * ZRANGEBYLEX, ZREVRANGE, ZREVRANGEBYSCORE, ZREVRANGEBYLEX, ZSCORE,
+ * ZMSCORE, ZCARD, ZCOUNT, ZLEXCOUNT, ZRANK, ZREVRANK, EXISTS (one key),
+ * TYPE, XLEN, XRANGE, XREVRANGE, GEOPOS, GEODIST, GEOHASH (names in any
+ * case). */
+int pdb_cache_cacheable(int argc, const char *const *argv, const size_t *argvlen);
+/* Runs a command through the cache: an allow-listed one is answered from a
+ * live entry for the same command (name case aside, arguments byte for
+ * byte), else sent and its reply stored (errors are not); any other
+ * command is sent as pdb_command_argv would. Every entry read from a key
+ * is dropped together when the server invalidates the key. Invalidations
+ * already received are applied first, without waiting; one still in flight
+ * on the network is not: the usual client-side caching window. The reply
+ * is the caller's. Without a cache it is a plain command. */
+pdb_reply *pdb_cache_command_argv(pdb_conn *c, int argc, const char *const *argv,
+                                  const size_t *argvlen);
+/* The same with a format (as pdb_command). */
+pdb_reply *pdb_cache_command(pdb_conn *c, const char *fmt, ...);
+/* GET key through the cache. */
 pdb_reply *pdb_cache_get(pdb_conn *c, const char *key, size_t keylen);
 void pdb_cache_get_stats(const pdb_conn *c, pdb_cache_stats *out);
 
