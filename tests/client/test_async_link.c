@@ -15,78 +15,12 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include "async_loop.h"
 #include "harness.h"
 
 #ifdef PDB_TEST_LIBEVENT
 #include "pairdb_libevent.h"
 #endif
-
-/* ---- a poll(2) loop that also runs the timer while no socket exists ---- */
-
-typedef struct link_loop {
-    pdb_async *ac;
-    int rd, wr, fd;
-    long long timer_at; /* ms, 0: none */
-} link_loop;
-
-static void ll_add_read(void *d) {
-    ((link_loop *)d)->rd = 1;
-}
-static void ll_del_read(void *d) {
-    ((link_loop *)d)->rd = 0;
-}
-static void ll_add_write(void *d) {
-    ((link_loop *)d)->wr = 1;
-}
-static void ll_del_write(void *d) {
-    ((link_loop *)d)->wr = 0;
-}
-static void ll_timer(void *d, int ms) {
-    ((link_loop *)d)->timer_at = now_ms() + ms;
-}
-static void ll_set_fd(void *d, int fd) {
-    ((link_loop *)d)->fd = fd;
-}
-
-static int attach_ll(pdb_async *ac, link_loop *l) {
-    memset(l, 0, sizeof *l);
-    l->ac = ac;
-    l->fd = -1;
-    pdb_async_adapter a = {l,           ll_add_read, ll_del_read, ll_add_write, ll_del_write,
-                           ll_timer,    NULL,        ll_set_fd};
-    return pdb_async_attach(ac, &a);
-}
-
-static void ll_turn(link_loop *l) {
-    long long wait = 20;
-    if (l->timer_at) {
-        long long left = l->timer_at - now_ms();
-        wait = left < 0 ? 0 : left < wait ? left : wait;
-    }
-    short ev = (short)((l->rd ? POLLIN : 0) | (l->wr ? POLLOUT : 0));
-    struct pollfd p = {.fd = l->fd >= 0 && ev ? l->fd : -1, .events = ev};
-    poll(&p, 1, (int)wait);
-    if (p.fd >= 0 && (p.revents & (POLLOUT | POLLERR | POLLHUP)) && l->wr)
-        pdb_async_handle_write(l->ac);
-    if (p.fd >= 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)) && l->rd)
-        pdb_async_handle_read(l->ac);
-    if (l->timer_at && now_ms() >= l->timer_at) {
-        l->timer_at = 0;
-        pdb_async_handle_timeout(l->ac);
-    }
-}
-
-static void ll_run_until(link_loop *l, const int *done, int want, int max_ms) {
-    long long until = now_ms() + max_ms;
-    while (*done < want && now_ms() < until)
-        ll_turn(l);
-}
-
-static void ll_run_for(link_loop *l, int ms) {
-    long long until = now_ms() + ms;
-    while (now_ms() < until)
-        ll_turn(l);
-}
 
 /* ---- bookkeeping: each command has a slot that counts its callbacks ---- */
 
@@ -312,6 +246,71 @@ TEST(async_reconnect_breaker_and_deadline, ON_PAIRDB) {
     server_free(s);
 }
 
+/* The server refuses the handshake (the password changed under a live
+ * connection): attempts fail with the refusal, the held command waits, and
+ * the next attempt after the password is back goes through. */
+static int last_attempt;
+static char last_attempt_msg[256];
+static void note_attempt(pdb_async *ac, int status, void *priv) {
+    on_connect(ac, status, priv);
+    last_attempt = status;
+    snprintf(last_attempt_msg, sizeof last_attempt_msg, "%s", pdb_async_errstr(ac));
+}
+
+static void refused_handshake(int protocol) {
+    server *s = server_start("--requirepass", "p1", NULL);
+    CHECK(s && s->pid > 0);
+    pdb_options o = link_options(s);
+    o.password = "p1";
+    o.protocol = protocol;
+    pdb_conn *admin = pdb_connect(&o);
+    CHECK_INT(pdb_err(admin), PDB_OK);
+    pdb_async *ac = pdb_async_connect(&o);
+    CHECK_INT(pdb_async_err(ac), PDB_OK);
+    static book b;
+    memset(&b, 0, sizeof b);
+    pdb_async_set_connect_callback(ac, note_attempt, &b);
+    pdb_async_set_disconnect_callback(ac, on_disconnect, &b);
+    link_loop l;
+    CHECK_INT(attach_ll(ac, &l), PDB_OK);
+    CHECK_INT(pdb_async_set_reconnect(ac, 1, 0), PDB_OK);
+    CHECK_INT(issue(ac, &b, 0, "CLIENT %s", "ID"), PDB_OK);
+    ll_run_until(&l, &b.done, 1, 5000);
+    CHECK_INT(b.err[0], PDB_OK);
+    pdb_reply_free(pdb_command(admin, "CONFIG SET requirepass p2"));
+    pdb_reply *r = pdb_command(admin, "CLIENT KILL ID %lld", b.value[0]);
+    CHECK(r != NULL);
+    pdb_reply_free(r);
+    ll_run_until(&l, &b.disconnects, 1, 5000);
+    CHECK_INT(b.disconnects, 1);
+    CHECK_INT(issue(ac, &b, 1, "GET %s", "k"), PDB_OK);
+    long long t0 = now_ms();
+    while (b.connects_failed < 2 && now_ms() - t0 < 5000)
+        ll_turn(&l);
+    CHECK(b.connects_failed >= 2);
+    CHECK_INT(last_attempt, PDB_ERR_SERVER);
+    CHECK(strstr(last_attempt_msg, "refused") != NULL);
+    CHECK(strstr(last_attempt_msg, "WRONGPASS") != NULL ||
+          strstr(last_attempt_msg, "invalid password") != NULL);
+    CHECK_INT(b.done, 1); /* the GET is held, not failed */
+    pdb_reply_free(pdb_command(admin, "CONFIG SET requirepass p1"));
+    ll_run_until(&l, &b.done, 2, 5000);
+    CHECK_INT(b.err[1], PDB_OK);
+    CHECK_INT(b.connects_ok, 1);
+    CHECK(each_called_once(&b, 2));
+    pdb_async_free(ac);
+    pdb_free(admin);
+    server_free(s);
+}
+
+TEST(async_reconnect_refused_handshake_resp3, ON_BOTH) {
+    refused_handshake(3);
+}
+
+TEST(async_reconnect_refused_handshake_resp2, ON_BOTH) {
+    refused_handshake(2);
+}
+
 #ifdef PDB_TEST_LIBEVENT
 /* The loop issues one command every 5 ms while a thread kills the server
  * and starts it again: every callback runs once, traffic resumes. */
@@ -526,3 +525,73 @@ TEST(async_pubsub_resp3, ON_BOTH) {
 TEST(async_pubsub_resp2, ON_BOTH) {
     run_pubsub(2);
 }
+
+#ifdef PDB_TEST_LIBUV
+#include "pairdb_libuv.h"
+
+#define EV_TOTAL_UV 200
+
+/* The libuv adapter across a restart: its poll handle is replaced on the
+ * new socket. */
+typedef struct uv_link {
+    uv_timer_t tick;
+    pdb_async *ac;
+    book *b;
+    int issued;
+    server *s;
+    long long until; /* gives up then: a refused command never answers */
+} uv_link;
+
+static void uv_tick(uv_timer_t *t) {
+    uv_link *x = t->data;
+    if (x->issued < EV_TOTAL_UV) {
+        int i = x->issued++;
+        if (issue(x->ac, x->b, i, "INCR %s", "uv") != PDB_OK) x->b->calls[i] += 100;
+    }
+    if ((x->issued == EV_TOTAL_UV && x->b->done == EV_TOTAL_UV) || now_ms() > x->until) {
+        uv_timer_stop(t);
+        uv_stop(t->loop);
+    }
+}
+
+static void *uv_bounce(void *arg) {
+    uv_link *x = arg;
+    sleep_ms(200);
+    kill(x->s->pid, SIGKILL);
+    waitpid(x->s->pid, NULL, 0);
+    x->s->pid = 0;
+    sleep_ms(200);
+    server_restart(x->s);
+    return NULL;
+}
+
+TEST(async_reconnect_libuv, ON_PAIRDB) {
+    server *s = server_start(NULL);
+    CHECK(s && s->pid > 0);
+    pdb_options o = link_options(s);
+    static book b;
+    memset(&b, 0, sizeof b);
+    uv_loop_t *loop = uv_default_loop();
+    uv_link x = {.ac = pdb_async_connect(&o), .b = &b, .s = s, .until = now_ms() + 20000};
+    CHECK_INT(pdb_async_err(x.ac), PDB_OK);
+    pdb_async_set_connect_callback(x.ac, on_connect, &b);
+    CHECK_INT(pdb_async_set_reconnect(x.ac, 1, 1000), PDB_OK);
+    CHECK_INT(pdb_libuv_attach(x.ac, loop), PDB_OK);
+    uv_timer_init(loop, &x.tick);
+    x.tick.data = &x;
+    uv_timer_start(&x.tick, uv_tick, 0, 5);
+    pthread_t th;
+    pthread_create(&th, NULL, uv_bounce, &x);
+    uv_run(loop, UV_RUN_DEFAULT);
+    pthread_join(th, NULL);
+    CHECK_INT(b.done, EV_TOTAL_UV);
+    CHECK(each_called_once(&b, EV_TOTAL_UV));
+    CHECK_INT(b.connects_ok, 1);
+    CHECK_INT(b.err[EV_TOTAL_UV - 1], PDB_OK);
+    CHECK(b.value[EV_TOTAL_UV - 1] >= 1 && b.value[EV_TOTAL_UV - 1] < EV_TOTAL_UV);
+    pdb_async_free(x.ac);
+    uv_close((uv_handle_t *)&x.tick, NULL);
+    uv_run(loop, UV_RUN_NOWAIT); /* the close callbacks */
+    server_free(s);
+}
+#endif
