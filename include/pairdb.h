@@ -484,10 +484,10 @@ typedef struct pdb_async_stats {
 /* Connects and runs the handshake (these block, at most connect_timeout_ms;
  * check pdb_async_err), then never blocks. By default it does not reconnect:
  * after a loss every pending callback gets the failure and later commands
- * fail with PDB_ERR_CLOSED (see pdb_async_set_reconnect). MONITOR and the
- * subscribe commands sent as plain commands are refused (PDB_ERR_ARG; see
- * pdb_async_subscribe); RESP3 pushes go to the push handler of
- * pdb_async_conn. */
+ * fail with PDB_ERR_CLOSED (see pdb_async_set_reconnect). MONITOR, RESET
+ * and the subscribe commands sent as plain commands are refused
+ * (PDB_ERR_ARG; see pdb_async_subscribe); RESP3 pushes other than messages
+ * go to the push handler of pdb_async_conn. */
 pdb_async *pdb_async_connect(const pdb_options *o);
 int pdb_async_attach(pdb_async *ac, const pdb_async_adapter *a);
 int pdb_async_err(const pdb_async *ac);
@@ -526,8 +526,10 @@ void pdb_async_disconnect(pdb_async *ac);
  * counts losses and failed attempts: while it is open, held commands are
  * failed with PDB_ERR_CIRCUIT_OPEN, new ones are refused with it, and the
  * next attempt (the half-open trial) waits for the cool-down. Needs an
- * adapter with schedule_timer and set_fd (PDB_ERR_ARG otherwise). Also
- * starts reconnecting a connection whose first connect failed. */
+ * adapter with schedule_timer and set_fd (PDB_ERR_ARG otherwise). Turned
+ * on while the connection is down (its first connect failed, it was lost
+ * while reconnecting was off, or pdb_async_disconnect closed it), it starts
+ * reconnecting. */
 int pdb_async_set_reconnect(pdb_async *ac, int on, size_t max_held);
 /* 1 while the handshake is done and commands go out at once. */
 int pdb_async_is_connected(const pdb_async *ac);

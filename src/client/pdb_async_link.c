@@ -82,6 +82,12 @@ static void schedule_attempt(pdb_async *ac, int delay_ms) {
     as_arm_timer(ac);
 }
 
+/* Milliseconds until an open breaker lets the trial attempt through. */
+static int cooldown_left_ms(const pdb_conn *c) {
+    uint64_t now = cl_now_us();
+    return c->open_until_us > now ? (int)((c->open_until_us - now + 999) / 1000) : 0;
+}
+
 /* An attempt failed: count it, maybe open the breaker, wait and retry. */
 static void attempt_failed(pdb_async *ac, int kind, const char *msg) {
     pdb_conn *c = ac->c;
@@ -89,15 +95,13 @@ static void attempt_failed(pdb_async *ac, int kind, const char *msg) {
     close_socket(ac);
     c->st.connect_failures++;
     ac->st.connect_failures++;
-    int was_open = c->breaker == PDB_BREAKER_OPEN;
     cl_breaker_result(c, kind == PDB_ERR_SERVER ? PDB_ERR_IO : kind);
     int delay = cl_backoff_ms(c, ac->attempt);
     if (ac->attempt < AS_ATTEMPT_CAP) ac->attempt++;
     if (pdb_breaker_state_now(c) == PDB_BREAKER_OPEN) {
-        uint64_t now = cl_now_us();
-        int cool = c->open_until_us > now ? (int)((c->open_until_us - now + 999) / 1000) : 0;
+        int cool = cooldown_left_ms(c);
         if (cool > delay) delay = cool;
-        if (!was_open || ac->len) as_fail_held(ac, PDB_ERR_CIRCUIT_OPEN, "circuit breaker open");
+        as_fail_held(ac, PDB_ERR_CIRCUIT_OPEN, "circuit breaker open");
     }
     if (ac->state == AS_CLOSED) return; /* a callback disconnected */
     schedule_attempt(ac, delay);
@@ -119,7 +123,9 @@ void as_lost(pdb_async *ac, int kind, const char *msg) {
         cl_breaker_result(c, kind);
         ac->attempt = 0;
         ac->state = AS_WAITING;
-        ac->retry_at_us = cl_now_us();
+        /* At once, unless this loss opened the breaker: then after it. */
+        int wait = pdb_breaker_state_now(c) == PDB_BREAKER_OPEN ? cooldown_left_ms(c) : 0;
+        ac->retry_at_us = cl_now_us() + (uint64_t)wait * 1000;
     } else {
         ac->state = AS_CLOSED;
     }
