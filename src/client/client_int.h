@@ -138,6 +138,13 @@ uint64_t cl_now_us(void);
 /* pdb_net.c: sockets. Deadlines are absolute cl_now_us() values, 0 = none. */
 int cl_net_connect(pdb_conn *c, uint64_t deadline);
 void cl_net_close(pdb_conn *c);
+/* Without waiting: starts a connect to the attempt-th address of the host
+ * (modulo their number) on a fresh socket in c->fd. PDB_OK connected, 1 in
+ * progress (finish when writable), or an error (recorded, no socket). A host
+ * name is resolved with getaddrinfo(), which may block. */
+int cl_net_connect_start(pdb_conn *c, int attempt);
+/* After the socket turned writable: PDB_OK or the connect's error. */
+int cl_net_connect_finish(pdb_conn *c);
 /* Writes all of obuf from opos, reading ready replies into reader meanwhile. */
 int cl_net_flush(pdb_conn *c, resp_reader *reader, uint64_t deadline);
 /* Reads what is there (waiting until something is) into reader. */
@@ -153,6 +160,12 @@ void cl_net_set_async(pdb_conn *c);
 /* pdb_tls.c: TLS over the connected socket c->fd. */
 /* Client handshake, verification included, waiting until deadline. */
 int cl_tls_start(pdb_conn *c, uint64_t deadline);
+/* The same in steps for an event loop: begin creates the session (c->ssl);
+ * each step returns PDB_OK when done, 1 while it waits for the socket
+ * (*want_write: for writing, else reading), or an error (recorded; the
+ * session is freed). */
+int cl_tls_begin(pdb_conn *c);
+int cl_tls_step(pdb_conn *c, int *want_write);
 /* Sends close_notify (without waiting) and frees the session. */
 void cl_tls_close(pdb_conn *c);
 /* recv()/send() alike: bytes, 0 at the end of the session, -1 with errno

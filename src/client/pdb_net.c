@@ -139,6 +139,81 @@ static int connect_tcp(pdb_conn *c, uint64_t deadline) {
     return fd;
 }
 
+/* ---- connecting without waiting (the async connection) ---- */
+
+static int start_socket(pdb_conn *c, int family, const struct sockaddr *sa, socklen_t salen,
+                        const char *what) {
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        cl_set_error(c, PDB_ERR_IO, "socket: %s", strerror(errno));
+        return PDB_ERR_IO;
+    }
+    int rc = PDB_OK;
+    if (set_nonblocking(fd, 1) < 0)
+        rc = PDB_ERR_IO;
+    else if (connect(fd, sa, salen) < 0)
+        rc = errno == EINPROGRESS || errno == EAGAIN ? 1 : PDB_ERR_IO;
+    if (rc == PDB_ERR_IO) {
+        cl_set_error(c, PDB_ERR_IO, "connect to %s: %s", what, strerror(errno));
+        close(fd);
+        return rc;
+    }
+    if (family != AF_UNIX) tune_tcp(c, fd);
+    c->fd = fd;
+    c->blocking = 0; /* an event loop's socket: it stays non-blocking */
+    c->last_read_us = cl_now_us();
+    return rc;
+}
+
+int cl_net_connect_start(pdb_conn *c, int attempt) {
+    cl_net_close(c);
+    if (c->unix_path) {
+        struct sockaddr_un sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sun_family = AF_UNIX;
+        if (strlen(c->unix_path) >= sizeof sa.sun_path) {
+            cl_set_error(c, PDB_ERR_ARG, "unix socket path too long");
+            return PDB_ERR_ARG;
+        }
+        strcpy(sa.sun_path, c->unix_path);
+        return start_socket(c, AF_UNIX, (struct sockaddr *)&sa, sizeof sa, c->unix_path);
+    }
+    char port[16], what[300];
+    snprintf(port, sizeof port, "%d", c->opt.port);
+    snprintf(what, sizeof what, "%s:%d", c->host, c->opt.port);
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int gai = getaddrinfo(c->host, port, &hints, &res);
+    if (gai != 0) {
+        cl_set_error(c, PDB_ERR_IO, "resolve %s: %s", c->host, gai_strerror(gai));
+        return PDB_ERR_IO;
+    }
+    /* Successive attempts rotate through the addresses (IPv6 and IPv4). */
+    int n = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+        n++;
+    struct addrinfo *ai = res;
+    for (int i = 0; i < (attempt < 0 ? 0 : attempt) % n; i++)
+        ai = ai->ai_next;
+    int rc = start_socket(c, ai->ai_family, ai->ai_addr, ai->ai_addrlen, what);
+    freeaddrinfo(res);
+    return rc;
+}
+
+int cl_net_connect_finish(pdb_conn *c) {
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0) soerr = errno;
+    if (!soerr) return PDB_OK;
+    if (c->unix_path)
+        cl_set_error(c, PDB_ERR_IO, "connect to %s: %s", c->unix_path, strerror(soerr));
+    else
+        cl_set_error(c, PDB_ERR_IO, "connect to %s:%d: %s", c->host, c->opt.port, strerror(soerr));
+    return PDB_ERR_IO;
+}
+
 int cl_net_connect(pdb_conn *c, uint64_t deadline) {
     cl_net_close(c);
     int fd = c->unix_path ? connect_unix(c, deadline) : connect_tcp(c, deadline);
