@@ -12,7 +12,10 @@
  * Arity follows Redis: N means exactly N arguments including the name, -N
  * means at least N. Key positions: first_key/last_key/key_step as in
  * COMMAND INFO (last_key -1 = last argument, -2 = the one before...);
- * commands whose keys depend on keywords provide getkeys().
+ * commands whose keys depend on keywords provide getkeys(). At registration
+ * each command also gets Redis 7 key specs (keyspec.h): the reference's,
+ * looked up by full name in keyspecs_table.c, or one derived from the key
+ * positions; they give COMMAND INFO's key specs and each key's access flags.
  * Subcommands (CONFIG GET, CLIENT LIST...) are a NULL-terminated array in
  * `subcommands`; their name is the bare subcommand ("get") and they are
  * matched on argv[1].
@@ -23,6 +26,7 @@
 #include <stdint.h>
 
 #include "proto/resp.h"
+#include "server/keyspec.h"
 
 struct client;
 typedef void command_proc(struct client *c);
@@ -95,6 +99,12 @@ typedef struct command {
     const char *complexity;
     struct command *subcommands;
     /* filled at registration */
+    const key_spec *key_specs; /* the reference's (keyspecs_table.c), else own_spec */
+    int key_specs_num;
+    const char *const *tips;   /* NULL-terminated, or NULL */
+    key_spec own_spec;         /* derived from first_key.. for commands the table lacks */
+    uint8_t keyspec_has_key;   /* a spec that is not not_key */
+    uint8_t keyspec_reliable;  /* specs give keys and flags (no variable_flags) */
     struct command *parent;
     char *fullname;            /* "get", "config|get" */
     int acl_id;                /* dense index of commands and subcommands (ACL bitmaps) */
