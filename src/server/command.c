@@ -86,6 +86,12 @@ static void attach_key_specs(command *cmd) {
     }
     cmd->keyspec_has_key = (uint8_t)has_key;
     cmd->keyspec_reliable = (uint8_t)(has_key && !varflags);
+    const key_spec *s0 = cmd->key_specs;
+    cmd->keyspec_one_key = (uint8_t)(cmd->keyspec_reliable && cmd->key_specs_num == 1 &&
+                                     s0->bs_type == KS_BS_INDEX && s0->bs_pos > 0 &&
+                                     s0->fk_type == KS_FK_RANGE && s0->fk[0] == 0 &&
+                                     !(s0->flags & KS_INCOMPLETE));
+    cmd->keyspec_finder = (uint8_t)keyspec_finder_for(cmd->fullname);
 }
 
 static void finish_command(command *cmd, command *parent) {

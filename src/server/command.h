@@ -105,6 +105,8 @@ typedef struct command {
     key_spec own_spec;         /* derived from first_key.. for commands the table lacks */
     uint8_t keyspec_has_key;   /* a spec that is not not_key */
     uint8_t keyspec_reliable;  /* specs give keys and flags (no variable_flags) */
+    uint8_t keyspec_one_key;   /* reliable, and just one key at a fixed index */
+    uint8_t keyspec_finder;    /* KS_FINDER_*: when the specs cannot say */
     struct command *parent;
     char *fullname;            /* "get", "config|get" */
     int acl_id;                /* dense index of commands and subcommands (ACL bitmaps) */
@@ -136,5 +138,19 @@ void command_reset_stats(void);
 /* Registers every built-in command family. Called once at startup. */
 void command_register_builtins(void);
 void command_free_all(void);
+
+/* An upper bound of keyspec_command_keys()'s count for argc arguments: each
+ * spec yields at most one key per argument, and so does a key finder (used
+ * only when the specs give nothing). Inline with keyspec_has_keys(), as the
+ * ACL check runs them on every call. */
+static inline int keyspec_max_keys(const command *cmd, int argc) {
+    long long n = (long long)argc * (cmd->key_specs_num > 1 ? cmd->key_specs_num : 1);
+    return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+/* 1 when the command has a key spec that is a real key, or a key finder. */
+static inline int keyspec_has_keys(const command *cmd) {
+    return cmd->keyspec_has_key || cmd->getkeys != NULL;
+}
 
 #endif

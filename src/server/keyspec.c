@@ -153,42 +153,43 @@ static int proc_keys(const command *cmd, int argc, const resp_arg *argv, key_ref
     int small[32];
     int *pos = max <= 32 ? small : mem_alloc(sizeof(int) * (size_t)max);
     int n = cmd->getkeys(argc, argv, pos, max);
-    /* SORT reads its first key and overwrites its STORE target. */
-    int is_sort = !strcmp(cmd->fullname, "sort") || !strcmp(cmd->fullname, "sort_ro");
+    int sort = cmd->keyspec_finder == KS_FINDER_SORT;
     int m = 0;
     for (int i = 0; i < n && i < max; i++) {
         if (pos[i] < 1 || pos[i] >= argc) continue;
         out[m].pos = pos[i];
         out[m].flags = 0;
-        if (is_sort) out[m].flags = pos[i] == 1 ? KS_RO | KS_ACCESS : KS_OW | KS_UPDATE;
+        if (sort) out[m].flags = pos[i] == 1 ? KS_RO | KS_ACCESS : KS_OW | KS_UPDATE;
         m++;
     }
     if (pos != small) mem_free(pos);
     return m; /* a malformed call (n < 0) has no keys, as with Redis's finders */
 }
 
+int keyspec_finder_for(const char *fullname) {
+    if (!strcmp(fullname, "set")) return KS_FINDER_SET;
+    if (!strcmp(fullname, "bitfield")) return KS_FINDER_BITFIELD;
+    if (!strcmp(fullname, "sort") || !strcmp(fullname, "sort_ro")) return KS_FINDER_SORT;
+    return KS_FINDER_PROC;
+}
+
 static int fallback_keys(const command *cmd, int argc, const resp_arg *argv, key_ref *out, int max) {
     if (max < 1) return 0;
-    if (argc > 1 && !strcmp(cmd->fullname, "set")) return set_keys(argc, argv, out);
-    if (argc > 1 && !strcmp(cmd->fullname, "bitfield")) return bitfield_keys(argc, argv, out);
+    if (argc > 1 && cmd->keyspec_finder == KS_FINDER_SET) return set_keys(argc, argv, out);
+    if (argc > 1 && cmd->keyspec_finder == KS_FINDER_BITFIELD) return bitfield_keys(argc, argv, out);
     return proc_keys(cmd, argc, argv, out, max);
 }
 
 int keyspec_command_keys(const command *cmd, int argc, const resp_arg *argv, key_ref *out,
                          int max) {
+    if (cmd->keyspec_one_key && cmd->key_specs[0].bs_pos < argc && max > 0) {
+        out[0].pos = cmd->key_specs[0].bs_pos;
+        out[0].flags = cmd->key_specs[0].flags;
+        return 1;
+    }
     if (cmd->keyspec_reliable) {
         int n = keyspec_find_keys(cmd->key_specs, cmd->key_specs_num, argc, argv, out, max);
         if (n >= 0) return n;
     }
     return fallback_keys(cmd, argc, argv, out, max);
-}
-
-int keyspec_max_keys(const command *cmd, int argc) {
-    /* Each spec yields at most one key per argument; so does a key finder. */
-    long long n = (long long)argc * (cmd->key_specs_num + 1);
-    return n > INT_MAX ? INT_MAX : (int)n;
-}
-
-int keyspec_has_keys(const command *cmd) {
-    return cmd->getkeys != NULL || cmd->keyspec_has_key;
 }

@@ -93,6 +93,16 @@ typedef struct key_ref {
 int keyspec_find_keys(const key_spec *specs, int nspecs, int argc, const resp_arg *argv, key_ref *out,
                       int max);
 
+/* How a command's keys are found when its specs cannot say (chosen by name
+ * at registration, so the check on every call compares no strings). */
+enum {
+    KS_FINDER_PROC,     /* the command's getkeys(), positions only */
+    KS_FINDER_SET,      /* SET: GET makes the key read as well */
+    KS_FINDER_BITFIELD, /* BITFIELD: read-only with only GET/OVERFLOW */
+    KS_FINDER_SORT,     /* SORT/SORT_RO: reads the key, overwrites STORE's */
+};
+int keyspec_finder_for(const char *fullname);
+
 /* Keys of a command call with their flags: the specs when they are reliable
  * (no variable_flags, no failure), else the command's own key finder, with
  * flags where the command's syntax decides them (SET ... GET, BITFIELD,
@@ -101,10 +111,6 @@ int keyspec_find_keys(const key_spec *specs, int nspecs, int argc, const resp_ar
 int keyspec_command_keys(const struct command *cmd, int argc, const resp_arg *argv, key_ref *out,
                          int max);
 
-/* An upper bound of keyspec_command_keys()'s count for argc arguments. */
-int keyspec_max_keys(const struct command *cmd, int argc);
-
-/* 1 when the command has a key spec that is a real key (or a key finder). */
-int keyspec_has_keys(const struct command *cmd);
+/* keyspec_max_keys() and keyspec_has_keys() are inline in command.h. */
 
 #endif
