@@ -114,6 +114,9 @@ static void finish_command(command *cmd, command *parent) {
     if (!(cmd->acl & ACL_FAST)) cmd->acl |= ACL_SLOW;
     if (cmd->getkeys) cmd->flags |= CMD_MOVABLE_KEYS;
     attach_key_specs(cmd);
+    const cmddoc_entry *doc = cmddoc_table_find(cmd->fullname);
+    cmd->doc_args = doc ? doc->args : NULL;
+    cmd->doc_nargs = doc ? doc->nargs : 0;
     if (cmd->subcommands)
         for (command *s = cmd->subcommands; s->name; s++) finish_command(s, cmd);
 }
@@ -398,12 +401,51 @@ static void reply_command_info(client *c, const command *cmd) {
     for (long i = 0; i < nsub; i++) reply_command_info(c, &cmd->subcommands[i]);
 }
 
+/* One argument of COMMAND DOCS: its fields in Redis's order, nested groups
+ * included. */
+static void reply_doc_arg(client *c, const command_arg *a) {
+    int group = a->type == CA_ONEOF || a->type == CA_BLOCK;
+    long fields = 2 + (a->key_spec_index >= 0) + (a->token != NULL) + (a->since != NULL) +
+                  (a->deprecated_since != NULL) + (a->flags != 0) + group;
+    reply_map(c, fields);
+    reply_bulk_cstr(c, "name");
+    reply_bulk_cstr(c, a->name);
+    reply_bulk_cstr(c, "type");
+    reply_bulk_cstr(c, a->type >= 0 && a->type < CA_TYPE_COUNT ? cmddoc_type_names[a->type] : "");
+    if (a->key_spec_index >= 0) reply_int_field(c, "key_spec_index", a->key_spec_index);
+    if (a->token) {
+        reply_bulk_cstr(c, "token");
+        reply_bulk_cstr(c, a->token);
+    }
+    if (a->since) {
+        reply_bulk_cstr(c, "since");
+        reply_bulk_cstr(c, a->since);
+    }
+    if (a->deprecated_since) {
+        reply_bulk_cstr(c, "deprecated_since");
+        reply_bulk_cstr(c, a->deprecated_since);
+    }
+    if (a->flags) {
+        int n = 0;
+        for (int i = 0; i < CA_FLAG_COUNT; i++) n += (a->flags >> i) & 1;
+        reply_bulk_cstr(c, "flags");
+        reply_set(c, n);
+        for (int i = 0; i < CA_FLAG_COUNT; i++)
+            if (a->flags & (1 << i)) reply_status(c, cmddoc_flag_names[i]);
+    }
+    if (group) {
+        reply_bulk_cstr(c, "arguments");
+        reply_array(c, a->nargs);
+        for (int i = 0; i < a->nargs; i++) reply_doc_arg(c, &a->args[i]);
+    }
+}
+
 static void reply_command_docs(client *c, const command *cmd) {
     long nsub = 0;
     if (cmd->subcommands)
         for (command *s = cmd->subcommands; s->name; s++) nsub++;
     int fields = (cmd->summary != NULL) + (cmd->since != NULL) + 1 + (cmd->complexity != NULL) +
-                 (nsub > 0);
+                 (cmd->doc_nargs > 0) + (nsub > 0);
     reply_map(c, fields);
     if (cmd->summary) {
         reply_bulk_cstr(c, "summary");
@@ -418,6 +460,11 @@ static void reply_command_docs(client *c, const command *cmd) {
     if (cmd->complexity) {
         reply_bulk_cstr(c, "complexity");
         reply_bulk_cstr(c, cmd->complexity);
+    }
+    if (cmd->doc_nargs > 0) {
+        reply_bulk_cstr(c, "arguments");
+        reply_array(c, cmd->doc_nargs);
+        for (int i = 0; i < cmd->doc_nargs; i++) reply_doc_arg(c, &cmd->doc_args[i]);
     }
     if (nsub) {
         reply_bulk_cstr(c, "subcommands");

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "proto/resp.h"
+#include "server/cmddoc.h"
 #include "server/keyspec.h"
 
 struct client;
@@ -102,6 +103,8 @@ typedef struct command {
     const key_spec *key_specs; /* the reference's (keyspecs_table.c), else own_spec */
     int key_specs_num;
     const char *const *tips;   /* NULL-terminated, or NULL */
+    const command_arg *doc_args; /* COMMAND DOCS arguments (cmddocs_table.c), or NULL */
+    int doc_nargs;
     key_spec own_spec;         /* derived from first_key.. for commands the table lacks */
     uint8_t keyspec_has_key;   /* a spec that is not not_key */
     uint8_t keyspec_reliable;  /* specs give keys and flags (no variable_flags) */

@@ -86,3 +86,45 @@ def test_command_info_resp3_bytes(pair):
             diffs.append('%s:\n  redis:  %r\n  pairdb: %r' % (name, want, got))
     assert compared > 200
     assert not diffs, '\n'.join(diffs)
+
+
+def doc_arguments(conn, name):
+    """The "arguments" of COMMAND DOCS <name> (None when absent), and the doc's field names."""
+    reply = parse_reply(conn.cmd('COMMAND', 'DOCS', name))
+    if not reply:
+        return None, []
+    doc = dict(zip(reply[1][0::2], reply[1][1::2]))
+    return doc.get(b'arguments'), list(doc)
+
+
+def test_command_docs_arguments_match_reference(pair):
+    """COMMAND DOCS arguments (names, types, tokens, key spec indexes, since, flags, nesting)
+    are Redis's for every command both have; the prose around them is PairDB's own."""
+    ref = run_diff.open_conn(pair.ref, 2)
+    dut = run_diff.open_conn(pair.dut, 2)
+    common = sorted(names(ref) & names(dut))
+    diffs = []
+    with_args = 0
+    for name in common:
+        want, _ = doc_arguments(ref, name)
+        got, fields = doc_arguments(dut, name)
+        with_args += want is not None
+        if want != got:
+            diffs.append('%s:\n  redis:  %r\n  pairdb: %r' % (name, want, got))
+        # Redis's order of the fields PairDB has: arguments come before subcommands.
+        order = [f for f in (b'summary', b'since', b'group', b'complexity', b'arguments',
+                             b'subcommands') if f in fields]
+        if fields != order:
+            diffs.append('%s: doc fields in order %r' % (name, fields))
+    assert with_args > 200
+    assert not diffs, '\n'.join(diffs)
+
+
+def test_command_docs_resp3_argument_bytes(pair):
+    """RESP3: the arguments part of the reply is byte for byte Redis's (maps, flag sets)."""
+    ref, dut = run_diff.open_conn(pair.ref, 3), run_diff.open_conn(pair.dut, 3)
+    for name in ('set', 'zadd', 'bitfield', 'xreadgroup', 'client|kill', 'georadius', 'sort'):
+        want, got = ref.cmd('COMMAND', 'DOCS', name), dut.cmd('COMMAND', 'DOCS', name)
+        cut = b'$9\r\narguments\r\n'
+        assert cut in want and cut in got
+        assert got[got.index(cut):] == want[want.index(cut):], name
