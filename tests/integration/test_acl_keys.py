@@ -14,7 +14,7 @@ import itertools
 import pytest
 
 from resp import RawConn
-from test_acl import NOPERM_KEYS, bulk, log_fields, restore_users
+from test_acl import NOPERM_KEYS, bulk, log_fields
 
 GRANTS = {"r": "R", "w": "W", "b": "RW"}
 
@@ -64,9 +64,11 @@ def user(server):
     c = RawConn(server.host, server.port)
     assert c.cmd("ACL", "SETUSER", "u", "on", ">pw", "+@all", "%R~r:*", "%W~w:*",
                  "~b:*") == b"+OK\r\n"
-    c.close()
     yield "u"
-    restore_users(server)
+    # Only this module's user goes: the default user stays as it was.
+    assert c.cmd("ACL", "DELUSER", "u") == b":1\r\n"
+    assert c.cmd("ACL", "LOG", "RESET") == b"+OK\r\n"
+    c.close()
 
 
 @pytest.mark.parametrize("args,denied", list(cases()))
