@@ -96,8 +96,8 @@ static int find_range(const key_spec *s, int argc, const resp_arg *argv, int *fi
     return 0;
 }
 
-int keyspec_find_keys(const key_spec *specs, int nspecs, int argc, const resp_arg *argv, key_ref *out,
-                      int max) {
+int keyspec_find_keys(const key_spec *specs, int nspecs, int argc, const resp_arg *argv,
+                      key_ref *out, int max) {
     int n = 0;
     for (int j = 0; j < nspecs; j++) {
         const key_spec *s = &specs[j];
@@ -173,10 +173,12 @@ int keyspec_finder_for(const char *fullname) {
     return KS_FINDER_PROC;
 }
 
-static int fallback_keys(const command *cmd, int argc, const resp_arg *argv, key_ref *out, int max) {
+static int fallback_keys(const command *cmd, int argc, const resp_arg *argv, key_ref *out,
+                         int max) {
     if (max < 1) return 0;
     if (argc > 1 && cmd->keyspec_finder == KS_FINDER_SET) return set_keys(argc, argv, out);
-    if (argc > 1 && cmd->keyspec_finder == KS_FINDER_BITFIELD) return bitfield_keys(argc, argv, out);
+    if (argc > 1 && cmd->keyspec_finder == KS_FINDER_BITFIELD)
+        return bitfield_keys(argc, argv, out);
     return proc_keys(cmd, argc, argv, out, max);
 }
 

@@ -54,6 +54,7 @@ typedef struct key_spec {
 } key_spec;
 
 /* Table entry helpers (used by the generated table). */
+/* clang-format off */
 #define KS_INDEX(i) KS_BS_INDEX, (i), NULL
 #define KS_KEYWORD(kw, from) KS_BS_KEYWORD, (from), (kw)
 #define KS_BS_UNKNOWN_ KS_BS_UNKNOWN, 0, NULL
@@ -62,6 +63,7 @@ typedef struct key_spec {
 #define KS_FK_UNKNOWN_ KS_FK_UNKNOWN, {0, 0, 0}
 #define KS_SPECS(...) ((const key_spec[]){__VA_ARGS__})
 #define KS_TIPS(...) ((const char *const[]){__VA_ARGS__, NULL})
+/* clang-format on */
 
 typedef struct keyspec_entry {
     const char *fullname; /* "get", "object|encoding" */
@@ -90,8 +92,8 @@ typedef struct key_ref {
  * max), or -1 when a spec cannot be applied to this argv (unknown search,
  * keyword-less keynum out of range, bad count, incomplete spec...). Every
  * position written is in [1, argc). */
-int keyspec_find_keys(const key_spec *specs, int nspecs, int argc, const resp_arg *argv, key_ref *out,
-                      int max);
+int keyspec_find_keys(const key_spec *specs, int nspecs, int argc, const resp_arg *argv,
+                      key_ref *out, int max);
 
 /* How a command's keys are found when its specs cannot say (chosen by name
  * at registration, so the check on every call compares no strings). */

@@ -41,11 +41,11 @@ static int eval_line(const key_spec *specs, int n, const char *line, char *out, 
     return found;
 }
 
-#define CHECK_KEYS(specs, n, line, want_count, want_pos)                   \
-    do {                                                                   \
-        char got_[128];                                                    \
-        CHECK_INT(eval_line(specs, n, line, got_, sizeof got_), want_count); \
-        CHECK_MEM(got_, strlen(got_), want_pos);                           \
+#define CHECK_KEYS(specs, n, line, want_count, want_pos)                                           \
+    do {                                                                                           \
+        char got_[128];                                                                            \
+        CHECK_INT(eval_line(specs, n, line, got_, sizeof got_), want_count);                       \
+        CHECK_MEM(got_, strlen(got_), want_pos);                                                   \
     } while (0)
 
 TEST(keyspec_index_range) {
@@ -68,11 +68,12 @@ TEST(keyspec_keyword_and_limit) {
         {KS_RO | KS_ACCESS, KS_KEYWORD("STREAMS", 1), KS_RANGE(-1, 1, 2)}};
     CHECK_KEYS(xr, 1, "xread count 1 streams a b 0 0", 2, "4,5");
     CHECK_KEYS(xr, 1, "xread STREAMS a 0", 1, "2");
-    CHECK_KEYS(xr, 1, "xread streams a", -1, "");   /* half of one is none */
-    CHECK_KEYS(xr, 1, "xread count 1", 0, "");      /* keyword missing: no keys */
-    CHECK_KEYS(xr, 1, "xread a b streams", 0, "");  /* last argument is never a keyword */
+    CHECK_KEYS(xr, 1, "xread streams a", -1, "");  /* half of one is none */
+    CHECK_KEYS(xr, 1, "xread count 1", 0, "");     /* keyword missing: no keys */
+    CHECK_KEYS(xr, 1, "xread a b streams", 0, ""); /* last argument is never a keyword */
     /* Searching backwards from the end (MIGRATE's KEYS). */
-    static const key_spec back[] = {{KS_RW | KS_DELETE, KS_KEYWORD("KEYS", -2), KS_RANGE(-1, 1, 0)}};
+    static const key_spec back[] = {
+        {KS_RW | KS_DELETE, KS_KEYWORD("KEYS", -2), KS_RANGE(-1, 1, 0)}};
     CHECK_KEYS(back, 1, "migrate h p x 0 1 keys a b", 2, "7,8");
     CHECK_KEYS(back, 1, "migrate keys a b c", 0, ""); /* argv[1] is not searched */
     CHECK_KEYS(back, 1, "m", 0, "");
