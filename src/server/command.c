@@ -632,7 +632,6 @@ static void command_getkeys_generic(client *c, int with_flags) {
         mem_free(keys);
         return;
     }
-    if (n < 0) n = 0;
     reply_array(c, n);
     for (int i = 0; i < n; i++) {
         const resp_arg *key = &argv[keys[i].pos];
