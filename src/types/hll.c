@@ -790,7 +790,7 @@ static command hll_commands[] = {
             "Combines HyperLogLogs into a destination key."),
     HLL_CMD("pfdebug", pfdebug_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_ADMIN,
             ACL_WRITE | ACL_HYPERLOGLOG | ACL_ADMIN | ACL_SLOW | ACL_DANGEROUS, 2, 2, "2.8.9",
-            "N/A", "Inspects a HyperLogLog's registers and encoding, for tests."),
+            "N/A", "Inspects or converts a HyperLogLog's internals, for tests."),
     {.name = "pfselftest", .proc = pfselftest_command, .arity = 1, .flags = CMD_ADMIN,
      .acl = ACL_HYPERLOGLOG | ACL_ADMIN | ACL_SLOW | ACL_DANGEROUS, .since = "2.8.9",
      .group = "hyperloglog", .complexity = "N/A",

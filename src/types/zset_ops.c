@@ -1231,12 +1231,12 @@ command zset_commands[] = {
          "empty."),
     ZCMDK("zmpop", zmpop_command, -4, CMD_WRITE, ZW | ACL_SLOW, keys_nostore, "7.0.0",
           "O(K) + O(M*log(N)): K keys given, M members popped from a sorted set of N.",
-          "Pops the best- or worst-scored members of the first non-empty sorted set."),
+          "Pops the lowest- or highest-scored members of the first non-empty sorted set."),
     ZCMDK("bzmpop", bzmpop_command, -5, CMD_WRITE | CMD_BLOCKING, ZW | ACL_SLOW | ACL_BLOCKING,
           keys_bzmpop, "7.0.0",
           "O(K) + O(M*log(N)): K keys given, M members popped from a sorted set of N.",
-          "Pops the best-scored members of the first non-empty sorted set, waiting for one if all "
-          "are empty."),
+          "Pops the lowest- or highest-scored members of the first non-empty sorted set, "
+          "waiting for one if all are empty."),
     ZCMD("zrandmember", zrandmember_command, -2, CMD_READONLY, ZR | ACL_SLOW, 1, 1, 1, "6.2.0",
          "O(N) in the members returned", "Picks members of a sorted set at random."),
     ZCMDK("zunion", zunion_command, -3, CMD_READONLY, ZR | ACL_SLOW, keys_nostore, "6.2.0",
