@@ -105,12 +105,16 @@ def start(argv, port):
                             stdin=subprocess.DEVNULL)
     proc.workdir = workdir
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             RawConn("127.0.0.1", port, timeout=1).cmd("PING")
-            return proc
         except OSError:
             time.sleep(0.1)
+            continue
+        # Whoever answered must be our process, not another server that holds the port.
+        time.sleep(0.2)
+        if proc.poll() is None:
+            return proc
     stop(proc)
     return None
 
