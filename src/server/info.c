@@ -330,7 +330,7 @@ static void info_command(client *c) {
 
 static command info_commands[] = {
     {"info", info_command, -1, CMD_LOADING | CMD_STALE, ACL_DANGEROUS, 0, 0, 0,
-     .summary = "Get information and statistics about the server", .since = "1.0.0",
+     .summary = "Report the server's state and statistics, section by section", .since = "1.0.0",
      .group = "server", .complexity = "O(1)"},
     {0},
 };

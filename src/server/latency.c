@@ -578,28 +578,26 @@ static void latency_help_command(client *c) {
 
 static command latency_subcommands[] = {
     {"doctor", latency_doctor_command, 2, LATENCY_FLAGS, 0, 0, 0, 0,
-     .summary = "Return a human readable latency analysis report", .since = "2.8.13",
+     .summary = "Explain the recorded latency spikes in plain text", .since = "2.8.13",
      .group = "server", .complexity = "O(1)"},
     {"graph", latency_graph_command, 3, LATENCY_FLAGS, 0, 0, 0, 0,
-     .summary = "Return a latency graph for the event", .since = "2.8.13", .group = "server",
-     .complexity = "O(1)"},
+     .summary = "Draw recent latency samples of one event as ASCII art", .since = "2.8.13",
+     .group = "server", .complexity = "O(1)"},
     {"histogram", latency_histogram_command, -2, LATENCY_FLAGS, 0, 0, 0, 0,
-     .summary = "Return the cumulative distribution of latencies of a subset of commands or all",
-     .since = "7.0.0", .group = "server",
-     .complexity = "O(N) where N is the number of commands with latency information being "
-                   "retrieved."},
+     .summary = "Give per-command latency distributions, for all commands or those named",
+     .since = "7.0.0", .group = "server", .complexity = "O(N) in the commands reported."},
     {"history", latency_history_command, 3, LATENCY_FLAGS, 0, 0, 0, 0,
-     .summary = "Return timestamp-latency samples for the event", .since = "2.8.13",
+     .summary = "List the recorded latency samples of one event", .since = "2.8.13",
      .group = "server", .complexity = "O(1)"},
     {"latest", latency_latest_command, 2, LATENCY_FLAGS, 0, 0, 0, 0,
-     .summary = "Return the latest latency samples for all events", .since = "2.8.13",
+     .summary = "Show the most recent latency sample of each event", .since = "2.8.13",
      .group = "server", .complexity = "O(1)"},
     {"reset", latency_reset_command, -2, LATENCY_FLAGS, 0, 0, 0, 0,
-     .summary = "Reset latency data for one or more events", .since = "2.8.13", .group = "server",
-     .complexity = "O(1)"},
-    {"help", latency_help_command, 2, CMD_LOADING | CMD_STALE, 0, 0, 0, 0,
-     .summary = "Show helpful text about the different subcommands", .since = "2.8.13",
+     .summary = "Forget the latency samples of some or all events", .since = "2.8.13",
      .group = "server", .complexity = "O(1)"},
+    {"help", latency_help_command, 2, CMD_LOADING | CMD_STALE, 0, 0, 0, 0,
+     .summary = "Describe the LATENCY subcommands", .since = "2.8.13", .group = "server",
+     .complexity = "O(1)"},
     {0},
 };
 
@@ -609,8 +607,8 @@ static void latency_container(client *c) {
 
 static command latency_commands[] = {
     {"latency", latency_container, -2, 0, 0, 0, 0, 0,
-     .summary = "A container for latency diagnostics commands", .since = "2.8.13",
-     .group = "server", .complexity = "Depends on subcommand.", .subcommands = latency_subcommands},
+     .summary = "Container for the latency monitor subcommands", .since = "2.8.13",
+     .group = "server", .complexity = "Set by the subcommand.", .subcommands = latency_subcommands},
     {0},
 };
 

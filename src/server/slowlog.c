@@ -210,17 +210,17 @@ static void slowlog_help_command(client *c) {
 
 static command slowlog_subcommands[] = {
     {"get", slowlog_get_command, -2, SLOWLOG_FLAGS, 0, 0, 0, 0,
-     .summary = "Get the slow log's entries", .since = "2.2.12", .group = "server",
-     .complexity = "O(N) where N is the number of entries returned"},
+     .summary = "List recent entries of the slow command log", .since = "2.2.12", .group = "server",
+     .complexity = "O(N) in the entries returned"},
     {"len", slowlog_len_command, 2, SLOWLOG_FLAGS, 0, 0, 0, 0,
-     .summary = "Get the slow log's length", .since = "2.2.12", .group = "server",
+     .summary = "Count the entries of the slow command log", .since = "2.2.12", .group = "server",
      .complexity = "O(1)"},
     {"reset", slowlog_reset_command, 2, SLOWLOG_FLAGS, 0, 0, 0, 0,
-     .summary = "Clear all entries from the slow log", .since = "2.2.12", .group = "server",
-     .complexity = "O(N) where N is the number of entries in the slowlog"},
+     .summary = "Empty the slow command log", .since = "2.2.12", .group = "server",
+     .complexity = "O(N) in the entries of the log"},
     {"help", slowlog_help_command, 2, CMD_LOADING | CMD_STALE, 0, 0, 0, 0,
-     .summary = "Show helpful text about the different subcommands", .since = "6.2.0",
-     .group = "server", .complexity = "O(1)"},
+     .summary = "Describe the SLOWLOG subcommands", .since = "6.2.0", .group = "server",
+     .complexity = "O(1)"},
     {0},
 };
 
@@ -230,8 +230,8 @@ static void slowlog_container(client *c) {
 
 static command slowlog_commands[] = {
     {"slowlog", slowlog_container, -2, 0, 0, 0, 0, 0,
-     .summary = "A container for slow log commands", .since = "2.2.12", .group = "server",
-     .complexity = "Depends on subcommand.", .subcommands = slowlog_subcommands},
+     .summary = "Container for the slow command log subcommands", .since = "2.2.12",
+     .group = "server", .complexity = "Set by the subcommand.", .subcommands = slowlog_subcommands},
     {0},
 };
 

@@ -176,10 +176,10 @@ static void persist_command(client *c) {
 
 static command expire_commands[] = {
     {.name = "expire", .proc = expire_command, .arity = -3, .flags = CMD_WRITE | CMD_FAST,
-     .acl = ACL_KEYSPACE, KEY1, .summary = "Sets a key's time to live in seconds.",
+     .acl = ACL_KEYSPACE, KEY1, .summary = "Makes a key expire after N seconds.",
      .since = "1.0.0", .group = "generic", .complexity = "O(1)"},
     {.name = "pexpire", .proc = pexpire_command, .arity = -3, .flags = CMD_WRITE | CMD_FAST,
-     .acl = ACL_KEYSPACE, KEY1, .summary = "Sets a key's time to live in milliseconds.",
+     .acl = ACL_KEYSPACE, KEY1, .summary = "Makes a key expire after N milliseconds.",
      .since = "2.6.0", .group = "generic", .complexity = "O(1)"},
     {.name = "expireat", .proc = expireat_command, .arity = -3, .flags = CMD_WRITE | CMD_FAST,
      .acl = ACL_KEYSPACE, KEY1, .summary = "Sets a key's expiry to a unix time in seconds.",

@@ -676,47 +676,38 @@ static int keys_georadiusbymember(int argc, const resp_arg *argv, int *keys, int
         .summary = sum_, .since = since_, .group = "geo", .complexity = cx_                        \
     }
 
-static const char cx_search[] = "O(N+log(M)) where N is the number of elements inside the "
-                                "bounding box of the circular area delimited by center and "
-                                "radius and M is the number of items inside the index.";
-static const char cx_geosearch[] = "O(N+log(M)) where N is the number of elements in the "
-                                   "grid-aligned bounding box area around the shape provided as "
-                                   "the filter and M is the number of items inside the shape";
-static const char cx_members[] = "O(log(N)) for each member requested, where N is the number of "
-                                 "elements in the sorted set.";
+static const char cx_search[] =
+    "O(N+log(M)): N elements in the circle's bounding box, M items in the index.";
+static const char cx_geosearch[] =
+    "O(N+log(M)): N elements in the grid-aligned box around the shape, M items in the shape";
+static const char cx_members[] =
+    "O(log(N)) per member asked for, N being the size of the sorted set.";
 
 static command geo_commands[] = {
     GCMD("geoadd", geoadd_command, -5, CMD_WRITE | CMD_DENYOOM, GW, 1, 1, NULL, "3.2.0",
-         "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
-         "Adds one or more members to a geospatial index. The key is created if it doesn't "
-         "exist."),
+         "O(log(N)) per item added, N being the size of the sorted set.",
+         "Stores places by longitude and latitude in a geo key, creating it when absent."),
     GCMD("geodist", geodist_command, -4, CMD_READONLY, GR, 1, 1, NULL, "3.2.0", "O(log(N))",
-         "Returns the distance between two members of a geospatial index."),
+         "Measures how far apart two places of a geo key are."),
     GCMD("geohash", geohash_command, -2, CMD_READONLY, GR, 1, 1, NULL, "3.2.0", cx_members,
-         "Returns members from a geospatial index as geohash strings."),
+         "Gives the geohash string of places in a geo key."),
     GCMD("geopos", geopos_command, -2, CMD_READONLY, GR, 1, 1, NULL, "3.2.0", cx_members,
-         "Returns the longitude and latitude of members from a geospatial index."),
+         "Gives the longitude and latitude of places in a geo key."),
     GCMD("georadius", georadius_command, -6, CMD_WRITE | CMD_DENYOOM, GW, 1, 1, keys_georadius,
          "3.2.0", cx_search,
-         "Queries a geospatial index for members within a distance from a coordinate, "
-         "optionally stores the result."),
+         "Finds places within a radius of a point, and can store them in a key."),
     GCMD("georadius_ro", georadius_ro_command, -6, CMD_READONLY, GR, 1, 1, NULL, "3.2.10",
-         cx_search, "Returns members from a geospatial index that are within a distance from a "
-                    "coordinate."),
+         cx_search, "Finds places within a radius of a point."),
     GCMD("georadiusbymember", georadiusbymember_command, -5, CMD_WRITE | CMD_DENYOOM, GW, 1, 1,
          keys_georadiusbymember, "3.2.0", cx_search,
-         "Queries a geospatial index for members within a distance from a member, optionally "
-         "stores the result."),
+         "Finds places within a radius of another place, and can store them in a key."),
     GCMD("georadiusbymember_ro", georadiusbymember_ro_command, -5, CMD_READONLY, GR, 1, 1, NULL,
-         "3.2.10", cx_search,
-         "Returns members from a geospatial index that are within a distance from a member."),
+         "3.2.10", cx_search, "Finds places within a radius of another place."),
     GCMD("geosearch", geosearch_command, -7, CMD_READONLY, GR, 1, 1, NULL, "6.2.0", cx_geosearch,
-         "Queries a geospatial index for members inside an area of a box, a circle or a "
-         "polygon."),
+         "Finds places of a geo key inside a circle or a box."),
     GCMD("geosearchstore", geosearchstore_command, -8, CMD_WRITE | CMD_DENYOOM, GW, 1, 2, NULL,
          "6.2.0", cx_geosearch,
-         "Queries a geospatial index for members inside an area of a box, a circle or a "
-         "polygon, optionally stores the result."),
+         "Finds places of a geo key inside a circle or a box and stores them in a key."),
     {.name = NULL},
 };
 

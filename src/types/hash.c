@@ -993,54 +993,46 @@ static const dump_type_ops hash_dump_ops = {
     }
 
 static const char cx_o1[] = "O(1)";
-static const char cx_size[] = "O(N) where N is the size of the hash.";
-static const char cx_fields[] = "O(N) where N is the number of fields being requested.";
-static const char cx_set[] =
-    "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command "
-    "is called with multiple field/value pairs.";
+static const char cx_size[] = "O(N) in the size of the hash.";
+static const char cx_fields[] = "O(N) in the fields asked for.";
+static const char cx_set[] = "O(1) per field/value pair, O(N) for N pairs.";
 
 static command hash_commands[] = {
     HASH_CMD("hset", hset_command, -4, W_FAST, ACL_W_FAST, "2.0.0", cx_set,
-             "Creates or modifies the value of fields in a hash."),
+             "Stores fields of a hash, creating the hash when absent."),
     HASH_CMD("hsetnx", hsetnx_command, 4, W_FAST, ACL_W_FAST, "2.0.0", cx_o1,
-             "Sets the value of a field in a hash only when the field doesn't exist."),
+             "Stores a hash field unless the field is already there."),
     HASH_CMD("hget", hget_command, 3, R_FAST, ACL_R_FAST, "2.0.0", cx_o1,
-             "Returns the value of a field in a hash."),
+             "Reads one field of a hash."),
     HASH_CMD("hmget", hmget_command, -3, R_FAST, ACL_R_FAST, "2.0.0", cx_fields,
-             "Returns the values of all fields in a hash."),
-    HASH_CMD("hmset", hmset_command, -4, W_FAST, ACL_W_FAST, "2.0.0",
-             "O(N) where N is the number of fields being set.",
-             "Sets the values of multiple fields."),
+             "Reads several fields of a hash."),
+    HASH_CMD("hmset", hmset_command, -4, W_FAST, ACL_W_FAST, "2.0.0", "O(N) in the fields written.",
+             "Stores several fields of a hash (an older form of HSET)."),
     HASH_CMD("hdel", hdel_command, -3, CMD_WRITE | CMD_FAST, ACL_W_FAST, "2.0.0",
-             "O(N) where N is the number of fields to be removed.",
-             "Deletes one or more fields and their values from a hash. Deletes the hash if no "
-             "fields remain."),
+             "O(N) in the fields removed.",
+             "Removes fields from a hash, and the hash itself once it is empty."),
     HASH_CMD("hlen", hlen_command, 2, R_FAST, ACL_R_FAST, "2.0.0", cx_o1,
-             "Returns the number of fields in a hash."),
+             "Counts the fields of a hash."),
     HASH_CMD("hstrlen", hstrlen_command, 3, R_FAST, ACL_R_FAST, "3.2.0", cx_o1,
-             "Returns the length of the value of a field."),
+             "Gives the byte length of a hash field's value."),
     HASH_CMD("hexists", hexists_command, 3, R_FAST, ACL_R_FAST, "2.0.0", cx_o1,
-             "Determines whether a field exists in a hash."),
+             "Tells whether a hash holds a field."),
     HASH_CMD("hkeys", hkeys_command, 2, CMD_READONLY, ACL_R_SLOW, "2.0.0", cx_size,
-             "Returns all fields in a hash."),
+             "Lists the field names of a hash."),
     HASH_CMD("hvals", hvals_command, 2, CMD_READONLY, ACL_R_SLOW, "2.0.0", cx_size,
-             "Returns all values in a hash."),
+             "Lists the values of a hash."),
     HASH_CMD("hgetall", hgetall_command, 2, CMD_READONLY, ACL_R_SLOW, "2.0.0", cx_size,
-             "Returns all fields and values in a hash."),
+             "Lists every field of a hash with its value."),
     HASH_CMD("hincrby", hincrby_command, 4, W_FAST, ACL_W_FAST, "2.0.0", cx_o1,
-             "Increments the integer value of a field in a hash by a number. Uses 0 as initial "
-             "value if the field doesn't exist."),
+             "Adds an integer to a hash field, counting from 0 when the field is absent."),
     HASH_CMD("hincrbyfloat", hincrbyfloat_command, 4, W_FAST, ACL_W_FAST, "2.6.0", cx_o1,
-             "Increments the floating point value of a field by a number. Uses 0 as initial "
-             "value if the field doesn't exist."),
+             "Adds a decimal number to a hash field, counting from 0 when the field is absent."),
     HASH_CMD("hrandfield", hrandfield_command, -2, CMD_READONLY, ACL_R_SLOW, "6.2.0",
-             "O(N) where N is the number of fields returned",
-             "Returns one or more random fields from a hash."),
+             "O(N) in the fields returned", "Picks fields of a hash at random."),
     HASH_CMD("hscan", hscan_command, -3, CMD_READONLY, ACL_R_SLOW, "2.8.0",
-             "O(1) for every call. O(N) for a complete iteration, including enough command "
-             "calls for the cursor to return back to 0. N is the number of elements inside "
-             "the collection.",
-             "Iterates over fields and values of a hash."),
+             "O(1) per call; O(N) over a whole walk back to cursor 0, N being the size of the "
+             "collection.",
+             "Walks the fields of a hash with a cursor."),
     {.name = NULL},
 };
 

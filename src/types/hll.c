@@ -777,22 +777,20 @@ static void pfselftest_command(client *c) {
 
 static command hll_commands[] = {
     HLL_CMD("pfadd", pfadd_command, -2, CMD_WRITE | CMD_DENYOOM | CMD_FAST,
-            ACL_WRITE | ACL_HYPERLOGLOG | ACL_FAST, 1, 1, "2.8.9", "O(1) to add every element.",
-            "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist."),
+            ACL_WRITE | ACL_HYPERLOGLOG | ACL_FAST, 1, 1, "2.8.9", "O(1) per element.",
+            "Counts elements into a HyperLogLog, creating the key when absent."),
     HLL_CMD("pfcount", pfcount_command, -2, CMD_READONLY, ACL_READ | ACL_HYPERLOGLOG | ACL_SLOW, 1,
             -1, "2.8.9",
-            "O(1) with a very small average constant time when called with a single key. "
-            "O(N) with N being the number of keys, and much bigger constant times, when called "
-            "with multiple keys.",
-            "Returns the approximated cardinality of the set(s) observed by the HyperLogLog "
-            "key(s)."),
+            "O(1) and fast for one key; O(N) in the keys, with a much larger constant, for "
+            "several.",
+            "Estimates how many distinct elements the given HyperLogLogs saw."),
     HLL_CMD("pfmerge", pfmerge_command, -2, CMD_WRITE | CMD_DENYOOM,
             ACL_WRITE | ACL_HYPERLOGLOG | ACL_SLOW, 1, -1, "2.8.9",
-            "O(N) to merge N HyperLogLogs, but with high constant times.",
-            "Merges one or more HyperLogLog values into a single key."),
+            "O(N) in the HyperLogLogs merged, with a large constant.",
+            "Combines HyperLogLogs into a destination key."),
     HLL_CMD("pfdebug", pfdebug_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_ADMIN,
             ACL_WRITE | ACL_HYPERLOGLOG | ACL_ADMIN | ACL_SLOW | ACL_DANGEROUS, 2, 2, "2.8.9",
-            "N/A", "Internal commands for debugging HyperLogLog values."),
+            "N/A", "Inspects or converts a HyperLogLog's internals, for tests."),
     {.name = "pfselftest", .proc = pfselftest_command, .arity = 1, .flags = CMD_ADMIN,
      .acl = ACL_HYPERLOGLOG | ACL_ADMIN | ACL_SLOW | ACL_DANGEROUS, .since = "2.8.9",
      .group = "hyperloglog", .complexity = "N/A",

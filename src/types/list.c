@@ -782,12 +782,10 @@ static const dump_type_ops list_dump_ops = {list_encode, list_decode};
         .since = since_, .group = "list", .complexity = cx_,                                       \
     }
 
-static const char cx_push[] = "O(1) for each element added, so O(N) to add N elements when the "
-                              "command is called with multiple arguments.";
-static const char cx_pop[] = "O(N) where N is the number of elements returned";
-static const char cx_bpop[] = "O(N) where N is the number of provided keys.";
-static const char cx_mpop[] = "O(N+M) where N is the number of provided keys and M is the "
-                              "number of elements returned.";
+static const char cx_push[] = "O(1) per element, O(N) for N elements.";
+static const char cx_pop[] = "O(N) in the elements returned";
+static const char cx_bpop[] = "O(N) in the keys given.";
+static const char cx_mpop[] = "O(N+M): N keys given, M elements returned.";
 
 static command list_commands[] = {
     LIST_CMD("lpush", lpush_command, -3, W_FAST_OOM, 1, 1, 1, "1.0.0", cx_push,
@@ -805,34 +803,28 @@ static command list_commands[] = {
     LIST_CMD("llen", llen_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "1.0.0", "O(1)",
              "Returns how many elements a list holds."),
     LIST_CMD("lrange", lrange_command, 4, CMD_READONLY, 1, 1, 1, "1.0.0",
-             "O(S+N) where S is the distance of start offset from HEAD for small lists, from "
-             "nearest end (HEAD or TAIL) for large lists; and N is the number of elements in "
-             "the specified range.",
+             "O(S+N): S is how far start lies from the head (small lists) or from the nearer end "
+             "(large lists), N the elements in the range.",
              "Returns the elements of a list between two indexes."),
     LIST_CMD("lindex", lindex_command, 3, CMD_READONLY, 1, 1, 1, "1.0.0",
-             "O(N) where N is the number of elements to traverse to get to the element at "
-             "index. This makes asking for the first or the last element of the list O(1).",
-             "Returns the element of a list at an index."),
+             "O(N) in the elements walked to reach the index; O(1) for either end.",
+             "Reads the list element found at a position."),
     LIST_CMD("lset", lset_command, 4, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, "1.0.0",
-             "O(N) where N is the length of the list. Setting either the first or the last "
-             "element of the list is O(1).",
+             "O(N) in the length of the list; O(1) at either end.",
              "Overwrites the element of a list at an index."),
-    LIST_CMD("linsert", linsert_command, 5, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, "2.2.0",
-             "O(N) where N is the number of elements to traverse before seeing the value pivot. "
-             "This means that inserting somewhere on the left end on the list (head) can be "
-             "considered O(1) and inserting somewhere on the right end (tail) is O(N).",
-             "Inserts an element next to the first occurrence of a pivot element."),
+    LIST_CMD(
+        "linsert", linsert_command, 5, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, "2.2.0",
+        "O(N) in the elements walked before the pivot: cheap near the head, O(N) near the tail.",
+        "Inserts an element next to the first occurrence of a pivot element."),
     LIST_CMD("lrem", lrem_command, 4, CMD_WRITE, 1, 1, 1, "1.0.0",
-             "O(N+M) where N is the length of the list and M is the number of elements "
-             "removed.",
+             "O(N+M): a list of N elements, M of them removed.",
              "Removes occurrences of an element from a list."),
     LIST_CMD("ltrim", ltrim_command, 4, CMD_WRITE, 1, 1, 1, "1.0.0",
-             "O(N) where N is the number of elements to be removed by the operation.",
+             "O(N) in the elements removed.",
              "Keeps only the elements of a list between two indexes."),
     LIST_CMD("lpos", lpos_command, -3, CMD_READONLY, 1, 1, 1, "6.0.6",
-             "O(N) where N is the number of elements in the list, for the average case. When "
-             "searching for elements near the head or the tail of the list, or when the MAXLEN "
-             "option is provided, the command may run in constant time.",
+             "O(N) in the length of the list on average; near constant when the match is close to "
+             "the end searched from or MAXLEN is small.",
              "Returns the indexes of the elements of a list equal to a value."),
     LIST_CMD("lmove", lmove_command, 5, CMD_WRITE | CMD_DENYOOM, 1, 2, 1, "6.2.0", "O(1)",
              "Pops an element from one end of a list and pushes it onto another list."),

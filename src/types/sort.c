@@ -495,20 +495,19 @@ static int sort_ro_getkeys(int argc, const resp_arg *argv, int *keys, int max) {
 }
 
 static const char sort_cx[] =
-    "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the "
-    "number of returned elements. When the elements are not sorted, complexity is O(N).";
+    "O(N+M*log(M)) for N input elements and M returned; O(N) without sorting.";
 
 static command sort_commands[] = {
     {.name = "sort", .proc = sort_command, .arity = -2, .flags = CMD_WRITE | CMD_DENYOOM,
      .acl = ACL_SET | ACL_SORTEDSET | ACL_LIST | ACL_DANGEROUS, .first_key = 1, .last_key = 1,
      .key_step = 1, .getkeys = sort_getkeys,
-     .summary = "Sorts the elements of a list, a set or a sorted set, optionally storing the "
-                "result as a list.",
+     .summary = "Orders the elements of a list, set or sorted set, and can store the outcome as a "
+                "list.",
      .since = "1.0.0", .group = "generic", .complexity = sort_cx},
     {.name = "sort_ro", .proc = sort_ro_command, .arity = -2, .flags = CMD_READONLY,
      .acl = ACL_SET | ACL_SORTEDSET | ACL_LIST | ACL_DANGEROUS, .first_key = 1, .last_key = 1,
      .key_step = 1, .getkeys = sort_ro_getkeys,
-     .summary = "Returns the sorted elements of a list, a set or a sorted set.",
+     .summary = "Orders the elements of a list, set or sorted set, without storing anything.",
      .since = "7.0.0", .group = "generic", .complexity = sort_cx},
     {.name = NULL},
 };

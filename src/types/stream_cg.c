@@ -1398,29 +1398,31 @@ int stream_groups_decode(stream *s, dump_reader *r) {
 
 static command xgroup_subcommands[] = {
     CG_SUB("create", xgroup_create_command, -5, CMD_WRITE | CMD_DENYOOM,
-           "Create a consumer group."),
+           "Adds a consumer group to a stream."),
     CG_SUB("createconsumer", xgroup_createconsumer_command, 5, CMD_WRITE | CMD_DENYOOM,
-           "Create a consumer in a consumer group."),
+           "Registers a new consumer name in a group."),
     CG_SUB("delconsumer", xgroup_delconsumer_command, 5, CMD_WRITE,
-           "Delete a consumer from a consumer group."),
-    CG_SUB("destroy", xgroup_destroy_command, 4, CMD_WRITE, "Destroy a consumer group."),
+           "Removes a consumer, and its pending messages, from a consumer group."),
+    CG_SUB("destroy", xgroup_destroy_command, 4, CMD_WRITE,
+           "Removes a consumer group from a stream."),
     {.name = "help", .proc = xgroup_help_command, .arity = 2, .flags = CMD_LOADING | CMD_STALE,
-     .acl = ACL_STREAM, .summary = "Show helpful text about the different subcommands",
+     .acl = ACL_STREAM, .summary = "Describes the XGROUP subcommands.",
      .since = "5.0.0", .group = "stream", .complexity = "O(1)"},
-    CG_SUB("setid", xgroup_setid_command, -5, CMD_WRITE, "Set a consumer group to an arbitrary "
-                                                         "last delivered ID value."),
+    CG_SUB("setid", xgroup_setid_command, -5, CMD_WRITE,
+           "Moves a consumer group's last delivered ID."),
     {.name = NULL},
 };
 
 static command xinfo_subcommands[] = {
     CG_SUB("consumers", xinfo_consumers_command, 4, CMD_READONLY,
-           "List the consumers in a consumer group"),
+           "Shows each consumer of a group with its pending count and idle time."),
     CG_SUB("groups", xinfo_groups_command, 3, CMD_READONLY,
-           "List the consumer groups of a stream"),
+           "Shows each consumer group of a stream with its progress."),
     {.name = "help", .proc = xinfo_help_command, .arity = 2, .flags = CMD_LOADING | CMD_STALE,
-     .acl = ACL_STREAM, .summary = "Show helpful text about the different subcommands",
+     .acl = ACL_STREAM, .summary = "Describes the XINFO subcommands.",
      .since = "5.0.0", .group = "stream", .complexity = "O(1)"},
-    CG_SUB("stream", xinfo_stream_command, -3, CMD_READONLY, "Get information about a stream"),
+    CG_SUB("stream", xinfo_stream_command, -3, CMD_READONLY,
+           "Describes a stream, optionally with its entries and groups in full."),
     {.name = NULL},
 };
 
@@ -1433,26 +1435,25 @@ static command xinfo_subcommands[] = {
 
 static command cg_commands[] = {
     CG_CMD("xack", xack_command, -4, CMD_WRITE | CMD_FAST,
-           "Marks a pending message as correctly processed, effectively removing it from the "
-           "pending entries list of the consumer group.",
-           "O(1) for each message ID processed."),
+           "Acknowledges messages of a consumer group, taking them off its pending list.",
+           "O(1) per message ID."),
     CG_CMD("xpending", xpending_command, -3, CMD_READONLY,
-           "Return information and entries from a stream consumer group pending entries list, "
-           "that are messages fetched but never acknowledged.",
-           "O(N) with N being the number of elements returned."),
+           "Summarizes or lists the messages a consumer group delivered that are not yet "
+           "acknowledged.",
+           "O(N) in the entries returned."),
     CG_CMD("xclaim", xclaim_command, -6, CMD_WRITE | CMD_FAST,
-           "Changes (or acquires) ownership of a message in a consumer group, as if the message "
-           "was delivered to the specified consumer.",
-           "O(log N) with N being the number of messages in the PEL of the consumer group."),
+           "Hands the named pending messages over to another consumer.",
+           "O(log N) in the group's pending messages."),
     CG_CMD("xautoclaim", xautoclaim_command, -6, CMD_WRITE | CMD_FAST,
-           "Changes (or acquires) ownership of messages in a consumer group, as if the messages "
-           "were delivered to the specified consumer.",
-           "O(1) if COUNT is small."),
-    {.name = "xgroup", .arity = -2, .summary = "A container for consumer groups commands",
-     .since = "5.0.0", .group = "stream", .complexity = "Depends on subcommand.",
+           "Hands pending messages idle for long enough over to another consumer, scanning from a "
+           "start ID.",
+           "O(1) for a small COUNT."),
+    {.name = "xgroup", .arity = -2, .summary = "Container for the consumer group subcommands.",
+     .since = "5.0.0", .group = "stream", .complexity = "Set by the subcommand.",
      .subcommands = xgroup_subcommands},
-    {.name = "xinfo", .arity = -2, .summary = "A container for stream introspection commands",
-     .since = "5.0.0", .group = "stream", .complexity = "Depends on subcommand.",
+    {.name = "xinfo", .arity = -2,
+     .summary = "Container for the subcommands that describe streams.",
+     .since = "5.0.0", .group = "stream", .complexity = "Set by the subcommand.",
      .subcommands = xinfo_subcommands},
     {.name = NULL},
 };

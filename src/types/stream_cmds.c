@@ -742,41 +742,37 @@ static int xread_getkeys(int argc, const resp_arg *argv, int *keys, int max) {
 
 static command stream_commands[] = {
     STREAM_CMD("xadd", xadd_command, -5, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, "5.0.0",
-               "O(1) when adding a new entry, O(N) when trimming where N being the number of "
-               "entries evicted.",
-               "Appends a new entry to a stream"),
+               "O(1) to add; trimming is O(N) in the entries dropped.",
+               "Appends an entry to a stream, creating the stream when absent."),
     STREAM_CMD("xtrim", xtrim_command, -4, CMD_WRITE, 1, 1, 1, "5.0.0",
-               "O(N), with N being the number of evicted entries.",
-               "Deletes messages from the beginning of a stream."),
+               "O(N) in the entries removed.",
+               "Cuts old entries off a stream by length or by minimum ID."),
     STREAM_CMD("xdel", xdel_command, -3, CMD_WRITE | CMD_FAST, 1, 1, 1, "5.0.0",
-               "O(1) for each single item to delete in the stream.",
-               "Removes the specified entries from the stream."),
+               "O(1) per ID deleted.",
+               "Removes entries from a stream by ID."),
     STREAM_CMD("xlen", xlen_command, 2, CMD_READONLY | CMD_FAST, 1, 1, 1, "5.0.0", "O(1)",
-               "Return the number of entries in a stream"),
+               "Counts the entries of a stream."),
     STREAM_CMD("xsetid", xsetid_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1,
-               "5.0.0", "O(1)", "An internal command for replicating stream values"),
+               "5.0.0", "O(1)",
+               "Sets a stream's last ID and counters (used to replicate streams)."),
     STREAM_CMD("xrange", xrange_command, -4, CMD_READONLY, 1, 1, 1, "5.0.0",
-               "O(N) with N being the number of elements being returned.",
-               "Return a range of elements in a stream, with IDs matching the specified IDs "
-               "interval"),
+               "O(N) in the entries returned.",
+               "Lists the entries of a stream between two IDs, lowest first."),
     STREAM_CMD("xrevrange", xrevrange_command, -4, CMD_READONLY, 1, 1, 1, "5.0.0",
-               "O(N) with N being the number of elements returned.",
-               "Return a range of elements in a stream, with IDs matching the specified IDs "
-               "interval, in reverse order (from greater to smaller IDs) compared to XRANGE"),
+               "O(N) in the entries returned.",
+               "Lists the entries of a stream between two IDs, highest first."),
     {.name = "xread", .proc = xread_command, .arity = -4,
      .flags = CMD_READONLY | CMD_BLOCKING, .acl = ACL_STREAM, .getkeys = xread_getkeys,
-     .summary = "Return never seen elements in multiple streams, with IDs greater than the ones "
-                "reported by the caller for each stream. Can block.",
+     .summary = "Reads entries newer than given IDs from one or more streams, optionally "
+                "waiting for them.",
      .since = "5.0.0", .group = "stream",
-     .complexity = "For each stream mentioned: O(N) with N being the number of elements being "
-                   "returned."},
+     .complexity = "O(N) per stream in the entries returned."},
     {.name = "xreadgroup", .proc = xreadgroup_command, .arity = -7,
      .flags = CMD_WRITE | CMD_BLOCKING, .acl = ACL_STREAM, .getkeys = xread_getkeys,
-     .summary = "Return new entries from a stream using a consumer group, or access the history "
-                "of the pending entries for a given consumer. Can block.",
+     .summary = "Delivers new entries of a stream to a consumer of a group, or re-reads its "
+                "pending ones; can wait.",
      .since = "5.0.0", .group = "stream",
-     .complexity = "For each stream mentioned: O(M) with M being the number of elements "
-                   "returned."},
+     .complexity = "O(M) per stream in the entries returned."},
     {0},
 };
 

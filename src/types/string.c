@@ -844,79 +844,60 @@ static void lcs_command(client *c) {
 
 static const char cx_o1[] = "O(1)";
 static const char cx_range[] =
-    "O(N) where N is the length of the returned string. The complexity is ultimately determined "
-    "by the returned length, but because creating a substring from an existing string is very "
-    "cheap, it can be considered O(1) for small strings.";
+    "O(N) in the length of the reply, which is close to O(1) for short ranges.";
 
 static command string_commands[] = {
     STRING_CMD("get", get_command, 2, CMD_READONLY | CMD_FAST, ACL_R_FAST, 1, 1, 1, "1.0.0", cx_o1,
-               "Returns the string value of a key."),
+               "Reads the string stored at a key."),
     STRING_CMD("set", set_command, -3, CMD_WRITE | CMD_DENYOOM, ACL_W_SLOW, 1, 1, 1, "1.0.0", cx_o1,
-               "Sets the string value of a key, ignoring its type. The key is created if it "
-               "doesn't exist."),
+               "Stores a string at a key, whatever the key held before."),
     STRING_CMD("getex", getex_command, -2, CMD_WRITE | CMD_FAST, ACL_W_FAST, 1, 1, 1, "6.2.0",
-               cx_o1, "Returns the string value of a key after setting its expiration time."),
+               cx_o1, "Reads a string and changes or clears its key's expiry."),
     STRING_CMD("getdel", getdel_command, 2, CMD_WRITE | CMD_FAST, ACL_W_FAST, 1, 1, 1, "6.2.0",
-               cx_o1, "Returns the string value of a key after deleting the key."),
+               cx_o1, "Reads a string and removes its key."),
     STRING_CMD("getset", getset_command, 3, W_FAST, ACL_W_FAST, 1, 1, 1, "1.0.0", cx_o1,
-               "Returns the previous string value of a key after setting it to a new value."),
+               "Stores a new string at a key and replies with the one it replaced."),
     STRING_CMD("setnx", setnx_command, 3, W_FAST, ACL_W_FAST, 1, 1, 1, "1.0.0", cx_o1,
-               "Set the string value of a key only when the key doesn't exist."),
+               "Stores a string at a key unless the key exists."),
     STRING_CMD("setex", setex_command, 4, CMD_WRITE | CMD_DENYOOM, ACL_W_SLOW, 1, 1, 1, "2.0.0",
-               cx_o1,
-               "Sets the string value and expiration time of a key. Creates the key if it "
-               "doesn't exist."),
+               cx_o1, "Stores a string at a key with a time to live in seconds."),
     STRING_CMD("psetex", psetex_command, 4, CMD_WRITE | CMD_DENYOOM, ACL_W_SLOW, 1, 1, 1, "2.6.0",
-               cx_o1,
-               "Sets both string value and expiration time in milliseconds of a key. The key "
-               "is created if it doesn't exist."),
+               cx_o1, "Stores a string at a key with a time to live in milliseconds."),
     STRING_CMD("mget", mget_command, -2, CMD_READONLY | CMD_FAST, ACL_R_FAST, 1, -1, 1, "1.0.0",
-               "O(N) where N is the number of keys to retrieve.",
-               "Atomically returns the string values of one or more keys."),
+               "O(N) in the keys read.", "Reads the strings of several keys at once."),
     STRING_CMD("mset", mset_command, -3, CMD_WRITE | CMD_DENYOOM, ACL_W_SLOW, 1, -1, 2, "1.0.1",
-               "O(N) where N is the number of keys to set.",
-               "Atomically creates or modifies the string values of one or more keys."),
+               "O(N) in the keys written.", "Stores strings at several keys in one step."),
     STRING_CMD("msetnx", msetnx_command, -3, CMD_WRITE | CMD_DENYOOM, ACL_W_SLOW, 1, -1, 2, "1.0.1",
-               "O(N) where N is the number of keys to set.",
-               "Atomically modifies the string values of one or more keys only when all keys "
-               "don't exist."),
+               "O(N) in the keys written.",
+               "Stores strings at several keys in one step, only if none of them exists."),
     STRING_CMD("append", append_command, 3, W_FAST, ACL_W_FAST, 1, 1, 1, "2.0.0",
-               "O(1). The amortized time complexity is O(1) assuming the appended value is "
-               "small and the already present value is of any size, since the dynamic "
-               "string library used by Redis will double the free space available on "
-               "every reallocation.",
-               "Appends a string to the value of a key. Creates the key if it doesn't exist."),
+               "O(1) amortized for a small appended value, whatever the size of the existing one: "
+               "each reallocation doubles the spare room.",
+               "Adds bytes to the end of a string value, creating the key when absent."),
     STRING_CMD("strlen", strlen_command, 2, CMD_READONLY | CMD_FAST, ACL_R_FAST, 1, 1, 1, "2.2.0",
-               cx_o1, "Returns the length of a string value."),
+               cx_o1, "Gives the byte length of a string."),
     STRING_CMD("getrange", getrange_command, 4, CMD_READONLY, ACL_R_SLOW, 1, 1, 1, "2.4.0",
-               cx_range, "Returns a substring of the string stored at a key."),
+               cx_range, "Reads a byte range of a string."),
     STRING_CMD("substr", getrange_command, 4, CMD_READONLY, ACL_R_SLOW, 1, 1, 1, "1.0.0", cx_range,
-               "Returns a substring from a string value."),
-    STRING_CMD("setrange", setrange_command, 4, CMD_WRITE | CMD_DENYOOM, ACL_W_SLOW, 1, 1, 1,
-               "2.2.0",
-               "O(1), not counting the time taken to copy the new string in place. Usually, "
-               "this string is very small so the amortized complexity is O(1). Otherwise, "
-               "complexity is O(M) with M being the length of the value argument.",
-               "Overwrites a part of a string value with another by an offset. Creates the key "
-               "if it doesn't exist."),
+               "Reads a byte range of a string (an older name of GETRANGE)."),
+    STRING_CMD(
+        "setrange", setrange_command, 4, CMD_WRITE | CMD_DENYOOM, ACL_W_SLOW, 1, 1, 1, "2.2.0",
+        "O(1) plus copying the value in: O(M) for a value of M bytes, so O(1) for short ones.",
+        "Writes bytes into a string at an offset, padding with zeros and creating the key as "
+        "needed."),
     STRING_CMD("incr", incr_command, 2, W_FAST, ACL_W_FAST, 1, 1, 1, "1.0.0", cx_o1,
-               "Increments the integer value of a key by one. Uses 0 as initial value if the "
-               "key doesn't exist."),
+               "Adds one to a key's integer, counting from 0 when the key is absent."),
     STRING_CMD("decr", decr_command, 2, W_FAST, ACL_W_FAST, 1, 1, 1, "1.0.0", cx_o1,
-               "Decrements the integer value of a key by one. Uses 0 as initial value if the "
-               "key doesn't exist."),
+               "Subtracts one from a key's integer, counting from 0 when the key is absent."),
     STRING_CMD("incrby", incrby_command, 3, W_FAST, ACL_W_FAST, 1, 1, 1, "1.0.0", cx_o1,
-               "Increments the integer value of a key by a number. Uses 0 as initial value if "
-               "the key doesn't exist."),
+               "Adds an amount to a key's integer, counting from 0 when the key is absent."),
     STRING_CMD("decrby", decrby_command, 3, W_FAST, ACL_W_FAST, 1, 1, 1, "1.0.0", cx_o1,
-               "Decrements a number from the integer value of a key. Uses 0 as initial value "
-               "if the key doesn't exist."),
+               "Subtracts an amount from a key's integer, counting from 0 when the key is absent."),
     STRING_CMD("incrbyfloat", incrbyfloat_command, 3, W_FAST, ACL_W_FAST, 1, 1, 1, "2.6.0", cx_o1,
-               "Increment the floating point value of a key by a number. Uses 0 as initial "
-               "value if the key doesn't exist."),
+               "Adds a decimal amount to a key's number, counting from 0 when the key is absent."),
     STRING_CMD("lcs", lcs_command, -3, CMD_READONLY, ACL_R_SLOW, 1, 2, 1, "7.0.0",
-               "O(N*M) where N and M are the lengths of s1 and s2, respectively",
-               "Finds the longest common substring."),
+               "O(N*M) for strings of lengths N and M",
+               "Computes the longest common subsequence of two strings."),
     {.name = NULL},
 };
 

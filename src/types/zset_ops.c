@@ -1169,116 +1169,106 @@ static int keys_bzmpop(int argc, const resp_arg *argv, int *keys, int max) {
         .since = since_, .group = "sorted-set", .complexity = cx_                                  \
     }
 
-static const char cx_logn[] = "O(log(N)) where N is the number of elements in the sorted set.";
-static const char cx_range[] = "O(log(N)+M) with N being the number of elements in the sorted "
-                               "set and M the number of elements returned.";
-static const char cx_union[] = "O(N)+O(M*log(M)) with N being the sum of the sizes of the input "
-                               "sorted sets, and M being the number of elements in the result.";
+static const char cx_logn[] = "O(log(N)) in the size of the sorted set.";
+static const char cx_range[] = "O(log(N)+M): a sorted set of N, M members returned.";
+static const char cx_union[] = "O(N)+O(M*log(M)): N members across the inputs, M in the result.";
 
 command zset_commands[] = {
-    ZCMD("zadd", zadd_command, -4, W_FAST, ZW | ACL_FAST, 1, 1, 1, "1.2.0", cx_logn,
-         "Adds one or more members to a sorted set, or updates their scores."),
+    ZCMD(
+        "zadd", zadd_command, -4, W_FAST, ZW | ACL_FAST, 1, 1, 1, "1.2.0", cx_logn,
+        "Inserts members into a sorted set or changes their scores, creating the key when absent."),
     ZCMD("zincrby", zincrby_command, 4, W_FAST, ZW | ACL_FAST, 1, 1, 1, "1.2.0", cx_logn,
-         "Increments the score of a member in a sorted set."),
-    ZCMD("zrem", zrem_command, -3, CMD_WRITE | CMD_FAST, ZW | ACL_FAST, 1, 1, 1, "1.2.0",
-         cx_logn, "Removes one or more members from a sorted set."),
+         "Adds an amount to a member's score in a sorted set."),
+    ZCMD("zrem", zrem_command, -3, CMD_WRITE | CMD_FAST, ZW | ACL_FAST, 1, 1, 1, "1.2.0", cx_logn,
+         "Takes members out of a sorted set."),
     ZCMD("zcard", zcard_command, 2, CMD_READONLY | CMD_FAST, ZR | ACL_FAST, 1, 1, 1, "1.2.0",
-         "O(1)", "Returns the number of members in a sorted set."),
+         "O(1)", "Counts the members of a sorted set."),
     ZCMD("zcount", zcount_command, 4, CMD_READONLY | CMD_FAST, ZR | ACL_FAST, 1, 1, 1, "2.0.0",
-         cx_logn, "Returns the count of members in a sorted set that have scores within a range."),
+         cx_logn, "Counts the members of a sorted set whose score lies in a range."),
     ZCMD("zlexcount", zlexcount_command, 4, CMD_READONLY | CMD_FAST, ZR | ACL_FAST, 1, 1, 1,
-         "2.8.9", cx_logn, "Returns the number of members in a sorted set within a lexicographical "
-                           "range."),
+         "2.8.9", cx_logn, "Counts the members of a sorted set that fall in a range of names."),
     ZCMD("zscore", zscore_command, 3, CMD_READONLY | CMD_FAST, ZR | ACL_FAST, 1, 1, 1, "1.2.0",
-         "O(1)", "Returns the score of a member in a sorted set."),
+         "O(1)", "Reads a member's score in a sorted set."),
     ZCMD("zmscore", zmscore_command, -3, CMD_READONLY | CMD_FAST, ZR | ACL_FAST, 1, 1, 1, "6.2.0",
-         "O(N) where N is the number of members being requested.",
-         "Returns the score of one or more members in a sorted set."),
+         "O(N) in the members asked for.", "Reads the scores of several members of a sorted set."),
     ZCMD("zrank", zrank_command, 3, CMD_READONLY | CMD_FAST, ZR | ACL_FAST, 1, 1, 1, "2.0.0",
-         cx_logn, "Returns the index of a member in a sorted set ordered by ascending scores."),
+         cx_logn, "Gives a member's position in a sorted set, counting from the lowest score."),
     ZCMD("zrevrank", zrevrank_command, 3, CMD_READONLY | CMD_FAST, ZR | ACL_FAST, 1, 1, 1, "2.0.0",
-         cx_logn, "Returns the index of a member in a sorted set ordered by descending scores."),
+         cx_logn, "Gives a member's position in a sorted set, counting from the highest score."),
     ZCMD("zrange", zrange_command, -4, CMD_READONLY, ZR | ACL_SLOW, 1, 1, 1, "1.2.0", cx_range,
-         "Returns members in a sorted set within a range of indexes."),
+         "Lists sorted set members by rank, score or name, in either direction."),
     ZCMD("zrangestore", zrangestore_command, -5, CMD_WRITE | CMD_DENYOOM, ZW | ACL_SLOW, 1, 2, 1,
-         "6.2.0", cx_range, "Stores a range of members from sorted set in a key."),
+         "6.2.0", cx_range, "Copies a rank, score or name range of a sorted set into another key."),
     ZCMD("zrevrange", zrevrange_command, -4, CMD_READONLY, ZR | ACL_SLOW, 1, 1, 1, "1.2.0",
-         cx_range, "Returns members in a sorted set within a range of indexes in reverse order."),
-    ZCMD("zrangebyscore", zrangebyscore_command, -4, CMD_READONLY, ZR | ACL_SLOW, 1, 1, 1,
-         "1.0.5", cx_range, "Returns members in a sorted set within a range of scores."),
+         cx_range, "Lists sorted set members by rank, highest score first."),
+    ZCMD("zrangebyscore", zrangebyscore_command, -4, CMD_READONLY, ZR | ACL_SLOW, 1, 1, 1, "1.0.5",
+         cx_range, "Lists sorted set members whose scores fall in a range."),
     ZCMD("zrevrangebyscore", zrevrangebyscore_command, -4, CMD_READONLY, ZR | ACL_SLOW, 1, 1, 1,
          "2.2.0", cx_range,
-         "Returns members in a sorted set within a range of scores in reverse order."),
+         "Lists sorted set members whose scores fall in a range, highest first."),
     ZCMD("zrangebylex", zrangebylex_command, -4, CMD_READONLY, ZR | ACL_SLOW, 1, 1, 1, "2.8.9",
-         cx_range, "Returns members in a sorted set within a lexicographical range."),
+         cx_range, "Lists sorted set members whose names fall in a range."),
     ZCMD("zrevrangebylex", zrevrangebylex_command, -4, CMD_READONLY, ZR | ACL_SLOW, 1, 1, 1,
          "2.8.9", cx_range,
-         "Returns members in a sorted set within a lexicographical range in reverse order."),
-    ZCMD("zremrangebyrank", zremrangebyrank_command, 4, CMD_WRITE, ZW | ACL_SLOW, 1, 1, 1,
-         "2.0.0", cx_range, "Removes members in a sorted set within a range of indexes."),
+         "Lists sorted set members whose names fall in a range, last name first."),
+    ZCMD("zremrangebyrank", zremrangebyrank_command, 4, CMD_WRITE, ZW | ACL_SLOW, 1, 1, 1, "2.0.0",
+         cx_range, "Takes the members whose ranks fall in a range out of a sorted set."),
     ZCMD("zremrangebyscore", zremrangebyscore_command, 4, CMD_WRITE, ZW | ACL_SLOW, 1, 1, 1,
-         "1.2.0", cx_range, "Removes members in a sorted set within a range of scores."),
+         "1.2.0", cx_range, "Takes the members whose scores fall in a range out of a sorted set."),
     ZCMD("zremrangebylex", zremrangebylex_command, 4, CMD_WRITE, ZW | ACL_SLOW, 1, 1, 1, "2.8.9",
-         cx_range, "Removes members in a sorted set within a lexicographical range."),
+         cx_range, "Takes the members whose names fall in a range out of a sorted set."),
     ZCMD("zpopmin", zpopmin_command, -2, CMD_WRITE | CMD_FAST, ZW | ACL_FAST, 1, 1, 1, "5.0.0",
-         cx_logn, "Returns the lowest-scoring members from a sorted set after removing them."),
+         cx_logn, "Takes the lowest-scored members out of a sorted set and replies with them."),
     ZCMD("zpopmax", zpopmax_command, -2, CMD_WRITE | CMD_FAST, ZW | ACL_FAST, 1, 1, 1, "5.0.0",
-         cx_logn, "Returns the highest-scoring members from a sorted set after removing them."),
+         cx_logn, "Takes the top-scored members out of a sorted set and replies with them."),
     ZCMD("bzpopmin", bzpopmin_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_FAST | CMD_BLOCKING,
          ZW | ACL_FAST | ACL_BLOCKING, 1, -2, 1, "5.0.0", cx_logn,
-         "Removes and returns the member with the lowest score from one or more sorted sets. "
-         "Blocks until a member is available otherwise."),
+         "Pops the lowest-scored member of the first non-empty sorted set, waiting for one if all "
+         "are empty."),
     ZCMD("bzpopmax", bzpopmax_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_FAST | CMD_BLOCKING,
          ZW | ACL_FAST | ACL_BLOCKING, 1, -2, 1, "5.0.0", cx_logn,
-         "Removes and returns the member with the highest score from one or more sorted sets. "
-         "Blocks until a member available otherwise."),
+         "Pops the top-scored member of the first non-empty sorted set, waiting for one if all are "
+         "empty."),
     ZCMDK("zmpop", zmpop_command, -4, CMD_WRITE, ZW | ACL_SLOW, keys_nostore, "7.0.0",
-          "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "
-          "elements in the sorted set, and M being the number of elements popped.",
-          "Returns the highest- or lowest-scoring members from one or more sorted sets after "
-          "removing them."),
+          "O(K) + O(M*log(N)): K keys given, M members popped from a sorted set of N.",
+          "Pops the lowest- or highest-scored members of the first non-empty sorted set."),
     ZCMDK("bzmpop", bzmpop_command, -5, CMD_WRITE | CMD_BLOCKING, ZW | ACL_SLOW | ACL_BLOCKING,
           keys_bzmpop, "7.0.0",
-          "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "
-          "elements in the sorted set, and M being the number of elements popped.",
-          "Removes and returns a member by score from one or more sorted sets. Blocks until a "
-          "member is available otherwise."),
+          "O(K) + O(M*log(N)): K keys given, M members popped from a sorted set of N.",
+          "Pops the lowest- or highest-scored members of the first non-empty sorted set, "
+          "waiting for one if all are empty."),
     ZCMD("zrandmember", zrandmember_command, -2, CMD_READONLY, ZR | ACL_SLOW, 1, 1, 1, "6.2.0",
-         "O(N) where N is the number of members returned",
-         "Returns one or more random members from a sorted set."),
+         "O(N) in the members returned", "Picks members of a sorted set at random."),
     ZCMDK("zunion", zunion_command, -3, CMD_READONLY, ZR | ACL_SLOW, keys_nostore, "6.2.0",
-          cx_union, "Returns the union of multiple sorted sets."),
+          cx_union,
+          "Computes the members found in any of the given sorted sets, with combined scores."),
     ZCMDK("zinter", zinter_command, -3, CMD_READONLY, ZR | ACL_SLOW, keys_nostore, "6.2.0",
-          "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being "
-          "the number of input sorted sets and M being the number of elements in the resulting "
-          "sorted set.",
-          "Returns the intersect of multiple sorted sets."),
+          "O(N*K)+O(M*log(M)) at worst: K inputs, the smallest of size N, M members in the result.",
+          "Computes the members common to all given sorted sets, with combined scores."),
     ZCMDK("zdiff", zdiff_command, -3, CMD_READONLY, ZR | ACL_SLOW, keys_nostore, "6.2.0",
-          "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the "
-          "sets, N is the size of the first set, and K is the size of the result set.",
-          "Returns the difference between multiple sorted sets."),
-    ZCMDK_STORE("zunionstore", zunionstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZW | ACL_SLOW,
-          keys_store, "2.0.0", cx_union,
-          "Stores the union of multiple sorted sets in a key."),
-    ZCMDK_STORE("zinterstore", zinterstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZW | ACL_SLOW,
-          keys_store, "2.0.0",
-          "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being "
-          "the number of input sorted sets and M being the number of elements in the resulting "
-          "sorted set.",
-          "Stores the intersect of multiple sorted sets in a key."),
-    ZCMDK_STORE("zdiffstore", zdiffstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZW | ACL_SLOW,
-          keys_store, "6.2.0",
-          "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the "
-          "sets, N is the size of the first set, and K is the size of the result set.",
-          "Stores the difference of multiple sorted sets in a key."),
-    ZCMDK("zintercard", zintercard_command, -3, CMD_READONLY, ZR | ACL_SLOW, keys_nostore,
-          "7.0.0",
-          "O(N*K) worst case with N being the smallest input sorted set, K being the number of "
-          "input sorted sets.",
-          "Returns the number of members of the intersect of multiple sorted sets."),
+          "O(L + (N-K)log(N)) at worst: L members in all sets, N in the first, K in the result.",
+          "Computes the members of the first sorted set missing from the others."),
+    ZCMDK_STORE(
+        "zunionstore", zunionstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZW | ACL_SLOW, keys_store,
+        "2.0.0", cx_union,
+        "Computes the members found in any of the given sorted sets and stores them in a key."),
+    ZCMDK_STORE(
+        "zinterstore", zinterstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZW | ACL_SLOW, keys_store,
+        "2.0.0",
+        "O(N*K)+O(M*log(M)) at worst: K inputs, the smallest of size N, M members in the result.",
+        "Computes the members common to all given sorted sets and stores them in a key."),
+    ZCMDK_STORE(
+        "zdiffstore", zdiffstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZW | ACL_SLOW, keys_store,
+        "6.2.0",
+        "O(L + (N-K)log(N)) at worst: L members in all sets, N in the first, K in the result.",
+        "Computes the members of the first sorted set missing from the others and stores them in a "
+        "key."),
+    ZCMDK("zintercard", zintercard_command, -3, CMD_READONLY, ZR | ACL_SLOW, keys_nostore, "7.0.0",
+          "O(N*K) at worst: K inputs, the smallest of size N.",
+          "Counts the members common to all given sorted sets, optionally up to a limit."),
     ZCMD("zscan", zscan_command, -3, CMD_READONLY, ZR | ACL_SLOW, 1, 1, 1, "2.8.0",
-         "O(1) for every call. O(N) for a complete iteration, including enough command calls "
-         "for the cursor to return back to 0. N is the number of elements inside the collection.",
-         "Iterates over members and scores of a sorted set."),
+         "O(1) per call; O(N) over a whole walk back to cursor 0, N being the size of the "
+         "collection.",
+         "Walks the members and scores of a sorted set with a cursor."),
     {.name = NULL},
 };
