@@ -33,15 +33,15 @@ SSL_LIBS := $(shell pkg-config --libs libssl libcrypto 2>/dev/null || echo -lssl
 LDLIBS := $(LUA_LIBS) $(SSL_LIBS) -lpthread -lm
 
 SERVER_SRC := $(wildcard src/ds/*.c src/proto/*.c src/server/*.c src/types/*.c src/persist/*.c src/script/*.c)
-SERVER_SRC += $(wildcard src/admin/*.c)
+SERVER_SRC += $(wildcard src/admin/*.c src/app/*.c)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 # Everything but main() goes into the library the unit tests link against.
-LIB_OBJ := $(filter-out $(BUILD)/src/server/main.o,$(SERVER_OBJ))
+LIB_OBJ := $(filter-out $(BUILD)/src/app/main.o,$(SERVER_OBJ))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-FUZZ_LIB_SRC := $(filter-out src/server/main.c,$(SERVER_SRC))
+FUZZ_LIB_SRC := $(filter-out src/app/main.c,$(SERVER_SRC))
 
 .PHONY: all run test deps deps-test fuzz clean format bench
 # pairdb-check: verifies and describes snapshot and log files.

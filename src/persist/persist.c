@@ -988,7 +988,7 @@ static int copy_file(const char *from, const char *to, char *err, size_t errlen)
     return 0;
 }
 
-static int tool_restore(const char *backup, const char *datadir) {
+static int tool_restore(const char *backup, const char *datadir, void (*register_commands)(void)) {
     char snap[PATH_MAX], err[PATH_MAX + 256];
     uint64_t lsn;
     int found = snapshot_find_newest(backup, snap, sizeof snap, &lsn, 0, err, sizeof err);
@@ -1004,7 +1004,7 @@ static int tool_restore(const char *backup, const char *datadir) {
     }
     /* Values are decoded to be checked: the type codecs must be there. */
     db_init_all(DB_MAX_COUNT);
-    command_register_builtins();
+    register_commands();
     printf("Verifying %s\n", snap);
     if (snapshot_verify(snap, print_line, NULL, err, sizeof err) < 0) {
         fprintf(stderr, "The backup is damaged: %s\n", err);
@@ -1032,7 +1032,7 @@ static int tool_usage(void) {
     return 1;
 }
 
-int persist_tool_main(int argc, char **argv) {
+int persist_tool_main(int argc, char **argv, void (*register_commands)(void)) {
     if (argc < 2 || (strcmp(argv[1], "--backup") != 0 && strcmp(argv[1], "--restore") != 0))
         return -1;
     int backup = strcmp(argv[1], "--backup") == 0;
@@ -1052,5 +1052,5 @@ int persist_tool_main(int argc, char **argv) {
     }
     if (backup) return tool_backup(argv[2], host, port, pass);
     if (!dir) return tool_usage();
-    return tool_restore(argv[2], dir);
+    return tool_restore(argv[2], dir, register_commands);
 }

@@ -53,7 +53,9 @@ void persist_get_status(persist_status *out);
 /* Command-line modes of pairdb-server: --backup DIR (ask a running server
  * for a consistent copy) and --restore DIR (prepare a data directory from
  * a backup). Returns the process exit code, or -1 when argv is not one of
- * these modes. */
-int persist_tool_main(int argc, char **argv);
+ * these modes. register_commands builds the command table (with the type
+ * codecs a restore needs to check values); the caller owns that list, since
+ * it names every layer. */
+int persist_tool_main(int argc, char **argv, void (*register_commands)(void));
 
 #endif

@@ -138,8 +138,6 @@ int command_keys(const command *cmd, int argc, const resp_arg *argv, int *keys, 
 void command_foreach(void (*fn)(command *cmd, void *arg), void *arg);
 size_t command_count(void);
 void command_reset_stats(void);
-/* Registers every built-in command family. Called once at startup. */
-void command_register_builtins(void);
 void command_free_all(void);
 
 /* An upper bound of keyspec_command_keys()'s count for argc arguments: each

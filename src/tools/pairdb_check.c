@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/app.h"
 #include "ds/mem.h"
 #include "persist/snapshot.h"
 #include "persist/wal.h"

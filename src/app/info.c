@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "app/app.h"
 #include "ds/mem.h"
 #include "persist/persist.h"
 #include "script/script.h"

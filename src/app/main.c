@@ -1,6 +1,10 @@
 /*
  * main.c - process start-up, the server timer, shutdown.
  *
+ * This is the top of the layering (see app.h): it alone wires the core,
+ * persistence, scripting and the admin port together, and makes the
+ * start-up registrations through which the core asks the layers above it.
+ *
  * Order at start: configuration (file + command line), daemonize, the
  * keyspace and command table, listeners, then the loop. Everything that
  * runs periodically is driven from one timer (server_cron) at `hz`, and
@@ -19,6 +23,8 @@
 #include <unistd.h>
 
 #include "admin/admin.h"
+#include "app/app.h"
+#include "app/sdnotify.h"
 #include "ds/dict.h"
 #include "ds/mem.h"
 #include "persist/persist.h"
@@ -37,7 +43,6 @@
 #include "server/log.h"
 #include "server/net.h"
 #include "server/pubsub.h"
-#include "server/sdnotify.h"
 #include "server/server.h"
 #include "server/slowlog.h"
 #include "server/stats.h"
@@ -276,7 +281,7 @@ static int take_repair_flag(int *argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-    int tool = persist_tool_main(argc, argv);
+    int tool = persist_tool_main(argc, argv, command_register_builtins);
     if (tool >= 0) return tool;
     int repair = take_repair_flag(&argc, argv);
     int r = config_load_args(argc, argv);

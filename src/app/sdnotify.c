@@ -4,7 +4,7 @@
  * The protocol is one datagram of "KEY=value" lines on an AF_UNIX socket
  * whose path is in $NOTIFY_SOCKET; a leading '@' names an abstract socket.
  */
-#include "server/sdnotify.h"
+#include "app/sdnotify.h"
 
 #include <stddef.h>
 #include <stdio.h>

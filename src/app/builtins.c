@@ -4,6 +4,7 @@
  * Adding a command family means adding its register call here; nothing
  * else in the server needs to know it exists.
  */
+#include "app/app.h"
 #include "persist/persist.h"
 #include "server/command.h"
 #include "server/config.h"
