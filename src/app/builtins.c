@@ -6,6 +6,7 @@
  */
 #include "app/app.h"
 #include "persist/persist.h"
+#include "script/script.h"
 #include "server/command.h"
 #include "server/config.h"
 #include "server/families.h"
@@ -13,7 +14,6 @@
 #include "server/multi.h"
 #include "server/pubsub.h"
 #include "server/slowlog.h"
-#include "script/script.h"
 #include "types/types.h"
 
 void command_register_builtins(void) {

@@ -20,8 +20,8 @@
 #include "server/handler.h"
 #include "server/latency.h"
 #include "server/memreport.h"
-#include "server/server.h"
 #include "server/pubsub.h"
+#include "server/server.h"
 #include "server/stats.h"
 #include "server/tracking.h"
 

@@ -46,8 +46,8 @@
 #include "server/server.h"
 #include "server/slowlog.h"
 #include "server/stats.h"
-#include "server/tracking.h"
 #include "server/tls.h"
+#include "server/tracking.h"
 
 #define MAX_LISTENERS (2 * CONFIG_MAX_BIND + 1)
 /* File descriptors kept free beyond maxclients for listeners, logs, and

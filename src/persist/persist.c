@@ -36,13 +36,13 @@
 #include <unistd.h>
 
 #include "ds/mem.h"
-#include "persist/fsutil.h"
 #include "persist/recovery.h"
 #include "persist/snapshot.h"
 #include "persist/wal.h"
 #include "server/command.h"
 #include "server/config.h"
 #include "server/db.h"
+#include "server/fsutil.h"
 #include "server/handler.h"
 #include "server/log.h"
 #include "server/server.h"

@@ -32,13 +32,13 @@
 #include <unistd.h>
 
 #include "ds/crc32c.h"
-#include "ds/endian.h"
 #include "ds/dstr.h"
+#include "ds/endian.h"
 #include "ds/mem.h"
-#include "persist/fsutil.h"
-#include "server/clock.h"
 #include "script/script.h"
+#include "server/clock.h"
 #include "server/db.h"
+#include "server/fsutil.h"
 #include "server/kv.h"
 #include "types/dump.h"
 

@@ -37,10 +37,10 @@
 #include "ds/crc32c.h"
 #include "ds/endian.h"
 #include "ds/mem.h"
-#include "persist/fsutil.h"
 #include "proto/resp.h"
 #include "server/clock.h"
 #include "server/config.h"
+#include "server/fsutil.h"
 #include "server/log.h"
 
 #define MAX_PENDING_BYTES (256LL * 1024 * 1024) /* sealed, unwritten: the loop waits beyond */

@@ -16,12 +16,12 @@
 #include <unistd.h>
 
 #include "ds/mem.h"
-#include "persist/fsutil.h"
 #include "server/acl.h"
 #include "server/client.h"
 #include "server/clock.h"
 #include "server/command.h"
 #include "server/config.h"
+#include "server/fsutil.h"
 #include "server/handler.h"
 #include "server/reply.h"
 

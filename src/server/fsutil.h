@@ -1,5 +1,6 @@
 /*
- * fsutil.h - file-system steps the persistence files share.
+ * fsutil.h - file-system steps that the core (ACL SAVE) and the persistence
+ * files share: generic helpers, so they live in the core, below both.
  */
 #ifndef PAIRDB_FSUTIL_H
 #define PAIRDB_FSUTIL_H

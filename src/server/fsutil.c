@@ -1,7 +1,7 @@
 /*
- * fsutil.c - file-system steps the persistence files share (see fsutil.h).
+ * fsutil.c - directory sync and creation (see fsutil.h).
  */
-#include "persist/fsutil.h"
+#include "server/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
