@@ -42,6 +42,7 @@
 #include "server/config.h"
 #include "server/fsutil.h"
 #include "server/log.h"
+#include "server/propagate.h"
 
 #define MAX_PENDING_BYTES (256LL * 1024 * 1024) /* sealed, unwritten: the loop waits beyond */
 #define IOV_MAX_GROUP 64
@@ -655,6 +656,7 @@ int wal_open(const char *dir, uint64_t next_lsn, char *err, size_t errlen) {
         return -1;
     }
     w.open = 1;
+    propagate_set_sink(wal_append);
     return 0;
 }
 
@@ -708,4 +710,5 @@ void wal_close(void) {
     w.segs = NULL;
     w.nsegs = w.segs_cap = 0;
     w.open = 0;
+    propagate_set_sink(NULL);
 }

@@ -28,7 +28,6 @@
 #include "ds/dstr.h"
 #include "ds/glob.h"
 #include "ds/mem.h"
-#include "persist/propagate.h"
 #include "persist/recovery.h"
 #include "script/script.h"
 #include "script/script_int.h"
@@ -36,6 +35,7 @@
 #include "server/clock.h"
 #include "server/command.h"
 #include "server/handler.h"
+#include "server/propagate.h"
 #include "server/reply.h"
 #include "types/dump.h"
 

@@ -15,16 +15,16 @@
 
 #include "ds/mem.h"
 #include "ds/numconv.h"
-#include "persist/propagate.h"
+#include "persist/wal.h"
 #include "script/script_int.h"
 #include "script/sha1.h"
 #include "server/client.h"
 #include "server/clock.h"
-#include "persist/wal.h"
 #include "server/command.h"
 #include "server/config.h"
 #include "server/evict.h"
 #include "server/handler.h"
+#include "server/propagate.h"
 #include "server/reply.h"
 
 #define SCRIPTS_KEY "pairdb_scripts"

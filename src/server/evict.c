@@ -13,12 +13,12 @@
 #include <stdlib.h>
 
 #include "ds/mem.h"
-#include "persist/propagate.h"
 #include "server/clock.h"
 #include "server/config.h"
 #include "server/db.h"
 #include "server/latency.h"
 #include "server/log.h"
+#include "server/propagate.h"
 #include "server/stats.h"
 
 #define POOL_SIZE 16

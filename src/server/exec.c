@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "persist/propagate.h"
 #include "persist/recovery.h"
 #include "persist/wal.h"
 #include "script/script.h"
@@ -20,6 +19,7 @@
 #include "server/handler.h"
 #include "server/latency.h"
 #include "server/multi.h"
+#include "server/propagate.h"
 #include "server/pubsub.h"
 #include "server/ratelimit.h"
 #include "server/reply.h"

@@ -15,7 +15,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "persist/effects.h"
+#include "server/effects.h"
 #include "server/handler.h"
 
 void key__expire_register(void);

@@ -39,12 +39,12 @@
 #include "ds/listpack.h"
 #include "ds/mem.h"
 #include "ds/numconv.h"
-#include "persist/effects.h"
 #include "server/config.h"
+#include "server/effects.h"
 #include "server/handler.h"
-#include "types/scan.h"
 #include "types/dump.h"
 #include "types/hash.h"
+#include "types/scan.h"
 #include "types/types.h"
 
 /* Redis refuses to grow a listpack past 1 GiB and converts instead. */

@@ -32,8 +32,8 @@
 #include <string.h>
 
 #include "ds/mem.h"
-#include "persist/effects.h"
 #include "server/config.h"
+#include "server/effects.h"
 #include "types/bitmap.h"
 #include "types/types.h"
 

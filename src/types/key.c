@@ -24,13 +24,13 @@
 #include "ds/glob.h"
 #include "ds/mem.h"
 #include "ds/numconv.h"
-#include "persist/effects.h"
-#include "server/config.h"
 #include "server/blocking.h"
+#include "server/config.h"
+#include "server/effects.h"
 #include "server/handler.h"
 #include "server/tracking.h"
-#include "types/scan.h"
 #include "types/dump.h"
+#include "types/scan.h"
 #include "types/types.h"
 
 /* expire_cmds.c: the EXPIRE/TTL family, registered with this family. */

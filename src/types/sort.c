@@ -36,9 +36,9 @@
 #include <string.h>
 
 #include "ds/mem.h"
-#include "persist/effects.h"
 #include "server/acl.h"
 #include "server/blocking.h"
+#include "server/effects.h"
 #include "server/handler.h"
 #include "types/hash.h"
 #include "types/list.h"

@@ -31,9 +31,9 @@
 #include <string.h>
 
 #include "ds/mem.h"
-#include "persist/effects.h"
-#include "persist/propagate.h"
 #include "server/blocking.h"
+#include "server/effects.h"
+#include "server/propagate.h"
 #include "types/stream_int.h"
 
 static const stream_id ID_MIN = {0, 0};

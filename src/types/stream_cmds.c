@@ -23,10 +23,10 @@
 #include <string.h>
 
 #include "ds/mem.h"
-#include "persist/effects.h"
-#include "persist/propagate.h"
 #include "server/blocking.h"
 #include "server/config.h"
+#include "server/effects.h"
+#include "server/propagate.h"
 #include "types/stream_int.h"
 
 /* COUNT of a blocked XREAD served later without one (Redis: 1000). */

@@ -35,8 +35,8 @@
 #include "ds/dstr.h"
 #include "ds/mem.h"
 #include "ds/numconv.h"
-#include "persist/effects.h"
 #include "server/config.h"
+#include "server/effects.h"
 #include "server/handler.h"
 #include "types/types.h"
 

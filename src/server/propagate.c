@@ -1,13 +1,12 @@
 /*
- * propagate.c - which effects reach the log (see propagate.h).
+ * propagate.c - which effects reach the sink (the log; see propagate.h).
  */
-#include "persist/propagate.h"
+#include "server/propagate.h"
 
 #include <string.h>
 #include <strings.h>
 
 #include "ds/mem.h"
-#include "persist/wal.h"
 #include "server/client.h"
 #include "server/command.h"
 #include "server/stats.h"
@@ -17,19 +16,26 @@
  * from inside another (EXEC, scripts) has its own. */
 static int call_explicit;
 
+/* The open log's append, or NULL. */
+static propagate_sink sink;
+
+void propagate_set_sink(propagate_sink s) {
+    sink = s;
+}
+
 int propagate_active(void) {
-    return wal_is_open();
+    return sink != NULL;
 }
 
 void propagate_effect(int dbid, int argc, const resp_arg *argv) {
     call_explicit = 1;
-    if (wal_is_open()) wal_append(dbid, argc, argv);
+    if (sink) sink(dbid, argc, argv);
 }
 
 void propagate_del(int dbid, const char *key, size_t klen) {
-    if (!wal_is_open()) return;
+    if (!sink) return;
     resp_arg args[2] = {{"DEL", 3}, {key, klen}};
-    wal_append(dbid, 2, args);
+    sink(dbid, 2, args);
 }
 
 void propagate_suppress(void) {
@@ -50,21 +56,21 @@ static void append_own_name(client *c, const command *cmd) {
     const command *top = cmd->parent ? cmd->parent : cmd;
     size_t len = strlen(top->name);
     if (c->argv[0].len == len && strncasecmp(c->argv[0].ptr, top->name, len) == 0) {
-        wal_append(c->dbid, c->argc, c->argv);
+        sink(c->dbid, c->argc, c->argv);
         return;
     }
     resp_arg *argv = mem_alloc(sizeof(resp_arg) * (size_t)c->argc);
     memcpy(argv, c->argv, sizeof(resp_arg) * (size_t)c->argc);
     argv[0].ptr = top->name;
     argv[0].len = len;
-    wal_append(c->dbid, c->argc, argv);
+    sink(c->dbid, c->argc, argv);
     mem_free(argv);
 }
 
 void propagate_call_end(client *c, const command *cmd, long long token) {
     long long dirty_before = token >> 1;
     if (!call_explicit && (cmd->flags & CMD_WRITE) && stats.dirty != dirty_before &&
-        wal_is_open())
+        sink)
         append_own_name(c, cmd);
     call_explicit = (int)(token & 1);
 }

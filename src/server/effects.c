@@ -1,12 +1,12 @@
 /*
  * effects.c - builders for explicit effects (see effects.h).
  */
-#include "persist/effects.h"
+#include "server/effects.h"
 
 #include <string.h>
 
 #include "ds/mem.h"
-#include "persist/propagate.h"
+#include "server/propagate.h"
 
 void effect_start(effect *e, const char *name) {
     e->argc = 0;

@@ -13,9 +13,11 @@
  *  - Keys that expire or are evicted are logged as DEL, at the moment they
  *    go (propagate_del), so the log never depends on the clock.
  *
- * Nothing is logged while the log is closed (appendonly no) or while the
- * dataset is being loaded; propagate_active() lets handlers skip building
- * effects then.
+ * The recorder lives in the core because the core emits effects (the
+ * dispatcher, expiry, eviction); the log consumes them through a sink it
+ * sets while it is open (propagate_set_sink). Nothing is recorded while no
+ * sink is set (appendonly no, or the dataset is being loaded);
+ * propagate_active() lets handlers skip building effects then.
  *
  * Later, replication ships the same effects.
  */
@@ -28,6 +30,11 @@
 
 struct client;
 struct command;
+
+/* Where effects go: one command against database dbid. */
+typedef void (*propagate_sink)(int dbid, int argc, const resp_arg *argv);
+/* Set by the log when it opens, NULL when it closes. */
+void propagate_set_sink(propagate_sink sink);
 
 /* 1 when effects are being recorded. */
 int propagate_active(void);
