@@ -38,6 +38,7 @@
 #include "server/config.h"
 #include "server/db.h"
 #include "server/evict.h"
+#include "server/exec.h"
 #include "server/families.h"
 #include "server/latency.h"
 #include "server/log.h"
@@ -130,6 +131,14 @@ static void before_sleep(loop *l, void *data) {
  * the loop wakes up and before_sleep releases the replies that waited. */
 static void on_wal_progress(void) {
     if (main_loop) loop_wake(main_loop);
+}
+
+/* The core asks the layers above it through these; it includes none of
+ * them (see app.h). The log sets its own effects sink when it opens, and
+ * recovery and scripts set the loading flag and the busy gate as their
+ * state changes. */
+static void connect_layers(void) {
+    exec_set_write_gate(wal_writes_refused);
 }
 
 /* "-addr" binds are optional: failing to bind them (no IPv6, say) is not
@@ -303,6 +312,7 @@ int main(int argc, char **argv) {
         log_msg(LOG_WARNING, "Failed creating the event loop: %s", strerror(errno));
         return 1;
     }
+    connect_layers();
     db_init_all(cfg->databases);
     command_register_builtins();
     /* Renames first: ACL rules name commands as clients will send them. */

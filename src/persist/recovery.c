@@ -33,7 +33,6 @@
 #define PATH_MAX_LEN 4096
 
 static struct {
-    int loading;
     int repair;
     snapshot_loader *snap;
     char snap_path[PATH_MAX_LEN];
@@ -47,7 +46,7 @@ static struct {
 } rc;
 
 int recovery_loading(void) {
-    return rc.loading;
+    return server_loading();
 }
 
 uint64_t recovery_lsn(void) {
@@ -56,13 +55,13 @@ uint64_t recovery_lsn(void) {
 
 void recovery_get_progress(recovery_progress *out) {
     memset(out, 0, sizeof *out);
-    out->loading = rc.loading;
+    out->loading = server_loading();
     out->start_time = rc.start_time;
     out->last_load_ms = rc.last_load_ms;
     out->keys_loaded = rc.keys_loaded + (rc.snap ? snapshot_loader_keys(rc.snap) : 0);
     out->frames_replayed = rc.frames;
     out->commands_replayed = rc.commands;
-    if (!rc.loading) return;
+    if (!server_loading()) return;
     long long total = rc.snap_total_bytes + (rc.wal ? wal_reader_total_bytes(rc.wal) : 0);
     long long done = rc.snap ? snapshot_loader_bytes_read(rc.snap) : rc.snap_total_bytes;
     if (rc.wal) done += wal_reader_bytes_read(rc.wal);
@@ -165,7 +164,7 @@ static void finish(void) {
     if (cfg->appendonly && wal_open(".", rc.lsn + 1, err, sizeof err) < 0)
         fatal("Can't open the write-ahead log", err);
     db_suspend_expiry(0);
-    rc.loading = 0;
+    server_set_loading(0);
     rc.last_load_ms = (clock_mono_us() - rc.start_mono) / 1000;
     long long keys = 0;
     for (int i = 0; i < db_count(); i++) keys += (long long)db_size(db_get(i));
@@ -243,7 +242,7 @@ static long long load_timer(loop *l, long long id, void *data) {
 
 int recovery_start(int repair) {
     rc.repair = repair;
-    rc.loading = 1;
+    server_set_loading(1);
     rc.start_time = clock_now_ms() / 1000;
     rc.start_mono = clock_mono_us();
     db_suspend_expiry(1);

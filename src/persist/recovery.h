@@ -19,7 +19,7 @@
 /* Starts loading from cfg->dir. -1 with a message logged when the data
  * cannot be loaded (the server must exit). */
 int recovery_start(int repair);
-/* 1 while loading. */
+/* 1 while loading (the core's server_loading(), which recovery sets). */
 int recovery_loading(void);
 /* The LSN the dataset is at (the last frame or snapshot applied). */
 uint64_t recovery_lsn(void);

@@ -28,7 +28,6 @@
 #include "ds/dstr.h"
 #include "ds/glob.h"
 #include "ds/mem.h"
-#include "persist/recovery.h"
 #include "script/script.h"
 #include "script/script_int.h"
 #include "server/client.h"
@@ -37,6 +36,7 @@
 #include "server/handler.h"
 #include "server/propagate.h"
 #include "server/reply.h"
+#include "server/server.h"
 #include "types/dump.h"
 
 /* A library's code may run this long at load time. */
@@ -421,7 +421,7 @@ static fn_library *library_build(const char *code, size_t len, char *err, size_t
     lua_State *L = state();
     /* A library from the snapshot or the log was accepted once: a lower
      * lua-memory-limit at start-up must not lose it or stop the start. */
-    int limited = !recovery_loading();
+    int limited = !server_loading();
     int rc = limited ? slua_load(L, code + skip, len - skip, "@user_function")
                      : luaL_loadbuffer(L, code + skip, len - skip, "@user_function");
     if (rc != 0) {

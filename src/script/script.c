@@ -15,7 +15,6 @@
 
 #include "ds/mem.h"
 #include "ds/numconv.h"
-#include "persist/wal.h"
 #include "script/script_int.h"
 #include "script/sha1.h"
 #include "server/client.h"
@@ -23,6 +22,7 @@
 #include "server/command.h"
 #include "server/config.h"
 #include "server/evict.h"
+#include "server/exec.h"
 #include "server/handler.h"
 #include "server/propagate.h"
 #include "server/reply.h"
@@ -78,6 +78,13 @@ const char *script_busy_error(void) {
                  "SHUTDOWN NOSAVE.";
 }
 
+/* What the dispatcher asks while a script is busy (script_mark_busy). */
+static const exec_busy_gate busy_gate = {script_allowed_while_busy, script_busy_error};
+
+void script_mark_busy(void) {
+    exec_set_busy_gate(&busy_gate);
+}
+
 int script_allowed_while_busy(const command *cmd) {
     if (!(cmd->flags & CMD_ALLOW_BUSY)) return 0;
     /* Each kill ends only its own kind of script. */
@@ -106,7 +113,7 @@ int script_check_flags(client *c, int flags, int ro_command) {
         reply_error(c, "ERR Can not execute a script with write flag using *_ro command.");
         return -1;
     }
-    const char *refused = wal_writes_refused();
+    const char *refused = exec_writes_refused();
     if (refused) {
         reply_errorf(c, "MISCONF %s", refused);
         return -1;
@@ -306,6 +313,7 @@ void script_call(lua_State *L, client *c, script_run *run, int nkeys, const resp
     slua_limit_leave(L);
     lua_sethook(L, NULL, 0, 0);
     script_current = NULL;
+    exec_set_busy_gate(NULL); /* set by the busy hook if it ran too long */
     if (rc == LUA_ERRMEM)
         reply_errorf(c, "ERR Error running script: " SLUA_OOM_TEXT " script: %s", run->name);
     else if (rc != 0)

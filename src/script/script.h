@@ -9,9 +9,9 @@
  *
  * A script that runs past busy-reply-threshold makes the server "busy":
  * it keeps serving the event loop from inside the script, and the
- * dispatcher refuses other clients' commands with -BUSY (script_busy())
- * except the kill of its kind (SCRIPT KILL or FUNCTION KILL), SHUTDOWN
- * NOSAVE and the CMD_ALLOW_BUSY ones.
+ * dispatcher, through the busy gate the script sets (exec.h), refuses
+ * other clients' commands with -BUSY except the kill of its kind (SCRIPT
+ * KILL or FUNCTION KILL), SHUTDOWN NOSAVE and the CMD_ALLOW_BUSY ones.
  */
 #ifndef PAIRDB_SCRIPT_H
 #define PAIRDB_SCRIPT_H

@@ -43,6 +43,10 @@ typedef struct script_run {
 } script_run;
 
 extern script_run *script_current;
+/* The running script went past busy-reply-threshold: from now until it
+ * ends the dispatcher refuses what script_allowed_while_busy() does not
+ * allow. */
+void script_mark_busy(void);
 
 /* Registry key of the readonly proxy of the globals that scripts run with. */
 #define SLUA_GLOBALS_PROXY "pairdb_globals_proxy"

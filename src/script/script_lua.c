@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "ds/mem.h"
-#include "persist/wal.h"
 #include "script/script_int.h"
 #include "script/sha1.h"
 #include "server/acl.h"
@@ -536,7 +535,7 @@ static const char *refuse_command(const command *cmd, int argc, const resp_arg *
     if (denied) return denied;
     if ((cmd->flags & CMD_WRITE) && script_current->readonly)
         return "ERR Write commands are not allowed from read-only scripts.";
-    if ((cmd->flags & CMD_WRITE) && wal_writes_refused())
+    if ((cmd->flags & CMD_WRITE) && exec_writes_refused())
         return "MISCONF Errors writing to the log: write commands are refused";
     if (cfg->maxmemory && (cmd->flags & CMD_DENYOOM) && !script_current->wrote &&
         !(script_current->flags & SCRIPT_FLAG_ALLOW_OOM) && evict_perform() != EVICT_OK)
@@ -1108,6 +1107,7 @@ static void busy_hook(lua_State *L, lua_Debug *ar) {
     long long limit = config_get_int("busy-reply-threshold");
     if (!run->timedout && limit > 0 && clock_now_ms() - run->start_ms >= limit) {
         run->timedout = 1;
+        script_mark_busy();
         log_msg(LOG_WARNING,
                 "Slow script detected: still in execution after %lld milliseconds. "
                 "You can try killing the script using the %s command. Script %s is: %s",

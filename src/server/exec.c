@@ -7,9 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "persist/recovery.h"
-#include "persist/wal.h"
-#include "script/script.h"
 #include "server/acl.h"
 #include "server/client.h"
 #include "server/clock.h"
@@ -23,8 +20,24 @@
 #include "server/pubsub.h"
 #include "server/ratelimit.h"
 #include "server/reply.h"
+#include "server/server.h"
 #include "server/stats.h"
 #include "server/tracking.h"
+
+static const exec_busy_gate *busy_gate;
+static const char *(*write_gate)(void);
+
+void exec_set_busy_gate(const exec_busy_gate *gate) {
+    busy_gate = gate;
+}
+
+void exec_set_write_gate(const char *(*writes_refused)(void)) {
+    write_gate = writes_refused;
+}
+
+const char *exec_writes_refused(void) {
+    return write_gate ? write_gate() : NULL;
+}
 
 /* "unknown command 'x', with args beginning with: 'a' 'b' " -- the
  * arguments are quoted up to 128 bytes in all, as Redis shows them. */
@@ -175,8 +188,8 @@ int exec_command(client *c) {
         reject(c, cmd, acl_denied);
         goto done;
     }
-    if (script_busy() && !script_allowed_while_busy(cmd)) {
-        reject(c, cmd, script_busy_error());
+    if (busy_gate && !busy_gate->allows(cmd)) {
+        reject(c, cmd, busy_gate->error());
         goto done;
     }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
@@ -191,14 +204,14 @@ int exec_command(client *c) {
         c->flags &= ~CLIENT_REPLY_SKIP;
         return EXEC_PAUSED;
     }
-    if (recovery_loading() && !(flags & CMD_LOADING)) {
+    if (server_loading() && !(flags & CMD_LOADING)) {
         reject(c, cmd, "LOADING PairDB is loading the dataset in memory");
         goto done;
     }
     if (flags & CMD_WRITE) {
         /* The log cannot take writes (disk full or failing): refuse them
          * rather than acknowledge what a crash would lose; reads go on. */
-        const char *refused = wal_writes_refused();
+        const char *refused = exec_writes_refused();
         if (refused) {
             char err[512];
             snprintf(err, sizeof err, "MISCONF %s", refused);

@@ -27,4 +27,22 @@ struct command;
  * EXEC_BLOCKED. */
 int exec_call(struct client *c, struct command *cmd);
 
+/* The layers above the core decide two refusals; they hand the dispatcher
+ * their answers at start-up or when their state changes, so the core never
+ * calls up into them and the common case stays one pointer test. */
+
+/* While a script runs past busy-reply-threshold, the scripting layer sets a
+ * gate: commands it does not allow get its error (-BUSY). NULL otherwise. */
+typedef struct exec_busy_gate {
+    int (*allows)(const struct command *cmd);
+    const char *(*error)(void);
+} exec_busy_gate;
+void exec_set_busy_gate(const exec_busy_gate *gate);
+
+/* Why writes must be refused now (the log cannot take them), or NULL. Set
+ * once at start-up by the persistence layer; without one writes go on. */
+void exec_set_write_gate(const char *(*writes_refused)(void));
+/* The gate's answer, for callers that run commands themselves (scripts). */
+const char *exec_writes_refused(void);
+
 #endif

@@ -20,6 +20,8 @@ static char executable[4096];
 static int tcp_port;
 static int shutdown_requested;
 static int shutdown_flags;
+static int (*shutdown_prepare)(int flags);
+static int loading;
 
 loop *server_loop(void) {
     return main_loop;
@@ -73,4 +75,20 @@ void server_cancel_shutdown(void) {
 
 int server_shutting_down(void) {
     return shutdown_requested;
+}
+
+void server_set_shutdown_prepare(int (*prepare)(int flags)) {
+    shutdown_prepare = prepare;
+}
+
+int server_prepare_shutdown(int flags) {
+    return shutdown_prepare ? shutdown_prepare(flags) : 0;
+}
+
+void server_set_loading(int on) {
+    loading = on;
+}
+
+int server_loading(void) {
+    return loading;
 }
