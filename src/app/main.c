@@ -124,7 +124,7 @@ static void before_sleep(loop *l, void *data) {
     /* This iteration's effects become one log frame; replies produced in it
      * leave once the log has acknowledged it (at once without a log). */
     uint64_t observed = wal_seal();
-    client_before_sleep(observed);
+    client_before_sleep(observed, wal_acked_lsn());
 }
 
 /* Called from the log's writer thread when a frame was written or synced:
@@ -344,7 +344,7 @@ int main(int argc, char **argv) {
     close_listeners();
     admin_stop();
     wal_close(); /* everything executed is now written and synced */
-    client_before_sleep(0); /* flush what was already answered */
+    client_before_sleep(0, wal_acked_lsn()); /* flush what was already answered */
     client_free_all();
     tls_shutdown();
     blocking_free_all();

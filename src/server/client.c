@@ -29,7 +29,6 @@
 #include "server/clock.h"
 #include "server/multi.h"
 #include "server/command.h"
-#include "persist/wal.h"
 #include "server/config.h"
 #include "server/db.h"
 #include "server/exec.h"
@@ -586,10 +585,9 @@ static void hold(client *c, uint64_t lsn) {
 }
 
 /* Moves clients whose awaited LSN is acknowledged to the pending list. */
-static void release_held(void) {
+static void release_held(uint64_t acked) {
     static uint64_t last_acked;
     if (!held_head) return;
-    uint64_t acked = wal_acked_lsn();
     if (acked == last_acked) return;
     last_acked = acked;
     for (client **p = &held_head; *p;) {
@@ -608,12 +606,12 @@ static void release_held(void) {
     }
 }
 
-void client_before_sleep(uint64_t observed_lsn) {
+void client_before_sleep(uint64_t observed_lsn, uint64_t acked_lsn) {
     /* Resume clients whose pause ended before writing, so their replies
      * leave in this same pass. */
     if (pause_mode != PAUSE_OFF && clock_now_ms() >= pause_until_ms) client_unpause();
-    release_held();
-    int must_wait = !wal_acked(observed_lsn);
+    release_held(acked_lsn);
+    int must_wait = acked_lsn < observed_lsn;
     while (pending_writes) {
         client *c = pending_writes;
         pending_writes = c->pending_next;

@@ -141,9 +141,11 @@ void client_request_write(client *c);
 /* Before-sleep: writes pending output, frees clients closed async,
  * resumes clients whose pause ended. observed_lsn is the last log frame
  * sealed: output produced in this iteration may have observed its writes,
- * so it is held until the log acknowledges that LSN (wal_acked), and
- * output held earlier is released as the log catches up. */
-void client_before_sleep(uint64_t observed_lsn);
+ * so it is held until the log acknowledges that LSN; acked_lsn is what the
+ * log has acknowledged now (the caller reads both from the log, so the
+ * core needs no knowledge of it; without a log both are 0). Output held
+ * earlier is released as acked_lsn catches up. */
+void client_before_sleep(uint64_t observed_lsn, uint64_t acked_lsn);
 /* Periodic checks: idle timeout, soft output limits, query buffer shrink. */
 void client_cron(void);
 /* Closes every client (shutdown). */
