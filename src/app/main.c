@@ -108,7 +108,6 @@ static long long server_cron(loop *l, long long id, void *data) {
     if (cfg->maxmemory && !recovery_loading()) evict_perform();
     persist_cron();
     stats_cron();
-    latency_cron();
     sdnotify_cron();
     check_shutdown();
     return period_us / 1000 > 0 ? period_us / 1000 : 1;

@@ -44,6 +44,7 @@
 #include "server/db.h"
 #include "server/fsutil.h"
 #include "server/handler.h"
+#include "server/latency.h"
 #include "server/log.h"
 #include "server/server.h"
 #include "server/stats.h"
@@ -416,7 +417,15 @@ static void track_loading(void) {
     P.wal_bytes_at_last_save = wal_bytes_written();
 }
 
+/* The writer thread measures fsyncs; the latency monitor is main-thread
+ * only, so the longest one since the last tick is handed over here. */
+static void report_fsync_latency(void) {
+    long long fsync_us = wal_take_fsync_max_us();
+    if (fsync_us) latency_add_sample_if_needed("wal-fsync", fsync_us / 1000);
+}
+
 void persist_cron(void) {
+    report_fsync_latency();
     ensure_started();
     if (P.shutdown_done) return;
     reap_child();

@@ -21,7 +21,8 @@
 
 /* Registers SAVE BGSAVE LASTSAVE BGREWRITEAOF (and the backup command). */
 void persist_register(void);
-/* Server cron: reaps the child, checks save points and the log-size trigger. */
+/* Server cron: hands the log writer's longest fsync to the latency monitor,
+ * reaps the child, checks save points and the log-size trigger. */
 void persist_cron(void);
 /* Before sleeping: starts a BGSAVE that was scheduled during the iteration
  * (forking between iterations never splits a batch). */

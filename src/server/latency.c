@@ -24,7 +24,6 @@
 
 #include "ds/mem.h"
 #include "proto/resp.h"
-#include "persist/wal.h"
 #include "server/config.h"
 #include "server/handler.h"
 #include "server/slowlog.h"
@@ -272,11 +271,6 @@ static void event_add(const char *name, long long ms) {
 void latency_add_sample_if_needed(const char *event, long long ms) {
     if (cfg->latency_monitor_threshold > 0 && ms >= cfg->latency_monitor_threshold)
         event_add(event, ms);
-}
-
-void latency_cron(void) {
-    long long fsync_us = wal_take_fsync_max_us();
-    if (fsync_us) latency_add_sample_if_needed("wal-fsync", fsync_us / 1000);
 }
 
 void latency_after_call(client *c, const command *cmd, long long duration_us) {

@@ -27,12 +27,10 @@ typedef struct latency_hist latency_hist;
  * log. */
 void latency_after_call(struct client *c, const struct command *cmd, long long duration_us);
 /* Records a sample for event when monitoring is on and ms reaches the
- * threshold. Main thread only. */
+ * threshold. Main thread only: samples other threads measure (the log
+ * writer's fsyncs, event "wal-fsync") are pushed from their layer's timer
+ * hook (persist_cron). */
 void latency_add_sample_if_needed(const char *event, long long ms);
-
-/* Server timer hook: collects the samples other threads measured (the
- * log writer's fsyncs, event "wal-fsync"). */
-void latency_cron(void);
 
 /* fn(cmd, histogram, arg) for each command called since start or the
  * last reset (CONFIG RESETSTAT). */
