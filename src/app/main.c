@@ -79,7 +79,7 @@ static void check_shutdown(void) {
         server_request_shutdown(SHUTDOWN_DEFAULT);
     }
     if (!server_shutting_down()) return;
-    if (persist_on_shutdown(server_shutdown_flags()) < 0) {
+    if (server_prepare_shutdown(server_shutdown_flags()) < 0) {
         server_cancel_shutdown(); /* logged; the server goes on, as Redis does */
         shutdown_signal = 0;
         return;
@@ -138,6 +138,7 @@ static void on_wal_progress(void) {
  * state changes. */
 static void connect_layers(void) {
     exec_set_write_gate(wal_writes_refused);
+    server_set_shutdown_prepare(persist_on_shutdown);
 }
 
 /* "-addr" binds are optional: failing to bind them (no IPv6, say) is not

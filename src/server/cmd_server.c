@@ -8,8 +8,6 @@
 
 #include "ds/mem.h"
 #include "ds/numconv.h"
-#include "persist/persist.h"
-#include "script/script.h"
 #include "server/config.h"
 #include "server/handler.h"
 #include "server/memreport.h"
@@ -49,7 +47,7 @@ static void shutdown_command(client *c) {
     }
     /* The final save runs now so that its failure can be answered; the
      * shutdown is then refused, as in Redis. */
-    if (persist_on_shutdown(flags) < 0) {
+    if (server_prepare_shutdown(flags) < 0) {
         reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
         return;
     }
