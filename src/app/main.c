@@ -139,6 +139,7 @@ static void on_wal_progress(void) {
 static void connect_layers(void) {
     exec_set_write_gate(wal_writes_refused);
     server_set_shutdown_prepare(persist_on_shutdown);
+    config_set_appendonly_hook(persist_set_appendonly);
 }
 
 /* "-addr" binds are optional: failing to bind them (no IPv6, say) is not

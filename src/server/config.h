@@ -125,6 +125,10 @@ void config_free(void);
 void config_bytes_human(char *buf, size_t len, unsigned long long n);
 const char *config_policy_name(int policy);
 int config_set_runtime(const char *name, const char *value, char *err, size_t errlen);
+/* What CONFIG SET appendonly does at run time (the persistence layer
+ * switches the log): 0, or -1 with *err. Set once at start-up; without it
+ * the setting only changes its value. */
+void config_set_appendonly_hook(int (*apply)(int on, const char **err));
 /* Integer settings without a struct field yet (encoding thresholds...);
  * -1 for an unknown name. */
 long long config_get_int(const char *name);

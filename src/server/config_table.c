@@ -41,7 +41,6 @@
 #include "server/log.h"
 #include "server/server.h"
 #include "server/tls.h"
-#include "persist/persist.h"
 
 #include "server/config_int.h"
 
@@ -777,11 +776,18 @@ static char *cfg_format(int i) {
 
 /* ---- apply hooks ------------------------------------------------------------------ */
 
+/* Set at start-up by the persistence layer (config_set_appendonly_hook). */
+static int (*appendonly_hook)(int on, const char **err);
+
+void config_set_appendonly_hook(int (*apply)(int on, const char **err)) {
+    appendonly_hook = apply;
+}
+
 /* At start-up recovery opens the log; at run time the persistence layer
  * switches it (a snapshot first when it comes on). */
 static int apply_appendonly(const char **err) {
-    if (!server_loop()) return 0;
-    return persist_set_appendonly(config.appendonly, err);
+    if (!server_loop() || !appendonly_hook) return 0;
+    return appendonly_hook(config.appendonly, err);
 }
 
 static int apply_hz(const char **err) {
