@@ -30,6 +30,7 @@
 #include "persist/persist.h"
 #include "persist/recovery.h"
 #include "persist/wal.h"
+#include "script/script.h"
 #include "server/acl.h"
 #include "server/blocking.h"
 #include "server/client.h"
@@ -42,6 +43,7 @@
 #include "server/families.h"
 #include "server/latency.h"
 #include "server/log.h"
+#include "server/memreport.h"
 #include "server/net.h"
 #include "server/pubsub.h"
 #include "server/server.h"
@@ -136,10 +138,18 @@ static void on_wal_progress(void) {
  * them (see app.h). The log sets its own effects sink when it opens, and
  * recovery and scripts set the loading flag and the busy gate as their
  * state changes. */
+static void script_memory_figures(size_t *eval_bodies, size_t *function_code) {
+    script_memory_info sm;
+    script_memory(&sm);
+    *eval_bodies = sm.cached_body_bytes;
+    *function_code = sm.library_code_bytes;
+}
+
 static void connect_layers(void) {
     exec_set_write_gate(wal_writes_refused);
     server_set_shutdown_prepare(persist_on_shutdown);
     config_set_appendonly_hook(persist_set_appendonly);
+    memory_report_set_script_source(script_memory_figures);
 }
 
 /* "-addr" binds are optional: failing to bind them (no IPv6, say) is not

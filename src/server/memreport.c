@@ -9,12 +9,16 @@
 #include <unistd.h>
 
 #include "ds/mem.h"
-#include "script/script.h"
 #include "server/client.h"
 #include "server/db.h"
 #include "server/stats.h"
 
 static size_t memory_at_startup;
+static void (*script_source)(size_t *eval_bodies, size_t *function_code);
+
+void memory_report_set_script_source(void (*fn)(size_t *eval_bodies, size_t *function_code)) {
+    script_source = fn;
+}
 
 void memory_report_mark_startup(void) {
     memory_at_startup = mem_used();
@@ -45,10 +49,8 @@ void memory_report_fill(memory_report *m) {
     m->clients = 0;
     client_foreach(sum_client_buffers, &m->clients);
     m->rss = rss_bytes();
-    script_memory_info sm;
-    script_memory(&sm);
-    m->scripts = sm.cached_body_bytes;
-    m->functions = sm.library_code_bytes;
+    m->scripts = m->functions = 0;
+    if (script_source) script_source(&m->scripts, &m->functions);
     m->keys = 0;
     m->overhead = m->startup + m->clients + m->scripts + m->functions;
     for (int i = 0; i < db_count(); i++) {

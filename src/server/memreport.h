@@ -3,7 +3,8 @@
  * MEMORY STATS|DOCTOR, so the two always agree.
  *
  * Sources: mem.c's accounting of what PairDB allocated, the keyspace's own
- * tables (db_overhead_bytes), client buffers, the script caches, glibc's
+ * tables (db_overhead_bytes), client buffers, the script caches (through
+ * the source the scripting layer's owner sets at start-up), glibc's
  * mallinfo2() and /proc/self/statm for the resident set.
  */
 #ifndef PAIRDB_MEMREPORT_H
@@ -29,6 +30,9 @@ typedef struct memory_report {
 /* Remembers the startup figure; called once the command table is built. */
 void memory_report_mark_startup(void);
 void memory_report_fill(memory_report *m);
+/* Where the script figures come from: the bytes of cached EVAL bodies and
+ * of function libraries' code. Set once at start-up; without it both are 0. */
+void memory_report_set_script_source(void (*fn)(size_t *eval_bodies, size_t *function_code));
 /* a / b, 0 when b is 0. */
 double memory_ratio(size_t a, size_t b);
 
