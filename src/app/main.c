@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "admin/admin.h"
+#include "admin/metrics.h"
 #include "app/app.h"
 #include "app/sdnotify.h"
 #include "ds/dict.h"
@@ -333,6 +334,7 @@ int main(int argc, char **argv) {
     admin_start_from_config(main_loop);
     write_pidfile();
     wal_set_progress_callback(on_wal_progress);
+    wal_set_fsync_observer(metrics_observe_wal_fsync);
     if (recovery_start(repair) < 0) return 1;
 
     struct sigaction sa = {0};

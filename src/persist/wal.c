@@ -33,7 +33,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admin/metrics.h"
 #include "ds/crc32c.h"
 #include "ds/endian.h"
 #include "ds/mem.h"
@@ -69,6 +68,7 @@ static struct {
     int batch_db;
     uint64_t last_lsn;
     void (*progress_cb)(void);
+    void (*fsync_observer)(long long took_us);
 
     /* shared, under mu */
     pthread_mutex_t mu;
@@ -224,6 +224,10 @@ int wal_acked(uint64_t lsn) {
 
 void wal_set_progress_callback(void (*fn)(void)) {
     w.progress_cb = fn;
+}
+
+void wal_set_fsync_observer(void (*fn)(long long took_us)) {
+    w.fsync_observer = fn;
 }
 
 const char *wal_writes_refused(void) {
@@ -482,7 +486,7 @@ static int do_sync(void) {
     if (took > w.fsync_us_max_untaken) w.fsync_us_max_untaken = took;
     if (took > SLOW_SYNC_US) w.delayed_fsyncs++;
     pthread_mutex_unlock(&w.mu);
-    metrics_observe_wal_fsync(took);
+    if (w.fsync_observer) w.fsync_observer(took);
     return 0;
 }
 

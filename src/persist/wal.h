@@ -63,6 +63,9 @@ int wal_acked(uint64_t lsn);
 uint64_t wal_acked_lsn(void);
 /* Called by the loop when the writer made progress (it wakes the loop). */
 void wal_set_progress_callback(void (*fn)(void));
+/* Called on the writer thread after each fdatasync with its duration (the
+ * admin port's histogram); fn must be thread-safe. Set before the log opens. */
+void wal_set_fsync_observer(void (*fn)(long long took_us));
 /* Writes are refused (disk trouble): the text after "-MISCONF ", or NULL. */
 const char *wal_writes_refused(void);
 /* Deletes segments whose frames are all <= lsn (a snapshot covers them). */
