@@ -298,8 +298,11 @@ static int refresh_pass(pdb_cluster *cl, int pass) {
 int clu_refresh(pdb_cluster *cl, int force) {
     uint64_t now = cl_now_us();
     if (!force && cl->last_refresh_us &&
-        now - cl->last_refresh_us < (uint64_t)cl->opt.refresh_min_ms * 1000u)
-        return cl->have_map ? PDB_OK : PDB_ERR_CLUSTER;
+        now - cl->last_refresh_us < (uint64_t)cl->opt.refresh_min_ms * 1000u) {
+        if (cl->have_map) return PDB_OK;
+        clu_set_error(cl, PDB_ERR_CLUSTER, "no slot map yet: no node answered CLUSTER SLOTS");
+        return PDB_ERR_CLUSTER;
+    }
     cl->last_refresh_us = now;
     for (int pass = 0; pass < 3; pass++)
         if (refresh_pass(cl, pass) == PDB_OK) return PDB_OK;
@@ -343,7 +346,7 @@ static int pick_replica(pdb_cluster *cl, const clu_node *m) {
 }
 
 int clu_pick(pdb_cluster *cl, int slot, int readonly) {
-    if (!cl->have_map) clu_refresh(cl, 0);
+    if (!cl->have_map && clu_refresh(cl, 0) != PDB_OK && slot >= 0) return -1;
     if (slot < 0) {
         int i = pick_any(cl);
         if (i < 0) clu_set_error(cl, PDB_ERR_CLUSTER, "no cluster node known");
@@ -352,8 +355,7 @@ int clu_pick(pdb_cluster *cl, int slot, int readonly) {
     int m = cl->slots[slot];
     if (m < 0 && cl->have_map && clu_refresh(cl, 0) == PDB_OK) m = cl->slots[slot];
     if (m < 0) {
-        if (cl->have_map || !cl->err)
-            clu_set_error(cl, PDB_ERR_CLUSTER, "slot %d is not served by any node", slot);
+        clu_set_error(cl, PDB_ERR_CLUSTER, "slot %d is not served by any node", slot);
         return -1;
     }
     if (readonly && cl->opt.read_from_replicas) {
