@@ -73,13 +73,16 @@ static long long direct_int(test_cluster *tc, int i, const char *fmt, ...) {
 }
 
 /* The cluster bus port is chosen like the data port, so both stay inside
- * PAIRDB_TEST_PORTS and below 65536. */
+ * PAIRDB_TEST_PORTS and below 65536. A node timeout of 5 s keeps a killed
+ * node from failing the whole cluster during a case. */
 static server *start_node(int *bus) {
     char busport[16];
     *bus = free_port();
     snprintf(busport, sizeof busport, "%d", *bus);
     return server_start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                        "--cluster-port", busport, "--cluster-node-timeout", "5000", NULL);
+                        "--cluster-port", busport, "--cluster-node-timeout", "5000",
+                        "--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "1",
+                        NULL);
 }
 
 static int info_has(test_cluster *tc, int i, const char *want) {
@@ -99,17 +102,37 @@ static int slots_complete(test_cluster *tc, int i, int replicas) {
     return ok;
 }
 
-static int wait_converged(test_cluster *tc, int replicas) {
+/* Every node serves (a master waits 2 s after its start before it does)
+ * and knows every slot's master. */
+static int wait_converged(test_cluster *tc) {
     char known[48];
     snprintf(known, sizeof known, "cluster_known_nodes:%d\r", tc->n);
     for (long long end = now_ms() + 20000; now_ms() < end; sleep_ms(50)) {
         int all = 1;
         for (int i = 0; i < tc->n && all; i++)
             all = info_has(tc, i, "cluster_state:ok") && info_has(tc, i, known) &&
-                  slots_complete(tc, i, replicas);
+                  slots_complete(tc, i, 0);
         if (all) return 0;
     }
     fprintf(stderr, "cluster did not converge\n");
+    return -1;
+}
+
+/* Node 0, the seed of the replica cases, names a replica for every range,
+ * and every replica's link to its master is up. CLUSTER SLOTS leaves out a
+ * replica until its replication offset moves, which the master's pings
+ * (every repl-ping-replica-period) do. */
+static int wait_replicas(test_cluster *tc) {
+    for (long long end = now_ms() + 20000; now_ms() < end; sleep_ms(50)) {
+        int all = slots_complete(tc, 0, 1);
+        for (int i = tc->masters; i < tc->n && all; i++) {
+            pdb_reply *r = direct(tc, i, "INFO replication");
+            all = r && pdb_reply_str(r) && strstr(pdb_reply_str(r), "master_link_status:up");
+            pdb_reply_free(r);
+        }
+        if (all) return 0;
+    }
+    fprintf(stderr, "replicas did not attach\n");
     return -1;
 }
 
@@ -120,8 +143,12 @@ static int join_nodes(test_cluster *tc, const int *bus) {
             return -1;
         if (direct_ok(tc, i, "CLUSTER SET-CONFIG-EPOCH %d", i + 1)) return -1;
     }
-    for (int i = 1; i < tc->n; i++)
-        if (direct_ok(tc, 0, "CLUSTER MEET 127.0.0.1 %d %d", tc->s[i]->port, bus[i])) return -1;
+    /* Every pair meets directly: waiting for gossip to introduce them takes
+     * seconds. */
+    for (int i = 0; i < tc->n; i++)
+        for (int j = i + 1; j < tc->n; j++)
+            if (direct_ok(tc, i, "CLUSTER MEET 127.0.0.1 %d %d", tc->s[j]->port, bus[j]))
+                return -1;
     return 0;
 }
 
@@ -155,8 +182,8 @@ static int cluster_up(test_cluster *tc, int masters, int with_replicas) {
         pdb_reply_free(r);
         snprintf(tc->addr[i], sizeof tc->addr[i], "127.0.0.1:%d", tc->s[i]->port);
     }
-    if (join_nodes(tc, bus) || wait_converged(tc, 0)) return -1;
-    if (with_replicas && (attach_replicas(tc) || wait_converged(tc, 1))) return -1;
+    if (join_nodes(tc, bus) || wait_converged(tc)) return -1;
+    if (with_replicas && (attach_replicas(tc) || wait_replicas(tc))) return -1;
     return 0;
 }
 
