@@ -535,6 +535,40 @@ TEST(cluster_pipeline_10k_in_order, ON_CLUSTER) {
     }
     for (int i = 0; i < 3; i++)
         CHECK_INT(direct_int(&tc, i, "DBSIZE"), expect[i]);
+
+    /* With one connection allowed, the pipeline goes node by node and the
+     * replies still come back in order. */
+    pdb_cluster_options o;
+    pdb_cluster_options_init(&o);
+    const char *seeds[] = {tc.addr[0]};
+    o.seeds = seeds;
+    o.nseeds = 1;
+    o.max_connections = 1;
+    pdb_cluster *one = pdb_cluster_connect(&o);
+    for (int i = 0; i < 3000; i++)
+        CHECK_INT(pdb_cluster_append_command(one, "GET p:%d", i), PDB_OK);
+    for (int i = 0; i < 3000; i++) {
+        pdb_reply *r = NULL;
+        char want[16];
+        snprintf(want, sizeof want, "%d", i);
+        if (pdb_cluster_get_reply(one, &r) != PDB_OK || strcmp(pdb_reply_str(r), want) != 0) bad++;
+        pdb_reply_free(r);
+    }
+    CHECK_INT(bad, 0);
+    /* Clients: 3 direct, 3 of cl, 1 of `one` (a closed one may take the
+     * server a moment to notice). */
+    int clients = 0;
+    for (long long end = now_ms() + 2000; now_ms() < end && clients != 7; sleep_ms(20)) {
+        clients = 0;
+        for (int i = 0; i < 3; i++) {
+            pdb_reply *r = direct(&tc, i, "INFO clients");
+            const char *p = r ? strstr(pdb_reply_str(r), "connected_clients:") : NULL;
+            clients += p ? atoi(p + strlen("connected_clients:")) : 100;
+            pdb_reply_free(r);
+        }
+    }
+    CHECK_INT(clients, 7);
+    pdb_cluster_free(one);
     pdb_cluster_free(cl);
     cluster_down(&tc);
 }
@@ -700,6 +734,28 @@ TEST(cluster_tryagain_and_clusterdown_retried, ON_NONE) {
     CHECK_INT(err, PDB_ERR_SERVER);
     CHECK_STR(msg, "TRYAGAIN busy");
     CHECK_INT(st.retries, 2);
+}
+
+/* A redirection that cannot be read is an ordinary error reply. */
+TEST(cluster_unreadable_redirection, ON_NONE) {
+    const char *script[] = {slots_reply, "-MOVED x 127.0.0.1:1\r\n", "-ASK 1 nohost\r\n"};
+    pdb_cluster *cl;
+    fake_server *f = fake_node(script, 3, &cl, 5);
+    pdb_reply *r1 = pdb_cluster_command(cl, "GET x");
+    int err1 = pdb_cluster_err(cl);
+    char msg1[64];
+    snprintf(msg1, sizeof msg1, "%s", pdb_cluster_errstr(cl));
+    pdb_reply *r2 = pdb_cluster_command(cl, "GET x");
+    int err2 = pdb_cluster_err(cl);
+    char msg2[64];
+    snprintf(msg2, sizeof msg2, "%s", pdb_cluster_errstr(cl));
+    pdb_cluster_free(cl);
+    fake_stop(f);
+    CHECK(r1 == NULL && r2 == NULL);
+    CHECK_INT(err1, PDB_ERR_SERVER);
+    CHECK_STR(msg1, "MOVED x 127.0.0.1:1");
+    CHECK_INT(err2, PDB_ERR_SERVER);
+    CHECK_STR(msg2, "ASK 1 nohost");
 }
 
 /* A map a hostile node sends: bad ranges and ports are skipped, never used. */
