@@ -216,7 +216,10 @@ static int map_node(pdb_cluster *cl, const char *host, int port) {
         collect_unused(cl);
         idx = clu_node_find_or_add(cl, host, port);
     }
-    if (idx >= 0) cl->nodes[idx]->in_map = 1;
+    if (idx >= 0) {
+        cl->nodes[idx]->in_map = 1;
+        cl->nodes[idx]->failed = 0; /* "failed since the last refresh" */
+    }
     return idx;
 }
 
@@ -250,7 +253,6 @@ static int install_map(pdb_cluster *cl, const pdb_reply *r, const char *asked) {
         int m = map_node(cl, host, port);
         if (m < 0) continue;
         cl->nodes[m]->is_master = 1;
-        cl->nodes[m]->failed = 0;
         install_replicas(cl, cl->nodes[m], e, asked);
         for (int s = start; s <= end; s++)
             cl->slots[s] = (int16_t)m;
