@@ -155,17 +155,28 @@ static dict *slot_table(db *d, uint16_t slot, int create) {
 
 /* --- access clock --- */
 
-/* Both clocks read the command's time (taken once per command, lazily):
- * their resolution is seconds and minutes, and every key a command touches
- * would otherwise cost a clock read. */
+/* Both clocks have a resolution of seconds and minutes, so they read a time
+ * the cron refreshes every 1000/hz ms (as Redis's cached LRU clock): a GET
+ * then reads no clock at all. Before the first refresh (recovery, tools)
+ * they read the command's time. */
+static long long lru_clock_ms;
+
+void db_refresh_lru_clock(void) {
+    lru_clock_ms = clock_now_ms();
+}
+
+static long long lru_now_ms(void) {
+    return lru_clock_ms ? lru_clock_ms : clock_cmd_ms();
+}
+
 uint32_t db_lru_clock(void) {
-    return (uint32_t)((clock_cmd_ms() / 1000) & ((1u << 24) - 1));
+    return (uint32_t)((lru_now_ms() / 1000) & ((1u << 24) - 1));
 }
 
 #define LFU_INIT_VAL 5
 
 static uint32_t lfu_minutes(void) {
-    return (uint32_t)((clock_cmd_ms() / 60000) & 0xffff);
+    return (uint32_t)((lru_now_ms() / 60000) & 0xffff);
 }
 
 static void init_access(kv *e) {

@@ -124,6 +124,8 @@ void db_notify(int event_class, const char *event, db *d, const char *key, size_
 
 /* Access clock for LRU/LFU (kv.lru). */
 uint32_t db_lru_clock(void);
+/* Re-reads the time the LRU/LFU clocks show (the server cron). */
+void db_refresh_lru_clock(void);
 void db_touch_entry(kv *e);   /* update LRU or LFU counter per maxmemory-policy */
 
 #endif

@@ -87,6 +87,7 @@ static long long server_cron(loop *l, long long id, void *data) {
     (void)data;
     long long period_us = 1000000 / (cfg->hz > 0 ? cfg->hz : 10);
     clock_cmd_start(); /* keyspace code run from here sees the time now */
+    db_refresh_lru_clock();
     size_t used = mem_used();
     if ((long long)used > stats.peak_memory) stats.peak_memory = (long long)used;
     client_cron();

@@ -135,16 +135,21 @@ static const char *auth_throttled(client *c, long long now) {
     return err;
 }
 
+/* Runs before every command: with the limits off (the default) it must not
+ * even read the clock, which costs as much as a small command's work. */
 const char *ratelimit_refuse(client *c, const command *cmd) {
     if (c->fd < 0) return NULL;
-    long long now = clock_mono_us() / 1000 + 1;
-    if (cfg->max_commands_per_second > 0 &&
-        !bucket_take(&c->cmd_tokens, &c->cmd_refill_ms, cfg->max_commands_per_second,
-                     cfg->max_commands_burst, now)) {
-        stats.ratelimit_rejected_commands++;
-        return RATELIMIT_CMD_ERR;
+    long long now = 0;
+    if (cfg->max_commands_per_second > 0) {
+        now = clock_mono_us() / 1000 + 1;
+        if (!bucket_take(&c->cmd_tokens, &c->cmd_refill_ms, cfg->max_commands_per_second,
+                         cfg->max_commands_burst, now)) {
+            stats.ratelimit_rejected_commands++;
+            return RATELIMIT_CMD_ERR;
+        }
     }
-    return is_auth_attempt(c, cmd) ? auth_throttled(c, now) : NULL;
+    if (cfg->auth_failures_before_delay <= 0 || !is_auth_attempt(c, cmd)) return NULL;
+    return auth_throttled(c, now ? now : clock_mono_us() / 1000 + 1);
 }
 
 long long ratelimit_auth_mark(const command *cmd) {

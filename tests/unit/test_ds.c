@@ -43,7 +43,7 @@ TEST(crc16_vectors) {
     char buf[300];
     for (int i = 0; i < 300; i++)
         buf[i] = (char)(i * 37 + 11);
-    for (size_t len = 0; len <= sizeof(buf); len += 7)
+    for (size_t len = 0; len <= sizeof(buf); len++)
         CHECK_INT(crc16_xmodem(buf, len), crc16_bitwise(buf, len));
 }
 
