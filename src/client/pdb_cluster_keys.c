@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "client/cluster_int.h"
+#include "ds/crc16.h"
 #include "ds/mem.h"
 
 /* Most keys looked at in one command (a GETKEYS reply is cut there). */
@@ -22,27 +23,16 @@
 
 /* ---- slots ---- */
 
-static uint16_t crc16_xmodem(const unsigned char *p, size_t len) {
-    uint16_t crc = 0;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= (uint16_t)(p[i] << 8);
-        for (int bit = 0; bit < 8; bit++)
-            crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
-    }
-    return crc;
-}
-
 int pdb_cluster_keyslot(const char *key, size_t len) {
     if (!key) len = 0;
-    const unsigned char *k = (const unsigned char *)(key ? key : "");
-    const unsigned char *open = memchr(k, '{', len);
+    const char *k = key ? key : "";
+    const char *open = memchr(k, '{', len);
     if (open) {
         size_t start = (size_t)(open - k) + 1;
-        const unsigned char *close = memchr(k + start, '}', len - start);
+        const char *close = memchr(k + start, '}', len - start);
         /* "{}" hashes the whole key: an empty tag is no tag. */
-        if (close && close > k + start) {
+        if (close && close > k + start)
             return crc16_xmodem(k + start, (size_t)(close - (k + start))) & (PDB_CLUSTER_SLOTS - 1);
-        }
     }
     return crc16_xmodem(k, len) & (PDB_CLUSTER_SLOTS - 1);
 }
