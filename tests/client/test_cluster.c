@@ -7,6 +7,7 @@
  * Every node also gets a direct pdb_conn, which is how the cases check where
  * a command really landed.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -575,10 +576,43 @@ TEST(cluster_pipeline_10k_in_order, ON_CLUSTER) {
 
 /* ---- failures ---- */
 
+typedef struct client_killer {
+    pdb_conn *c;
+    int after_ms;
+} client_killer;
+
+/* Drops every other normal client of one node, such as the cluster
+ * client's connection in the middle of a command. */
+static void *kill_clients_later(void *arg) {
+    client_killer *k = arg;
+    sleep_ms(k->after_ms);
+    pdb_reply_free(pdb_command(k->c, "CLIENT KILL TYPE normal SKIPME yes"));
+    return NULL;
+}
+
 TEST(cluster_node_killed, ON_CLUSTER) {
     test_cluster tc;
     CHECK(cluster_up(&tc, 3, 0) == 0);
     pdb_cluster *cl = client_for(&tc, 0, 0);
+
+    /* A connection lost under a command: sent once more, on a new one. */
+    char bkey[32];
+    key_on(&tc, 1, "blk", bkey, sizeof bkey);
+    client_killer ck = {tc.c[1], 300};
+    pthread_t th;
+    pthread_create(&th, NULL, kill_clients_later, &ck);
+    long long t0 = now_ms();
+    pdb_reply *r = pdb_cluster_command(cl, "BLPOP %s 1", bkey);
+    long long took = now_ms() - t0;
+    pthread_join(th, NULL);
+    CHECK(r != NULL);
+    CHECK_INT(pdb_reply_type(r), PDB_REPLY_NULL);
+    pdb_reply_free(r);
+    CHECK(took >= 1200 && took < 5000);
+    pdb_cluster_stats st;
+    pdb_cluster_get_stats(cl, &st);
+    CHECK_INT(st.io_retries, 1);
+
     char k[3][32];
     for (int i = 0; i < 3; i++) {
         key_on(&tc, i, "kill", k[i], sizeof k[i]);
@@ -590,15 +624,14 @@ TEST(cluster_node_killed, ON_CLUSTER) {
     waitpid(tc.s[1]->pid, NULL, 0);
     tc.s[1]->pid = 0;
 
-    long long t0 = now_ms();
-    pdb_reply *r = pdb_cluster_command(cl, "GET %s", k[1]);
-    long long took = now_ms() - t0;
+    t0 = now_ms();
+    r = pdb_cluster_command(cl, "GET %s", k[1]);
+    took = now_ms() - t0;
     CHECK(r == NULL);
     CHECK_INT(pdb_cluster_err(cl), PDB_ERR_IO);
     CHECK(took < 3000);
-    pdb_cluster_stats st;
     pdb_cluster_get_stats(cl, &st);
-    CHECK_INT(st.io_retries, 1);
+    CHECK_INT(st.io_retries, 2);
     /* The other masters still answer (before the cluster notices). */
     r = pdb_cluster_command(cl, "GET %s", k[2]);
     CHECK_REPLY(r, PDB_REPLY_STRING, "v2");
