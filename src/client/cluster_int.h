@@ -54,6 +54,7 @@ typedef struct clu_node {
     int failed;     /* an I/O failure since the last refresh */
     int is_master;  /* owns slots in the current map */
     int pinned;     /* its connection is in use by a pipeline: not to be closed */
+    int chosen;     /* a pipeline being sent goes there: not to be dropped */
     int replicas[CLU_MAX_REPLICAS];
     int nreplicas;
 } clu_node;

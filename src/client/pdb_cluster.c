@@ -2,7 +2,7 @@
  * pdb_cluster.c - the cluster client's nodes and slot map.
  *
  * Nodes live in a fixed table of CLU_MAX_NODES entries; an index stays valid
- * while its node is a seed, in the map, or pinned by a pipeline being sent.
+ * while its node is a seed, in the map, or chosen by a pipeline being sent.
  * Nodes the map no longer names are dropped at the next refresh. Each node
  * has at most one pdb_conn, opened on first use; past max_connections the
  * least recently used unpinned one is closed.
@@ -200,11 +200,12 @@ static int entry_range(const pdb_reply *e, int *start, int *end) {
     return 0;
 }
 
-/* Drops nodes the new map does not name (seeds and pinned ones stay). */
+/* Drops nodes the new map does not name (seeds and nodes a pipeline uses
+ * stay). */
 static void collect_unused(pdb_cluster *cl) {
     for (int i = 0; i < CLU_MAX_NODES; i++) {
         clu_node *n = cl->nodes[i];
-        if (n && !n->in_map && !n->seed && !n->pinned) node_free(cl, i);
+        if (n && !n->in_map && !n->seed && !n->pinned && !n->chosen) node_free(cl, i);
     }
 }
 

@@ -487,9 +487,14 @@ static void send_pending(pdb_cluster *cl) {
     for (size_t i = 0; i < n; i++) {
         clu_item *it = &cl->items[cl->sent + i];
         target[i] = clu_pick(cl, it->slot, it->readonly);
+        /* A later pick may refresh the map, which must not drop a node
+         * already chosen. */
+        if (target[i] >= 0) cl->nodes[target[i]]->chosen = 1;
         if (target[i] < 0) item_set(cl, it, (outcome){cl->err, NULL, -1});
     }
     send_grouped(cl, target);
+    for (size_t i = 0; i < n; i++)
+        if (target[i] >= 0) cl->nodes[target[i]]->chosen = 0;
     mem_free(target);
     follow_up(cl);
     cl->sent = cl->nitems;

@@ -791,6 +791,52 @@ TEST(cluster_unreadable_redirection, ON_NONE) {
     CHECK_STR(msg2, "ASK 1 nohost");
 }
 
+/* Picking nodes for a pipeline refreshes the map (a slot had no node);
+ * the new map leaves out a node an earlier command was given to, which
+ * still gets it. */
+TEST(cluster_pipeline_keeps_chosen_node, ON_NONE) {
+    static char map1[160], map2[160];
+    const char *a_script[] = {map1, map2, "$1\r\na\r\n"};
+    const char *b_script[] = {"$1\r\nb\r\n"};
+    fake_server *a = fake_start(a_script, 3), *b = fake_start(b_script, 1);
+    snprintf(map1, sizeof map1, "*1\r\n*3\r\n:0\r\n:100\r\n*2\r\n$9\r\n127.0.0.1\r\n:%d\r\n",
+             fake_port(b));
+    snprintf(map2, sizeof map2, "*1\r\n*3\r\n:0\r\n:16383\r\n*2\r\n$9\r\n127.0.0.1\r\n:%d\r\n",
+             fake_port(a));
+    char seed[32], kb[16], ka[16];
+    snprintf(seed, sizeof seed, "127.0.0.1:%d", fake_port(a));
+    for (int i = 0;; i++) { /* kb in slots 0-100, ka outside */
+        snprintf(kb, sizeof kb, "b%d", i);
+        if (pdb_cluster_keyslot(kb, strlen(kb)) <= 100) break;
+    }
+    snprintf(ka, sizeof ka, "a");
+    const char *seeds[] = {seed};
+    pdb_cluster_options o;
+    pdb_cluster_options_init(&o);
+    o.seeds = seeds;
+    o.nseeds = 1;
+    o.node.protocol = 2;
+    o.node.command_timeout_ms = 2000;
+    o.refresh_min_ms = 0;
+    pdb_cluster *cl = pdb_cluster_connect(&o);
+    int err0 = pdb_cluster_err(cl);
+    pdb_cluster_append_command(cl, "GET %s", kb);
+    pdb_cluster_append_command(cl, "GET %s", ka);
+    pdb_reply *r1 = NULL, *r2 = NULL;
+    int rc1 = pdb_cluster_get_reply(cl, &r1), rc2 = pdb_cluster_get_reply(cl, &r2);
+    pdb_cluster_free(cl);
+    fake_stop(a);
+    fake_stop(b);
+    CHECK_INT(err0, PDB_OK);
+    CHECK(pdb_cluster_keyslot(ka, 1) > 100);
+    CHECK_INT(rc1, PDB_OK);
+    CHECK_REPLY(r1, PDB_REPLY_STRING, "b");
+    CHECK_INT(rc2, PDB_OK);
+    CHECK_REPLY(r2, PDB_REPLY_STRING, "a");
+    pdb_reply_free(r1);
+    pdb_reply_free(r2);
+}
+
 /* A map a hostile node sends: bad ranges and ports are skipped, never used. */
 TEST(cluster_hostile_slot_map, ON_NONE) {
     static char bad[400];
