@@ -4,7 +4,7 @@
  * key positions).
  *
  * Layout: a fixed table of node slots (addresses learned from the seeds,
- * CLUSTER SLOTS and MOVED/ASK replies), each with a lazily opened pdb_conn;
+ * the slot map and MOVED/ASK replies), each with a lazily opened pdb_conn;
  * the slot map names a master node index per slot; the key-position cache
  * remembers what COMMAND INFO said about commands outside the built-in
  * table; the pipeline holds appended commands and, once sent, their results.
@@ -79,6 +79,7 @@ struct pdb_cluster {
     clu_node *nodes[CLU_MAX_NODES];
     int16_t slots[PDB_CLUSTER_SLOTS]; /* master node index, -1 when unassigned */
     int have_map;
+    int no_shards; /* the nodes do not know CLUSTER SHARDS: ask CLUSTER SLOTS */
     uint64_t last_refresh_us;
     int open_conns;
     unsigned rr; /* round robin over replicas and keyless targets */
@@ -113,9 +114,20 @@ int clu_refresh(pdb_cluster *cl, int force);
 /* The node for a slot (-1: keyless, any master), a replica for a read when
  * asked to; -1 with the error set when there is none. */
 int clu_pick(pdb_cluster *cl, int slot, int readonly);
+/* Building a map: begin clears it; map_node names a node in it (its
+ * index, or -1); map_master gives it slots [start, end]; end drops the
+ * nodes no longer named. */
+void clu_map_begin(pdb_cluster *cl);
+int clu_map_node(pdb_cluster *cl, const char *host, int port);
+void clu_map_master(pdb_cluster *cl, int master, int start, int end);
+void clu_map_end(pdb_cluster *cl);
 /* Sends READONLY on a replica's connection once per connect. */
 int clu_ensure_readonly(pdb_cluster *cl, int idx);
 int clu_is_replica(const pdb_cluster *cl, int idx);
+
+/* pdb_cluster_shards.c: replaces the map with a CLUSTER SHARDS reply;
+ * asked is the host of the node that sent it. -1 if it is no array. */
+int clu_install_shards(pdb_cluster *cl, const pdb_reply *r, const char *asked);
 
 /* pdb_cluster_cmd.c */
 void clu_pipeline_free(pdb_cluster *cl);

@@ -7,8 +7,9 @@
  * has at most one pdb_conn, opened on first use; past max_connections the
  * least recently used unpinned one is closed.
  *
- * The map comes from CLUSTER SLOTS, asked of the known masters first, then
- * the seeds, then the nodes that failed lately. Its replies are checked
+ * The map comes from CLUSTER SHARDS (or CLUSTER SLOTS where that is
+ * missing), asked of the known masters first, then the seeds, then the
+ * nodes that failed lately. Its replies are checked
  * like any input: slots in range, ports in range, hosts of bounded length.
  */
 #include <stdarg.h>
@@ -211,7 +212,7 @@ static void collect_unused(pdb_cluster *cl) {
 
 /* A node named by the map being installed; on a full table the nodes not
  * (yet) named are dropped first. */
-static int map_node(pdb_cluster *cl, const char *host, int port) {
+int clu_map_node(pdb_cluster *cl, const char *host, int port) {
     int idx = clu_node_find_or_add(cl, host, port);
     if (idx < 0) {
         collect_unused(cl);
@@ -224,6 +225,24 @@ static int map_node(pdb_cluster *cl, const char *host, int port) {
     return idx;
 }
 
+void clu_map_begin(pdb_cluster *cl) {
+    for (int i = 0; i < CLU_MAX_NODES; i++)
+        if (cl->nodes[i]) cl->nodes[i]->in_map = cl->nodes[i]->is_master = 0;
+    for (int s = 0; s < PDB_CLUSTER_SLOTS; s++)
+        cl->slots[s] = -1;
+}
+
+void clu_map_master(pdb_cluster *cl, int master, int start, int end) {
+    cl->nodes[master]->is_master = 1;
+    for (int s = start; s <= end; s++)
+        cl->slots[s] = (int16_t)master;
+}
+
+void clu_map_end(pdb_cluster *cl) {
+    collect_unused(cl);
+    cl->have_map = 1;
+}
+
 static void install_replicas(pdb_cluster *cl, clu_node *m, const pdb_reply *e,
                              const char *asked) {
     char host[CLU_HOST_MAX];
@@ -231,19 +250,16 @@ static void install_replicas(pdb_cluster *cl, clu_node *m, const pdb_reply *e,
     m->nreplicas = 0;
     for (size_t i = 3; i < pdb_reply_elements(e) && m->nreplicas < CLU_MAX_REPLICAS; i++) {
         if (entry_addr(pdb_reply_element(e, i), asked, host, &port) != 0) continue;
-        int r = map_node(cl, host, port);
+        int r = clu_map_node(cl, host, port);
         if (r >= 0 && cl->nodes[r] != m) m->replicas[m->nreplicas++] = r;
     }
 }
 
 /* Replaces the map with a CLUSTER SLOTS reply; asked is the host of the
  * node that sent it. Ranges that cannot be read are left unassigned. */
-static int install_map(pdb_cluster *cl, const pdb_reply *r, const char *asked) {
+static int install_slots(pdb_cluster *cl, const pdb_reply *r, const char *asked) {
     if (pdb_reply_type(r) != PDB_REPLY_ARRAY) return -1;
-    for (int i = 0; i < CLU_MAX_NODES; i++)
-        if (cl->nodes[i]) cl->nodes[i]->in_map = cl->nodes[i]->is_master = 0;
-    for (int s = 0; s < PDB_CLUSTER_SLOTS; s++)
-        cl->slots[s] = -1;
+    clu_map_begin(cl);
     size_t n = pdb_reply_elements(r);
     for (size_t i = 0; i < n && i < CLU_REFRESH_MAX_ENTRIES; i++) {
         const pdb_reply *e = pdb_reply_element(r, i);
@@ -251,33 +267,48 @@ static int install_map(pdb_cluster *cl, const pdb_reply *r, const char *asked) {
         int start, end, port;
         if (entry_range(e, &start, &end) != 0) continue;
         if (entry_addr(pdb_reply_element(e, 2), asked, host, &port) != 0) continue;
-        int m = map_node(cl, host, port);
+        int m = clu_map_node(cl, host, port);
         if (m < 0) continue;
-        cl->nodes[m]->is_master = 1;
         install_replicas(cl, cl->nodes[m], e, asked);
-        for (int s = start; s <= end; s++)
-            cl->slots[s] = (int16_t)m;
+        clu_map_master(cl, m, start, end);
     }
-    collect_unused(cl);
-    cl->have_map = 1;
+    clu_map_end(cl);
     return 0;
+}
+
+/* CLUSTER SHARDS where the node has it (Redis 7.0+): it also says which
+ * replicas are healthy. Only an "unknown subcommand" answer makes the
+ * client stop asking; any other refusal falls back for this call only. */
+static pdb_reply *ask_map(pdb_cluster *cl, pdb_conn *c, int *shards) {
+    *shards = 0;
+    if (!cl->no_shards) {
+        pdb_reply *r = pdb_command(c, "CLUSTER SHARDS");
+        if (r) {
+            *shards = 1;
+            return r;
+        }
+        if (pdb_err(c) != PDB_ERR_SERVER) return NULL;
+        if (strcasestr(pdb_errstr(c), "unknown")) cl->no_shards = 1;
+    }
+    return pdb_command(c, "CLUSTER SLOTS");
 }
 
 static int refresh_from(pdb_cluster *cl, int idx) {
     char asked[CLU_HOST_MAX];
     snprintf(asked, sizeof asked, "%s", cl->nodes[idx]->host);
     pdb_conn *c = clu_node_conn(cl, idx);
-    pdb_reply *r = pdb_command(c, "CLUSTER SLOTS");
+    int shards;
+    pdb_reply *r = ask_map(cl, c, &shards);
     if (!r) {
-        clu_set_error(cl, pdb_err(c), "CLUSTER SLOTS from %s: %s", cl->nodes[idx]->addr,
+        clu_set_error(cl, pdb_err(c), "slot map from %s: %s", cl->nodes[idx]->addr,
                       pdb_errstr(c));
         if (pdb_err(c) != PDB_ERR_SERVER) cl->nodes[idx]->failed = 1;
         return cl->err;
     }
-    int bad = install_map(cl, r, asked);
+    int bad = shards ? clu_install_shards(cl, r, asked) : install_slots(cl, r, asked);
     pdb_reply_free(r);
     if (bad) {
-        clu_set_error(cl, PDB_ERR_PROTOCOL, "CLUSTER SLOTS from %s: not an array", asked);
+        clu_set_error(cl, PDB_ERR_PROTOCOL, "slot map from %s: not an array", asked);
         return PDB_ERR_PROTOCOL;
     }
     cl->st.refreshes++;

@@ -185,6 +185,9 @@ static int cluster_up(test_cluster *tc, int masters, int with_replicas) {
     }
     if (join_nodes(tc, bus) || wait_converged(tc)) return -1;
     if (with_replicas && (attach_replicas(tc) || wait_replicas(tc))) return -1;
+    /* Command statistics then count only what the case does. */
+    for (int i = 0; i < tc->n; i++)
+        if (direct_ok(tc, i, "CONFIG RESETSTAT")) return -1;
     return 0;
 }
 
@@ -306,6 +309,11 @@ TEST(cluster_commands_land_on_owner, ON_CLUSTER) {
     }
     CHECK_INT(wrong, 0);
     CHECK_INT(stat_moved(cl), 0);
+    /* The map came from CLUSTER SHARDS. */
+    pdb_reply *info = direct(&tc, 1, "INFO commandstats");
+    CHECK(info && strstr(pdb_reply_str(info), "cmdstat_cluster|shards:calls=1,"));
+    CHECK(strstr(pdb_reply_str(info), "cmdstat_cluster|slots:") == NULL);
+    pdb_reply_free(info);
     /* Keyless commands go to a master. */
     pdb_reply *r = pdb_cluster_command(cl, "PING");
     CHECK_REPLY(r, PDB_REPLY_STATUS, "PONG");
@@ -314,6 +322,48 @@ TEST(cluster_commands_land_on_owner, ON_CLUSTER) {
     CHECK(r != NULL);
     CHECK_INT(pdb_reply_integer(r), direct_int(&tc, 2, "DBSIZE"));
     pdb_reply_free(r);
+    pdb_cluster_free(cl);
+    cluster_down(&tc);
+}
+
+/* A user may not run CLUSTER SHARDS: the map comes from CLUSTER SLOTS, and
+ * the credentials reach every node. */
+TEST(cluster_slots_fallback_with_auth, ON_CLUSTER) {
+    test_cluster tc;
+    CHECK(cluster_up(&tc, 3, 0) == 0);
+    for (int i = 0; i < 3; i++)
+        CHECK(direct_ok(&tc, i, "ACL SETUSER app on >pw ~* &* +@all -cluster|shards") == 0);
+    pdb_cluster_options o;
+    pdb_cluster_options_init(&o);
+    const char *seeds[] = {tc.addr[0]};
+    o.seeds = seeds;
+    o.nseeds = 1;
+    o.node.user = "app";
+    o.node.password = "pw";
+    pdb_cluster *cl = pdb_cluster_connect(&o);
+    CHECK_INT(pdb_cluster_err(cl), PDB_OK);
+    for (int i = 0; i < 3; i++)
+        CHECK_STR(pdb_cluster_slot_master(cl, range_hi(3, i)), tc.addr[i]);
+    pdb_reply *info = direct(&tc, 0, "INFO commandstats");
+    CHECK(info && strstr(pdb_reply_str(info), "cmdstat_cluster|slots:calls=1,"));
+    CHECK(strstr(pdb_reply_str(info), "cmdstat_cluster|shards:calls=0,") &&
+          strstr(pdb_reply_str(info), "rejected_calls=1,"));
+    pdb_reply_free(info);
+    int wrong = 0;
+    for (int i = 0; i < 3; i++) {
+        char key[32];
+        key_on(&tc, i, "auth", key, sizeof key);
+        pdb_reply *r = pdb_cluster_command(cl, "SET %s %d", key, i);
+        pdb_reply_free(r);
+        r = pdb_cluster_command(cl, "ACL WHOAMI");
+        if (!r || strcmp(pdb_reply_str(r), "app") != 0) wrong++;
+        pdb_reply_free(r);
+        r = direct(&tc, i, "GET %s", key);
+        if (!r || pdb_reply_str(r)[0] != '0' + i) wrong++;
+        pdb_reply_free(r);
+    }
+    CHECK_INT(wrong, 0);
+    CHECK_INT(stat_moved(cl), 0);
     pdb_cluster_free(cl);
     cluster_down(&tc);
 }
@@ -690,9 +740,18 @@ TEST(cluster_read_from_replicas, ON_CLUSTER) {
 
 static char slots_reply[160];
 
-/* A fake node whose CLUSTER SLOTS gives it every slot, then the chunks. */
+/* What a node without CLUSTER SHARDS (before 7.0) answers; the client then
+ * asks CLUSTER SLOTS, and only that from then on. */
+#define NO_SHARDS "-ERR unknown subcommand 'SHARDS'. Try CLUSTER HELP.\r\n"
+
+/* A fake node without CLUSTER SHARDS whose CLUSTER SLOTS gives it every
+ * slot (script[0] is slots_reply), then the rest of the script. */
 static fake_server *fake_node(const char **script, int n, pdb_cluster **cl, int retry_attempts) {
-    fake_server *f = fake_start(script, n);
+    static const char *full[16];
+    full[0] = NO_SHARDS;
+    for (int i = 0; i < n && i < 15; i++)
+        full[i + 1] = script[i];
+    fake_server *f = fake_start(full, n + 1);
     snprintf(slots_reply, sizeof slots_reply,
              "*1\r\n*3\r\n:0\r\n:16383\r\n*3\r\n$9\r\n127.0.0.1\r\n:%d\r\n$2\r\nid\r\n",
              fake_port(f));
@@ -796,9 +855,9 @@ TEST(cluster_unreadable_redirection, ON_NONE) {
  * still gets it. */
 TEST(cluster_pipeline_keeps_chosen_node, ON_NONE) {
     static char map1[160], map2[160];
-    const char *a_script[] = {map1, map2, "$1\r\na\r\n"};
+    const char *a_script[] = {NO_SHARDS, map1, map2, "$1\r\na\r\n"};
     const char *b_script[] = {"$1\r\nb\r\n"};
-    fake_server *a = fake_start(a_script, 3), *b = fake_start(b_script, 1);
+    fake_server *a = fake_start(a_script, 4), *b = fake_start(b_script, 1);
     snprintf(map1, sizeof map1, "*1\r\n*3\r\n:0\r\n:100\r\n*2\r\n$9\r\n127.0.0.1\r\n:%d\r\n",
              fake_port(b));
     snprintf(map2, sizeof map2, "*1\r\n*3\r\n:0\r\n:16383\r\n*2\r\n$9\r\n127.0.0.1\r\n:%d\r\n",
@@ -837,11 +896,62 @@ TEST(cluster_pipeline_keeps_chosen_node, ON_NONE) {
     pdb_reply_free(r2);
 }
 
+/* CLUSTER SHARDS in RESP2 (flat key/value arrays): a shard with a bad range
+ * is skipped, a loading replica is not read from. */
+TEST(cluster_shards_map_checked, ON_NONE) {
+    static char shards[900];
+    const char *script[] = {shards, "$1\r\nv\r\n"};
+    fake_server *f = fake_start(script, 2);
+    char master[200], replica[200];
+    snprintf(master, sizeof master,
+             "*8\r\n$8\r\nendpoint\r\n$9\r\n127.0.0.1\r\n$4\r\nport\r\n:%d\r\n"
+             "$4\r\nrole\r\n$6\r\nmaster\r\n$6\r\nhealth\r\n$6\r\nonline\r\n",
+             fake_port(f));
+    snprintf(replica, sizeof replica,
+             "*8\r\n$8\r\nendpoint\r\n$9\r\n127.0.0.1\r\n$4\r\nport\r\n:%d\r\n"
+             "$4\r\nrole\r\n$7\r\nreplica\r\n$6\r\nhealth\r\n$7\r\nloading\r\n",
+             free_port());
+    snprintf(shards, sizeof shards,
+             "*3\r\n"
+             "*4\r\n$5\r\nslots\r\n*2\r\n:0\r\n:99\r\n$5\r\nnodes\r\n*2\r\n%s%s"
+             "*4\r\n$5\r\nslots\r\n*2\r\n:200\r\n:99999\r\n$5\r\nnodes\r\n*1\r\n%s"
+             "$7\r\ngarbage\r\n",
+             master, replica, master);
+    char seed[32], key[16];
+    snprintf(seed, sizeof seed, "127.0.0.1:%d", fake_port(f));
+    for (int i = 0;; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        if (pdb_cluster_keyslot(key, strlen(key)) < 100) break;
+    }
+    const char *seeds[] = {seed};
+    pdb_cluster_options o;
+    pdb_cluster_options_init(&o);
+    o.seeds = seeds;
+    o.nseeds = 1;
+    o.node.protocol = 2;
+    o.node.command_timeout_ms = 1000;
+    o.read_from_replicas = 1;
+    pdb_cluster *cl = pdb_cluster_connect(&o);
+    int err = pdb_cluster_err(cl);
+    const char *m0 = pdb_cluster_slot_master(cl, 0), *m200 = pdb_cluster_slot_master(cl, 200);
+    int map_ok = m0 && strcmp(m0, seed) == 0 && m200 == NULL && pdb_cluster_masters(cl) == 1;
+    pdb_reply *r = pdb_cluster_command(cl, "GET %s", key);
+    pdb_cluster_stats st;
+    pdb_cluster_get_stats(cl, &st);
+    pdb_cluster_free(cl);
+    fake_stop(f);
+    CHECK_INT(err, PDB_OK);
+    CHECK(map_ok);
+    CHECK_REPLY(r, PDB_REPLY_STRING, "v");
+    pdb_reply_free(r);
+    CHECK_INT(st.replica_reads, 0);
+}
+
 /* A map a hostile node sends: bad ranges and ports are skipped, never used. */
 TEST(cluster_hostile_slot_map, ON_NONE) {
     static char bad[400];
-    const char *script[] = {bad};
-    fake_server *f = fake_start(script, 1);
+    const char *script[] = {NO_SHARDS, bad};
+    fake_server *f = fake_start(script, 2);
     snprintf(bad, sizeof bad,
              "*4\r\n"
              "*3\r\n:5\r\n:2\r\n*2\r\n$9\r\n127.0.0.1\r\n:%d\r\n"     /* start > end */
