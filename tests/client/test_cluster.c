@@ -902,7 +902,11 @@ TEST(cluster_shards_map_checked, ON_NONE) {
     static char shards[900];
     const char *script[] = {shards, "$1\r\nv\r\n"};
     fake_server *f = fake_start(script, 2);
-    char master[200], replica[200];
+    char master[200], replica[200], other[200];
+    snprintf(other, sizeof other,
+             "*8\r\n$8\r\nendpoint\r\n$9\r\n127.0.0.1\r\n$4\r\nport\r\n:%d\r\n"
+             "$4\r\nrole\r\n$6\r\nmaster\r\n$6\r\nhealth\r\n$6\r\nonline\r\n",
+             free_port());
     snprintf(master, sizeof master,
              "*8\r\n$8\r\nendpoint\r\n$9\r\n127.0.0.1\r\n$4\r\nport\r\n:%d\r\n"
              "$4\r\nrole\r\n$6\r\nmaster\r\n$6\r\nhealth\r\n$6\r\nonline\r\n",
@@ -916,7 +920,7 @@ TEST(cluster_shards_map_checked, ON_NONE) {
              "*4\r\n$5\r\nslots\r\n*2\r\n:0\r\n:99\r\n$5\r\nnodes\r\n*2\r\n%s%s"
              "*4\r\n$5\r\nslots\r\n*2\r\n:200\r\n:99999\r\n$5\r\nnodes\r\n*1\r\n%s"
              "$7\r\ngarbage\r\n",
-             master, replica, master);
+             master, replica, other);
     char seed[32], key[16];
     snprintf(seed, sizeof seed, "127.0.0.1:%d", fake_port(f));
     for (int i = 0;; i++) {
