@@ -510,12 +510,12 @@ typedef struct pdb_cluster_options {
 } pdb_cluster_options;
 
 typedef struct pdb_cluster_stats {
-    unsigned long long commands;    /* commands sent to nodes (retries included) */
-    unsigned long long moved;       /* MOVED replies followed */
-    unsigned long long ask;         /* ASK replies followed */
-    unsigned long long retries;     /* TRYAGAIN / CLUSTERDOWN retries */
-    unsigned long long io_retries;  /* commands retried once after a node failure */
-    unsigned long long refreshes;   /* slot maps fetched */
+    unsigned long long commands;      /* commands sent to nodes (retries included) */
+    unsigned long long moved;         /* MOVED replies followed */
+    unsigned long long ask;           /* ASK replies followed */
+    unsigned long long retries;       /* TRYAGAIN / CLUSTERDOWN retries */
+    unsigned long long io_retries;    /* commands retried once after a node failure */
+    unsigned long long refreshes;     /* slot maps fetched */
     unsigned long long replica_reads; /* commands sent to a replica */
 } pdb_cluster_stats;
 

@@ -16,12 +16,12 @@
 
 #include "client/client_int.h"
 
-#define CLU_MAX_NODES 512    /* addresses known at once (a map names fewer) */
-#define CLU_MAX_REPLICAS 16  /* replicas remembered per master */
-#define CLU_HOST_MAX 256     /* a hostname is at most 255 bytes */
-#define CLU_ADDR_MAX 272     /* "host:port" */
-#define CLU_SPEC_CACHE 256   /* command names whose key positions are cached */
-#define CLU_NAME_MAX 32      /* longest command name looked up */
+#define CLU_MAX_NODES 512   /* addresses known at once (a map names fewer) */
+#define CLU_MAX_REPLICAS 16 /* replicas remembered per master */
+#define CLU_HOST_MAX 256    /* a hostname is at most 255 bytes */
+#define CLU_ADDR_MAX 272    /* "host:port" */
+#define CLU_SPEC_CACHE 256  /* command names whose key positions are cached */
+#define CLU_NAME_MAX 32     /* longest command name looked up */
 
 /* How a command's keys are found. */
 enum {
@@ -46,15 +46,15 @@ typedef struct clu_node {
     char host[CLU_HOST_MAX];
     int port;
     char addr[CLU_ADDR_MAX];
-    pdb_conn *conn;        /* NULL until first used, or after being closed */
-    uint64_t last_used_us; /* for closing the least recently used */
+    pdb_conn *conn;                       /* NULL until first used, or after being closed */
+    uint64_t last_used_us;                /* for closing the least recently used */
     unsigned long long readonly_connects; /* conn's connect count when READONLY was sent */
     int seed;
-    int in_map;     /* named by the current map (as master or replica) */
-    int failed;     /* an I/O failure since the last refresh */
-    int is_master;  /* owns slots in the current map */
-    int pinned;     /* its connection is in use by a pipeline: not to be closed */
-    int chosen;     /* a pipeline being sent goes there: not to be dropped */
+    int in_map;    /* named by the current map (as master or replica) */
+    int failed;    /* an I/O failure since the last refresh */
+    int is_master; /* owns slots in the current map */
+    int pinned;    /* its connection is in use by a pipeline: not to be closed */
+    int chosen;    /* a pipeline being sent goes there: not to be dropped */
     int replicas[CLU_MAX_REPLICAS];
     int nreplicas;
 } clu_node;
@@ -115,11 +115,13 @@ int clu_refresh(pdb_cluster *cl, int force);
  * asked to; -1 with the error set when there is none. */
 int clu_pick(pdb_cluster *cl, int slot, int readonly);
 /* Building a map: begin clears it; map_node names a node in it (its
- * index, or -1); map_master gives it slots [start, end]; end drops the
- * nodes no longer named. */
+ * index, or -1); map_master gives it slots [start, end]; map_replica adds a
+ * replica to a master (once; -1 is ignored); end drops the nodes no longer
+ * named. */
 void clu_map_begin(pdb_cluster *cl);
 int clu_map_node(pdb_cluster *cl, const char *host, int port);
 void clu_map_master(pdb_cluster *cl, int master, int start, int end);
+void clu_map_replica(pdb_cluster *cl, int master, int replica);
 void clu_map_end(pdb_cluster *cl);
 /* Sends READONLY on a replica's connection once per connect. */
 int clu_ensure_readonly(pdb_cluster *cl, int idx);

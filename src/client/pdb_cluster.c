@@ -227,7 +227,8 @@ int clu_map_node(pdb_cluster *cl, const char *host, int port) {
 
 void clu_map_begin(pdb_cluster *cl) {
     for (int i = 0; i < CLU_MAX_NODES; i++)
-        if (cl->nodes[i]) cl->nodes[i]->in_map = cl->nodes[i]->is_master = 0;
+        if (cl->nodes[i])
+            cl->nodes[i]->in_map = cl->nodes[i]->is_master = cl->nodes[i]->nreplicas = 0;
     for (int s = 0; s < PDB_CLUSTER_SLOTS; s++)
         cl->slots[s] = -1;
 }
@@ -238,21 +239,26 @@ void clu_map_master(pdb_cluster *cl, int master, int start, int end) {
         cl->slots[s] = (int16_t)master;
 }
 
+void clu_map_replica(pdb_cluster *cl, int master, int replica) {
+    clu_node *m = cl->nodes[master];
+    if (replica < 0 || replica == master || m->nreplicas >= CLU_MAX_REPLICAS) return;
+    for (int i = 0; i < m->nreplicas; i++)
+        if (m->replicas[i] == replica) return;
+    m->replicas[m->nreplicas++] = replica;
+}
+
 void clu_map_end(pdb_cluster *cl) {
     collect_unused(cl);
     cl->have_map = 1;
 }
 
-static void install_replicas(pdb_cluster *cl, clu_node *m, const pdb_reply *e,
-                             const char *asked) {
+static void install_replicas(pdb_cluster *cl, int m, const pdb_reply *e, const char *asked) {
     char host[CLU_HOST_MAX];
     int port;
-    m->nreplicas = 0;
-    for (size_t i = 3; i < pdb_reply_elements(e) && m->nreplicas < CLU_MAX_REPLICAS; i++) {
-        if (entry_addr(pdb_reply_element(e, i), asked, host, &port) != 0) continue;
-        int r = clu_map_node(cl, host, port);
-        if (r >= 0 && cl->nodes[r] != m) m->replicas[m->nreplicas++] = r;
-    }
+    size_t n = pdb_reply_elements(e);
+    for (size_t i = 3; i < n && i < 3 + CLU_MAX_REPLICAS; i++)
+        if (entry_addr(pdb_reply_element(e, i), asked, host, &port) == 0)
+            clu_map_replica(cl, m, clu_map_node(cl, host, port));
 }
 
 /* Replaces the map with a CLUSTER SLOTS reply; asked is the host of the
@@ -269,7 +275,7 @@ static int install_slots(pdb_cluster *cl, const pdb_reply *r, const char *asked)
         if (entry_addr(pdb_reply_element(e, 2), asked, host, &port) != 0) continue;
         int m = clu_map_node(cl, host, port);
         if (m < 0) continue;
-        install_replicas(cl, cl->nodes[m], e, asked);
+        install_replicas(cl, m, e, asked);
         clu_map_master(cl, m, start, end);
     }
     clu_map_end(cl);
@@ -300,8 +306,7 @@ static int refresh_from(pdb_cluster *cl, int idx) {
     int shards;
     pdb_reply *r = ask_map(cl, c, &shards);
     if (!r) {
-        clu_set_error(cl, pdb_err(c), "slot map from %s: %s", cl->nodes[idx]->addr,
-                      pdb_errstr(c));
+        clu_set_error(cl, pdb_err(c), "slot map from %s: %s", cl->nodes[idx]->addr, pdb_errstr(c));
         if (pdb_err(c) != PDB_ERR_SERVER) cl->nodes[idx]->failed = 1;
         return cl->err;
     }
@@ -322,8 +327,9 @@ static int refresh_pass(pdb_cluster *cl, int pass) {
         int i = (int)((start + (unsigned)k) % CLU_MAX_NODES);
         clu_node *n = cl->nodes[i];
         if (!n) continue;
-        int want = pass == 0 ? n->is_master && !n->failed : pass == 1 ? n->seed && !n->is_master
-                                                                       : n->failed || (!n->is_master && !n->seed);
+        int want = pass == 0   ? n->is_master && !n->failed
+                   : pass == 1 ? n->seed && !n->is_master
+                               : n->failed || (!n->is_master && !n->seed);
         if (want && refresh_from(cl, i) == PDB_OK) return PDB_OK;
     }
     return -1;
@@ -509,8 +515,8 @@ void pdb_cluster_free(pdb_cluster *cl) {
     for (int i = 0; i < CLU_MAX_NODES; i++)
         if (cl->nodes[i]) node_free(cl, i);
     clu_specs_free(cl);
-    char *owned[] = {cl->s_user,     cl->s_password,    cl->s_client_name, cl->s_ca_file,
-                     cl->s_ca_dir,   cl->s_cert_file,   cl->s_key_file,    cl->s_server_name};
+    char *owned[] = {cl->s_user,   cl->s_password,  cl->s_client_name, cl->s_ca_file,
+                     cl->s_ca_dir, cl->s_cert_file, cl->s_key_file,    cl->s_server_name};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
         mem_free(owned[i]);
     mem_free(cl);

@@ -194,7 +194,8 @@ static outcome drive(pdb_cluster *cl, const cl_args *a, int slot, int readonly, 
                 return (outcome){PDB_ERR_CLUSTER, NULL, cur.node};
             }
             int ask_slot;
-            target = act == ACT_MOVED ? follow_moved(cl, &cur) : redirect_target(cl, &cur, &ask_slot);
+            target =
+                act == ACT_MOVED ? follow_moved(cl, &cur) : redirect_target(cl, &cur, &ask_slot);
             if (target < 0) return cur; /* unreadable: the error reply is the answer */
             asking = act == ACT_ASK;
             if (asking) cl->st.ask++;
@@ -403,8 +404,8 @@ enum { NODE_IDLE = 0, NODE_IN_WAVE = 1, NODE_DONE = 2 };
 static void send_wave(pdb_cluster *cl, const int *target, const char *state) {
     int node_rc[CLU_MAX_NODES];
     for (int n = 0; n < CLU_MAX_NODES; n++)
-        node_rc[n] = state[n] == NODE_IN_WAVE && clu_is_replica(cl, n) ? clu_ensure_readonly(cl, n)
-                                                                       : PDB_OK;
+        node_rc[n] =
+            state[n] == NODE_IN_WAVE && clu_is_replica(cl, n) ? clu_ensure_readonly(cl, n) : PDB_OK;
     for (size_t i = cl->sent; i < cl->nitems; i++) {
         clu_item *it = &cl->items[i];
         int t = target[i - cl->sent];
@@ -423,7 +424,8 @@ static void send_wave(pdb_cluster *cl, const int *target, const char *state) {
         if (clu_is_replica(cl, t)) cl->st.replica_reads++;
     }
     for (int n = 0; n < CLU_MAX_NODES; n++)
-        if (state[n] == NODE_IN_WAVE) pdb_flush(clu_node_conn(cl, n)); /* failures come back per reply */
+        if (state[n] == NODE_IN_WAVE)
+            pdb_flush(clu_node_conn(cl, n)); /* failures come back per reply */
     for (size_t i = cl->sent; i < cl->nitems; i++) {
         clu_item *it = &cl->items[i];
         int t = target[i - cl->sent];

@@ -65,15 +65,11 @@ static int shard_nodes(pdb_cluster *cl, const pdb_reply *nodes, const char *aske
             master = clu_map_node(cl, host, port);
     }
     if (master < 0) return -1;
-    clu_node *m = cl->nodes[master];
-    m->nreplicas = 0;
-    for (size_t i = 0; i < n && m->nreplicas < CLU_MAX_REPLICAS; i++) {
+    for (size_t i = 0; i < n; i++) {
         const pdb_reply *e = pdb_reply_element(nodes, i);
-        if (!field_is(e, "role", "replica") || !field_is(e, "health", "online") ||
-            node_addr(cl, e, asked, host, &port) != 0)
-            continue;
-        int r = clu_map_node(cl, host, port);
-        if (r >= 0 && r != master) m->replicas[m->nreplicas++] = r;
+        if (field_is(e, "role", "replica") && field_is(e, "health", "online") &&
+            node_addr(cl, e, asked, host, &port) == 0)
+            clu_map_replica(cl, master, clu_map_node(cl, host, port));
     }
     return master;
 }

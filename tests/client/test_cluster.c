@@ -82,8 +82,7 @@ static server *start_node(int *bus) {
     snprintf(busport, sizeof busport, "%d", *bus);
     return server_start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                         "--cluster-port", busport, "--cluster-node-timeout", "5000",
-                        "--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "1",
-                        NULL);
+                        "--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "1", NULL);
 }
 
 static int info_has(test_cluster *tc, int i, const char *want) {
@@ -148,8 +147,7 @@ static int join_nodes(test_cluster *tc, const int *bus) {
      * seconds. */
     for (int i = 0; i < tc->n; i++)
         for (int j = i + 1; j < tc->n; j++)
-            if (direct_ok(tc, i, "CLUSTER MEET 127.0.0.1 %d %d", tc->s[j]->port, bus[j]))
-                return -1;
+            if (direct_ok(tc, i, "CLUSTER MEET 127.0.0.1 %d %d", tc->s[j]->port, bus[j])) return -1;
     return 0;
 }
 
@@ -245,10 +243,10 @@ TEST(cluster_keyslot_matches_server, ON_CLUSTER) {
     CHECK(s && s->pid > 0);
     pdb_options o = server_options(s);
     pdb_conn *c = pdb_connect(&o);
-    static const char *edge[] = {"",      "{",      "}",      "{}",     "}{",     "{}{}",
-                                 "{a}",   "a{b}c",  "{a}{b}", "{{}}",   "{}a}",   "a{}b{c}",
-                                 "{{a}}", "x{y",    "x}y{z}", "{user1000}.following",
-                                 "foo",   "bar{}",  "{ }",    "\xff{\x01}"};
+    static const char *edge[] = {
+        "",       "{",     "}",    "{}",        "}{",    "{}{}", "{a}",    "a{b}c",
+        "{a}{b}", "{{}}",  "{}a}", "a{}b{c}",   "{{a}}", "x{y",  "x}y{z}", "{user1000}.following",
+        "foo",    "bar{}", "{ }",  "\xff{\x01}"};
     enum { NEDGE = sizeof edge / sizeof edge[0], NRAND = 2000 };
     static char keys[NRAND][24];
     static size_t lens[NRAND];
