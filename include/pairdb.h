@@ -485,7 +485,8 @@ void pdb_async_free(pdb_async *ac);
 /* ---- cluster ---- */
 
 /* A client for a Redis Cluster (protocol 7.0): keys are routed to the node
- * that owns their slot, learned with CLUSTER SLOTS from a seed. Commands are
+ * that owns their slot, learned with CLUSTER SHARDS (or CLUSTER SLOTS) from
+ * a seed. Commands are
  * synchronous, like pdb_command; one pdb_conn per node, opened on first use.
  * Not thread-safe. See docs/CLIENT.md, "Cluster", for the rules. */
 

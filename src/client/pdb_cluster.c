@@ -340,13 +340,13 @@ int clu_refresh(pdb_cluster *cl, int force) {
     if (!force && cl->last_refresh_us &&
         now - cl->last_refresh_us < (uint64_t)cl->opt.refresh_min_ms * 1000u) {
         if (cl->have_map) return PDB_OK;
-        clu_set_error(cl, PDB_ERR_CLUSTER, "no slot map yet: no node answered CLUSTER SLOTS");
+        clu_set_error(cl, PDB_ERR_CLUSTER, "no slot map yet: no node sent one");
         return PDB_ERR_CLUSTER;
     }
     cl->last_refresh_us = now;
     for (int pass = 0; pass < 3; pass++)
         if (refresh_pass(cl, pass) == PDB_OK) return PDB_OK;
-    if (!cl->err) clu_set_error(cl, PDB_ERR_CLUSTER, "no node answered CLUSTER SLOTS");
+    if (!cl->err) clu_set_error(cl, PDB_ERR_CLUSTER, "no node sent a slot map");
     return cl->err;
 }
 
