@@ -89,7 +89,7 @@ $(BUILD)/pairdb.pc: pairdb.pc.in
 LOOP_PKGS := $(foreach p,libevent libuv,$(if $(shell pkg-config --exists $(p) && echo y),$(p)))
 LOOP_CFLAGS := $(if $(filter libevent,$(LOOP_PKGS)),-DPDB_TEST_LIBEVENT) $(if $(filter libuv,$(LOOP_PKGS)),-DPDB_TEST_LIBUV) $(if $(LOOP_PKGS),$(shell pkg-config --cflags $(LOOP_PKGS)))
 LOOP_LIBS := $(if $(LOOP_PKGS),$(shell pkg-config --libs $(LOOP_PKGS)))
-$(BUILD)/tests/client/test_async.o: CFLAGS += $(LOOP_CFLAGS) -Iinclude
+$(BUILD)/tests/client/test_async.o $(BUILD)/tests/client/test_async_link.o: CFLAGS += $(LOOP_CFLAGS) -Iinclude
 
 $(BUILD)/client-tests: $(CLIENT_TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpairdb.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(SSL_LIBS) -lpthread $(LOOP_LIBS)

@@ -59,7 +59,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     loop l = {0, 0};
-    pdb_async_adapter a = {&l, add_read, del_read, add_write, del_write, NULL, NULL};
+    pdb_async_adapter a = {&l, add_read, del_read, add_write, del_write, NULL, NULL, NULL};
     pdb_async_attach(ac, &a);
     for (int i = 0; i < count; i++)
         pdb_async_command(ac, on_incr, NULL, "INCR %s", "async:counter");

@@ -369,12 +369,13 @@ int pdb_dispatch(pdb_conn *c, int timeout_ms);
 
 /* ---- client-side cache ---- */
 
-/* Bytes counted for each cache entry besides its key and value. */
+/* Bytes counted for each cache entry besides its command and reply. */
 #define PDB_CACHE_ENTRY_OVERHEAD 64
 
-/* Bounds of the local cache of GET replies. max_bytes counts keys, values
- * and PDB_CACHE_ENTRY_OVERHEAD per entry; ttl_ms 0 keeps entries until invalidated
- * or evicted (least recently used first). */
+/* Bounds of the local cache. max_bytes counts, per entry, the bytes of the
+ * command's arguments, its reply as RESP3 encodes it and
+ * PDB_CACHE_ENTRY_OVERHEAD; ttl_ms 0 keeps entries until invalidated or
+ * evicted (least recently used first). */
 typedef struct pdb_cache_options {
     size_t max_entries; /* 1..1000000 */
     size_t max_bytes;
@@ -388,20 +389,40 @@ typedef struct pdb_cache_stats {
     unsigned long long expired;       /* dropped for the TTL */
     unsigned long long flushes;       /* emptied: reconnect, FLUSHALL, set-up */
     size_t entries, bytes;
+    unsigned long long uncached; /* commands outside the allow-list, passed through */
 } pdb_cache_stats;
 
 /* Turns the cache on (off and on again empties it). Tracking is set up on
- * the first pdb_cache_get: RESP3 uses CLIENT TRACKING on the connection and
+ * the first cached read: RESP3 uses CLIENT TRACKING on the connection and
  * its invalidation pushes (consumed by the cache, not handed to the push
  * handler); RESP2 opens a second connection subscribed to
  * __redis__:invalidate and redirects the tracking there. A reconnect empties
  * the cache and sets tracking up again. Not with a custom builder. */
 int pdb_cache_enable(pdb_conn *c, const pdb_cache_options *o);
 void pdb_cache_disable(pdb_conn *c);
-/* GET key, answered from the cache when it holds a live entry (a string or
- * null reply the caller frees). Invalidations already received are applied
- * first, without waiting; one still in flight on the network is not: the
- * usual client-side caching window. Without a cache it is a plain GET. */
+/* 1 if the command may be cached: a read-only command on the one key at
+ * argv[1] whose reply depends only on that key and the arguments -- GET,
+ * STRLEN, GETRANGE, SUBSTR, GETBIT, BITCOUNT, BITPOS, HGET, HMGET, HGETALL,
+ * HEXISTS, HLEN, HKEYS, HVALS, HSTRLEN, LRANGE, LLEN, LINDEX, LPOS,
+ * SMEMBERS, SISMEMBER, SMISMEMBER, SCARD, ZRANGE, ZRANGEBYSCORE,
+ * ZRANGEBYLEX, ZREVRANGE, ZREVRANGEBYSCORE, ZREVRANGEBYLEX, ZSCORE,
+ * ZMSCORE, ZCARD, ZCOUNT, ZLEXCOUNT, ZRANK, ZREVRANK, EXISTS (one key),
+ * TYPE, XLEN, XRANGE, XREVRANGE, GEOPOS, GEODIST, GEOHASH (names in any
+ * case). */
+int pdb_cache_cacheable(int argc, const char *const *argv, const size_t *argvlen);
+/* Runs a command through the cache: an allow-listed one is answered from a
+ * live entry for the same command (name case aside, arguments byte for
+ * byte), else sent and its reply stored (errors are not); any other
+ * command is sent as pdb_command_argv would. Every entry read from a key
+ * is dropped together when the server invalidates the key. Invalidations
+ * already received are applied first, without waiting; one still in flight
+ * on the network is not: the usual client-side caching window. The reply
+ * is the caller's. Without a cache it is a plain command. */
+pdb_reply *pdb_cache_command_argv(pdb_conn *c, int argc, const char *const *argv,
+                                  const size_t *argvlen);
+/* The same with a format (as pdb_command). */
+pdb_reply *pdb_cache_command(pdb_conn *c, const char *fmt, ...);
+/* GET key through the cache. */
 pdb_reply *pdb_cache_get(pdb_conn *c, const char *key, size_t keylen);
 void pdb_cache_get_stats(const pdb_conn *c, pdb_cache_stats *out);
 
@@ -430,10 +451,15 @@ typedef void pdb_async_fn(pdb_async *ac, pdb_reply *reply, int err, void *privda
 
 /* How the connection talks to an event loop: the loop watches pdb_async_fd
  * for reading or writing while asked to, and calls pdb_async_handle_read /
- * _write when ready; schedule_timer (optional, for command_timeout_ms) asks
- * for one pdb_async_handle_timeout call after ms (replacing any earlier
- * request). cleanup runs from pdb_async_free. Adapters for libevent and
- * libuv are in pairdb_libevent.h and pairdb_libuv.h. */
+ * _write when ready; schedule_timer (optional, for command_timeout_ms; needed
+ * to reconnect) asks for one pdb_async_handle_timeout call after ms
+ * (replacing any earlier request). cleanup runs from pdb_async_free.
+ * set_fd (optional; needed to reconnect) tells the loop which socket to
+ * watch from now on: it runs at attach and after each new connect, before
+ * the first add_read/add_write on that socket, never from inside
+ * pdb_async_handle_read/_write (the old socket is no longer watched then).
+ * Adapters for libevent and libuv are in pairdb_libevent.h and
+ * pairdb_libuv.h. */
 typedef struct pdb_async_adapter {
     void *data;
     void (*add_read)(void *data);
@@ -442,6 +468,7 @@ typedef struct pdb_async_adapter {
     void (*del_write)(void *data);
     void (*schedule_timer)(void *data, int ms);
     void (*cleanup)(void *data);
+    void (*set_fd)(void *data, int fd);
 } pdb_async_adapter;
 
 typedef struct pdb_async_stats {
@@ -450,13 +477,19 @@ typedef struct pdb_async_stats {
     unsigned long long failed;   /* callbacks run with a failure */
     unsigned long long writes;   /* send() calls that wrote bytes */
     unsigned long long rejected; /* PDB_ERR_QUEUE_FULL */
+    unsigned long long connects; /* successful reconnects (handshake done) */
+    unsigned long long connect_failures;
+    unsigned long long held;             /* commands issued while down */
+    unsigned long long breaker_rejected; /* PDB_ERR_CIRCUIT_OPEN */
 } pdb_async_stats;
 
 /* Connects and runs the handshake (these block, at most connect_timeout_ms;
- * check pdb_async_err), then never blocks. It does not reconnect: after a
- * loss every pending callback gets the failure and later commands fail with
- * PDB_ERR_CLOSED. Subscribing and MONITOR are refused (PDB_ERR_ARG); RESP3
- * pushes go to the push handler of pdb_async_conn. */
+ * check pdb_async_err), then never blocks. By default it does not reconnect:
+ * after a loss every pending callback gets the failure and later commands
+ * fail with PDB_ERR_CLOSED (see pdb_async_set_reconnect). MONITOR, RESET
+ * and the subscribe commands sent as plain commands are refused
+ * (PDB_ERR_ARG; see pdb_async_subscribe); RESP3 pushes other than messages
+ * go to the push handler of pdb_async_conn. */
 pdb_async *pdb_async_connect(const pdb_options *o);
 int pdb_async_attach(pdb_async *ac, const pdb_async_adapter *a);
 int pdb_async_err(const pdb_async *ac);
@@ -476,11 +509,63 @@ void pdb_async_handle_write(pdb_async *ac);
 void pdb_async_handle_timeout(pdb_async *ac);
 size_t pdb_async_pending(const pdb_async *ac);
 void pdb_async_get_stats(const pdb_async *ac, pdb_async_stats *out);
-/* Closes the socket; pending callbacks get PDB_ERR_CLOSED. */
+/* Closes the socket for good (no reconnect); pending callbacks, queued
+ * ones included, get PDB_ERR_CLOSED. */
 void pdb_async_disconnect(pdb_async *ac);
+
+/* Reconnecting (off by default). With on set, a lost connection -- I/O
+ * error, the server closing, a command past command_timeout_ms -- first
+ * fails every callback in flight (each exactly once), then reconnects from
+ * the adapter's timer: the first attempt at once, the k-th after a random
+ * wait in [0, min(reconnect_max_ms, reconnect_base_ms * 2^k)) (full jitter),
+ * for as long as it takes. Each attempt connects without blocking (a host
+ * name is still resolved with getaddrinfo) and redoes the handshake (TLS,
+ * HELLO, AUTH, SETNAME, SELECT, then the subscriptions) as replies to
+ * commands it sent itself, bounded by connect_timeout_ms. Commands issued
+ * while down are held (in order, at most max_held: then PDB_ERR_QUEUE_FULL;
+ * 0 means 1000) and sent once the handshake is done; command_timeout_ms
+ * counts from when they were issued. The circuit breaker of the options
+ * counts losses and failed attempts: while it is open, held commands are
+ * failed with PDB_ERR_CIRCUIT_OPEN, new ones are refused with it, and the
+ * next attempt (the half-open trial) waits for the cool-down. Needs an
+ * adapter with schedule_timer and set_fd (PDB_ERR_ARG otherwise). Turned
+ * on while the connection is down (its first connect failed, it was lost
+ * while reconnecting was off, or pdb_async_disconnect closed it), it starts
+ * reconnecting. */
+int pdb_async_set_reconnect(pdb_async *ac, int on, size_t max_held);
+/* 1 while the handshake is done and commands go out at once. */
+int pdb_async_is_connected(const pdb_async *ac);
+
+/* Status callbacks (NULL removes). connect: after each attempt the
+ * connection makes by itself, with PDB_OK or the failure kind (not for
+ * pdb_async_connect's own connect). disconnect: when a live connection is
+ * lost, with the failure kind, or PDB_OK for pdb_async_disconnect and
+ * pdb_async_free; it runs after the callbacks in flight were failed. */
+typedef void pdb_async_event_fn(pdb_async *ac, int status, void *privdata);
+void pdb_async_set_connect_callback(pdb_async *ac, pdb_async_event_fn *fn, void *privdata);
+void pdb_async_set_disconnect_callback(pdb_async *ac, pdb_async_event_fn *fn, void *privdata);
 /* Disconnects (callbacks run), runs the adapter's cleanup, frees. Not from
  * inside a callback. */
 void pdb_async_free(pdb_async *ac);
+
+/* Pub/sub on the asynchronous connection. fn gets each message of the
+ * channel, pattern or shard channel (kind: PDB_SUB_*; the views live during
+ * the call only). done (may be NULL) gets the confirmation, or the failure:
+ * a server refusal forgets the subscription, a lost connection does not (a
+ * reconnect subscribes it again). Subscribing a name again replaces its
+ * callback. Each call sends one (P|S)(UN)SUBSCRIBE for one name, in order
+ * with the other commands; in RESP2 the server then refuses every command
+ * but those and PING until the last subscription is gone. The plain
+ * command calls refuse the subscribe commands (PDB_ERR_ARG). */
+typedef void pdb_async_message_fn(pdb_async *ac, const pdb_message *m, void *privdata);
+int pdb_async_subscribe(pdb_async *ac, int kind, const char *name, pdb_async_message_fn *fn,
+                        void *privdata, pdb_async_fn *done);
+/* Forgets the name and unsubscribes; done (may be NULL) gets the
+ * confirmation with privdata. */
+int pdb_async_unsubscribe(pdb_async *ac, int kind, const char *name, pdb_async_fn *done,
+                          void *privdata);
+/* Names subscribed through pdb_async_subscribe. */
+size_t pdb_async_subscriptions(const pdb_async *ac);
 
 /* ---- cluster ---- */
 

@@ -1,8 +1,9 @@
 /*
  * pairdb_libuv.h - attaches a pdb_async to a libuv loop. Header-only:
  * libpairdb itself does not link libuv; a program using this links -luv.
- * The handles are closed from pdb_async_free and released by the loop's
- * close callbacks, so the loop must run once more after the free.
+ * The handles are closed from pdb_async_free (and the socket's handle on
+ * each reconnect) and released by the loop's close callbacks, so the loop
+ * must run once more after the free.
  */
 #ifndef PAIRDB_LIBUV_H
 #define PAIRDB_LIBUV_H
@@ -14,10 +15,10 @@
 
 typedef struct pdb_libuv {
     pdb_async *ac;
-    uv_poll_t poll;
+    uv_loop_t *loop;
+    uv_poll_t *poll; /* NULL until a socket is known; replaced on reconnect */
     uv_timer_t timer;
     int events;
-    int open_handles;
 } pdb_libuv;
 
 static inline void pdb_libuv_on_poll(uv_poll_t *h, int status, int events) {
@@ -34,10 +35,11 @@ static inline void pdb_libuv_on_timer(uv_timer_t *t) {
 
 static inline void pdb_libuv_set(pdb_libuv *u, int events) {
     u->events = events;
+    if (!u->poll) return;
     if (events)
-        uv_poll_start(&u->poll, events, pdb_libuv_on_poll);
+        uv_poll_start(u->poll, events, pdb_libuv_on_poll);
     else
-        uv_poll_stop(&u->poll);
+        uv_poll_stop(u->poll);
 }
 
 static inline void pdb_libuv_add_read(void *d) {
@@ -65,38 +67,59 @@ static inline void pdb_libuv_timer(void *d, int ms) {
     uv_timer_start(&u->timer, pdb_libuv_on_timer, (uint64_t)ms, 0);
 }
 
-static inline void pdb_libuv_closed(uv_handle_t *h) {
-    pdb_libuv *u = (pdb_libuv *)h->data;
-    if (--u->open_handles == 0) free(u);
+static inline void pdb_libuv_poll_closed(uv_handle_t *h) {
+    free(h);
+}
+
+static inline void pdb_libuv_close_poll(pdb_libuv *u) {
+    if (u->poll) uv_close((uv_handle_t *)u->poll, pdb_libuv_poll_closed);
+    u->poll = NULL;
+    u->events = 0;
+}
+
+/* A new socket (after a reconnect): the old handle is closed (it was
+ * stopped before its socket closed) and a new one watches fd. */
+static inline void pdb_libuv_set_fd(void *d, int fd) {
+    pdb_libuv *u = (pdb_libuv *)d;
+    pdb_libuv_close_poll(u);
+    if (fd < 0) return;
+    uv_poll_t *p = (uv_poll_t *)calloc(1, sizeof(*p));
+    if (!p) return;
+    if (uv_poll_init(u->loop, p, fd) != 0) {
+        free(p);
+        return;
+    }
+    p->data = u;
+    u->poll = p;
+}
+
+static inline void pdb_libuv_timer_closed(uv_handle_t *h) {
+    free(h->data);
 }
 
 static inline void pdb_libuv_cleanup(void *d) {
     pdb_libuv *u = (pdb_libuv *)d;
-    uv_close((uv_handle_t *)&u->poll, pdb_libuv_closed);
-    uv_close((uv_handle_t *)&u->timer, pdb_libuv_closed);
+    pdb_libuv_close_poll(u);
+    uv_close((uv_handle_t *)&u->timer, pdb_libuv_timer_closed);
 }
 
+/* PDB_OK, or an error (nothing attached). A connection that is down can be
+ * attached when it reconnects (pdb_async_set_reconnect). */
 static inline int pdb_libuv_attach(pdb_async *ac, uv_loop_t *loop) {
-    int fd = pdb_async_fd(ac);
-    if (fd < 0) return PDB_ERR_CLOSED;
     pdb_libuv *u = (pdb_libuv *)calloc(1, sizeof(*u));
     if (!u) return PDB_ERR_IO;
     u->ac = ac;
-    if (uv_poll_init(loop, &u->poll, fd) != 0) {
-        free(u);
-        return PDB_ERR_IO;
-    }
+    u->loop = loop;
     uv_timer_init(loop, &u->timer);
-    u->poll.data = u;
     u->timer.data = u;
-    u->open_handles = 2;
     pdb_async_adapter a = {u,
                            pdb_libuv_add_read,
                            pdb_libuv_del_read,
                            pdb_libuv_add_write,
                            pdb_libuv_del_write,
                            pdb_libuv_timer,
-                           pdb_libuv_cleanup};
+                           pdb_libuv_cleanup,
+                           pdb_libuv_set_fd};
     int rc = pdb_async_attach(ac, &a);
     if (rc != PDB_OK) pdb_libuv_cleanup(u);
     return rc;

@@ -13,6 +13,10 @@
  * closed, a half-sent request with 408. Keep-alive and pipelining work as
  * HTTP/1.1 says.
  *
+ * With admin-tls yes the port serves HTTPS instead, with the server's TLS
+ * settings (certificate, CA, tls-auth-clients for client certificates);
+ * a handshake not done within tls-handshake-timeout is closed.
+ *
  * Routes: GET or HEAD only (other methods: 405); anything else is 404.
  *   /metrics  Prometheus text format 0.0.4 (metrics.h)
  *   /health   liveness: 200, or 503 when the loop stalled (health.h)
@@ -34,6 +38,7 @@ typedef struct admin_options {
     int max_conns;
     long long timeout_ms;
     http_limits limits;
+    int tls; /* serve HTTPS with tls.c's context (admin-tls) */
 } admin_options;
 
 /* The defaults above with the given address. */

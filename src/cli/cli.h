@@ -42,6 +42,12 @@ typedef struct cli_config {
     int stdin_last_arg; /* -x */
     int no_auth_warning;
     int hints; /* show hints at the prompt */
+    /* TLS (--tls or rediss://): CA file or directory (neither: the system's
+     * CAs), the name to send and check (--sni; default: the host), a client
+     * certificate and key, and --insecure to skip verification. */
+    int tls;
+    int tls_insecure;
+    const char *tls_sni, *tls_cacert, *tls_cacertdir, *tls_cert, *tls_key;
 } cli_config;
 
 /* ---- cli_format.c: growing byte buffer and reply formatting ---- */

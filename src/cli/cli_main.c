@@ -35,8 +35,8 @@ static void usage(FILE *out) {
             "  -a <password>      Password to use when connecting to the server.\n"
             "  --pass <password>  Alias of -a.\n"
             "  --user <username>  Used to send ACL style 'AUTH username pass'. Needs -a.\n"
-            "  -u <uri>           Server URI: redis://[user:password@]host[:port][/db]\n"
-            "                     or unix:///path[?db=N].\n"
+            "  -u <uri>           Server URI: redis://[user:password@]host[:port][/db],\n"
+            "                     rediss://... (TLS) or unix:///path[?db=N].\n"
             "  -n <db>            Database number.\n"
             "  -2                 Start session in RESP2 protocol mode.\n"
             "  -3                 Start session in RESP3 protocol mode.\n"
@@ -52,6 +52,16 @@ static void usage(FILE *out) {
             "  --pipe             Transfer raw RESP protocol from stdin to server.\n"
             "  --no-auth-warning  Don't show warning message when using password on command\n"
             "                     line interface.\n"
+            "  --tls              Establish a secure TLS connection.\n"
+            "  --sni <host>       Server name indication for TLS (also the name the\n"
+            "                     certificate is checked against; default: the host).\n"
+            "  --cacert <file>    CA Certificate file to verify with.\n"
+            "  --cacertdir <dir>  Directory where trusted CA certificates are stored.\n"
+            "                     If neither cacert nor cacertdir are specified, the default\n"
+            "                     system-wide trusted root certs configuration will apply.\n"
+            "  --insecure         Allow insecure TLS connection by skipping cert validation.\n"
+            "  --cert <file>      Client certificate to authenticate with.\n"
+            "  --key <file>       Private key file to authenticate with.\n"
             "  --help             Output this help and exit.\n"
             "  --version          Output version and exit.\n"
             "\n"
@@ -85,12 +95,7 @@ static int apply_url(cli_config *cfg, const char *url) {
         fprintf(stderr, "Invalid URI: %s\n", url);
         return -1;
     }
-    if (o.tls) {
-        /* The library speaks TLS, but the options to configure it are not
-         * part of this client yet: refusing beats a silent plaintext link. */
-        fprintf(stderr, "TLS (rediss://) is not supported by pairdb-cli yet\n");
-        return -1;
-    }
+    if (o.tls) cfg->tls = 1; /* redis:// leaves an earlier --tls alone */
     if (o.host) snprintf(cfg->host, sizeof cfg->host, "%s", o.host);
     cfg->port = o.port;
     if (o.unix_path) cfg->socket_path = o.unix_path;
@@ -176,6 +181,20 @@ static int parse_options(cli_config *cfg, int argc, char **argv) {
             cfg->pipe_mode = 1;
         } else if (!strcmp(a, "--no-auth-warning")) {
             cfg->no_auth_warning = 1;
+        } else if (!strcmp(a, "--tls")) {
+            cfg->tls = 1;
+        } else if (!strcmp(a, "--insecure")) {
+            cfg->tls_insecure = 1;
+        } else if (!strcmp(a, "--sni")) {
+            if (!(cfg->tls_sni = option_value(argc, argv, &i))) return -1;
+        } else if (!strcmp(a, "--cacert")) {
+            if (!(cfg->tls_cacert = option_value(argc, argv, &i))) return -1;
+        } else if (!strcmp(a, "--cacertdir")) {
+            if (!(cfg->tls_cacertdir = option_value(argc, argv, &i))) return -1;
+        } else if (!strcmp(a, "--cert")) {
+            if (!(cfg->tls_cert = option_value(argc, argv, &i))) return -1;
+        } else if (!strcmp(a, "--key")) {
+            if (!(cfg->tls_key = option_value(argc, argv, &i))) return -1;
         } else if (!strcmp(a, "--version") || !strcmp(a, "-v")) {
             printf("pairdb-cli " CLI_VERSION "\n");
             return -2;
@@ -186,6 +205,10 @@ static int parse_options(cli_config *cfg, int argc, char **argv) {
             fprintf(stderr, "Unrecognized option or bad number of args for: '%s'\n", a);
             return -1;
         }
+    }
+    if (cfg->tls && !cfg->tls_cert != !cfg->tls_key) {
+        fprintf(stderr, "--cert and --key go together\n");
+        return -1;
     }
     return i;
 }
@@ -237,6 +260,42 @@ static int handshake(cli_session *s) {
     return 0;
 }
 
+static void tls_options(const cli_config *cfg, pdb_options *o) {
+    o->tls = 1;
+    o->tls_verify = !cfg->tls_insecure;
+    o->tls_ca_file = cfg->tls_cacert;
+    o->tls_ca_dir = cfg->tls_cacertdir;
+    o->tls_cert_file = cfg->tls_cert;
+    o->tls_key_file = cfg->tls_key;
+    o->tls_server_name = cfg->tls_sni;
+}
+
+/* libpairdb's TLS failures in the words redis-cli uses for them: set-up
+ * problems (files) before any connection, handshake failures after it.
+ * Returns 1 when msg was one of those (printed). */
+static int print_tls_failure(const cli_config *cfg, const char *msg) {
+    static const char hs[] = "TLS handshake with ";
+    if (strncmp(msg, "TLS: loading the CA certificates", 32) == 0) {
+        fprintf(stderr, "Could not negotiate a TLS connection: "
+                        "Invalid CA Certificate File/Directory\n");
+        return 1;
+    }
+    if (strncmp(msg, "TLS: loading the client certificate", 35) == 0) {
+        fprintf(stderr, "Could not negotiate a TLS connection: Invalid client certificate\n");
+        return 1;
+    }
+    if (strncmp(msg, hs, sizeof hs - 1) != 0) return 0;
+    const char *why = strstr(msg + sizeof hs - 1, ": ");
+    if (!why) return 0;
+    why += 2;
+    fprintf(stderr, "Could not connect to PairDB at ");
+    print_target(stderr, cfg);
+    /* "certificate verify failed: <detail>": OpenSSL's reason alone. */
+    int n = strncmp(why, "certificate verify failed", 25) == 0 ? 25 : (int)strlen(why);
+    fprintf(stderr, ": SSL_connect failed: %.*s\n", n, why);
+    return 1;
+}
+
 int cli_connect(cli_session *s) {
     cli_config *cfg = s->cfg;
     if (!s->conn) {
@@ -249,11 +308,13 @@ int cli_connect(cli_session *s) {
         o.connect_timeout_ms = 10000;
         o.reconnect_attempts = 0; /* the prompt reconnects, explicitly */
         o.breaker_threshold = 0;
+        if (cfg->tls) tls_options(cfg, &o);
         s->conn = pdb_connect(&o);
     } else {
         pdb_reconnect(s->conn);
     }
     if (pdb_err(s->conn) == PDB_OK && handshake(s) == 0) return 0;
+    if (cfg->tls && print_tls_failure(cfg, pdb_errstr(s->conn))) return -1;
     fprintf(stderr, "Could not connect to PairDB at ");
     print_target(stderr, cfg);
     fprintf(stderr, ": %s\n", pdb_errstr(s->conn));

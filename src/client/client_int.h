@@ -68,6 +68,12 @@ struct pdb_conn {
 
     int fd;
     void *ssl; /* the TLS session (SSL *) while connected over TLS, else NULL */
+    /* A plain socket of a synchronous connection is left blocking, with
+     * SO_RCVTIMEO = rcvtimeo_ms, so the first read of a reply is one recv
+     * that sleeps; every other call passes MSG_DONTWAIT. An asynchronous
+     * connection (async set) keeps O_NONBLOCK. */
+    int blocking, rcvtimeo_ms, async;
+    uint64_t last_read_us; /* when bytes last came: an idle socket is checked */
     int proto; /* 2 or 3 once connected */
     int ever_connected;
     int fatal;     /* bad URL: never connects */
@@ -132,6 +138,13 @@ uint64_t cl_now_us(void);
 /* pdb_net.c: sockets. Deadlines are absolute cl_now_us() values, 0 = none. */
 int cl_net_connect(pdb_conn *c, uint64_t deadline);
 void cl_net_close(pdb_conn *c);
+/* Without waiting: starts a connect to the attempt-th address of the host
+ * (modulo their number) on a fresh socket in c->fd. PDB_OK connected, 1 in
+ * progress (finish when writable), or an error (recorded, no socket). A host
+ * name is resolved with getaddrinfo(), which may block. */
+int cl_net_connect_start(pdb_conn *c, int attempt);
+/* After the socket turned writable: PDB_OK or the connect's error. */
+int cl_net_connect_finish(pdb_conn *c);
 /* Writes all of obuf from opos, reading ready replies into reader meanwhile. */
 int cl_net_flush(pdb_conn *c, resp_reader *reader, uint64_t deadline);
 /* Reads what is there (waiting until something is) into reader. */
@@ -141,10 +154,18 @@ int cl_net_read(pdb_conn *c, resp_reader *reader, uint64_t deadline);
 int cl_net_read_nowait(pdb_conn *c, resp_reader *reader);
 /* 1 if the peer has closed the idle socket (checked without blocking). */
 int cl_net_peer_closed(pdb_conn *c);
+/* Marks c as driven by an event loop: its socket stays non-blocking. */
+void cl_net_set_async(pdb_conn *c);
 
 /* pdb_tls.c: TLS over the connected socket c->fd. */
 /* Client handshake, verification included, waiting until deadline. */
 int cl_tls_start(pdb_conn *c, uint64_t deadline);
+/* The same in steps for an event loop: begin creates the session (c->ssl);
+ * each step returns PDB_OK when done, 1 while it waits for the socket
+ * (*want_write: for writing, else reading), or an error (recorded; the
+ * session is freed). */
+int cl_tls_begin(pdb_conn *c);
+int cl_tls_step(pdb_conn *c, int *want_write);
 /* Sends close_notify (without waiting) and frees the session. */
 void cl_tls_close(pdb_conn *c);
 /* recv()/send() alike: bytes, 0 at the end of the session, -1 with errno

@@ -1,6 +1,7 @@
 /*
- * pdb_cache.c - an opt-in client-side cache of GET replies, kept correct by
- * the server's key tracking (CLIENT TRACKING).
+ * pdb_cache.c - an opt-in client-side cache of the replies of read-only
+ * single-key commands (an allow-list), kept correct by the server's key
+ * tracking (CLIENT TRACKING).
  *
  * RESP3: tracking is switched on for the connection itself and invalidations
  * arrive as "invalidate" pushes on it. RESP2: a second connection subscribes
@@ -11,11 +12,18 @@
  * lost an invalidation (a reconnect, the second connection failing) empties
  * the cache and sets tracking up again.
  *
- * Entries are indexed by key in a chained hash table and kept in LRU order;
- * the table is bounded by entry count and bytes, and each entry has a TTL.
+ * An entry is keyed by the whole command (name upper-cased, arguments as
+ * given) and holds the reply encoded as RESP3, parsed again on each hit. It
+ * sits in two chained hash tables: by command, to answer, and by key, so an
+ * invalidation drops every entry of its key together. Entries are kept in
+ * LRU order; the cache is bounded by entry count and bytes, and each entry
+ * has a TTL.
  */
+#include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "client/client_int.h"
 #include "ds/mem.h"
@@ -24,19 +32,19 @@
 #define CACHE_ENTRY_OVERHEAD PDB_CACHE_ENTRY_OVERHEAD
 
 typedef struct cl_centry {
-    struct cl_centry *hnext;
+    struct cl_centry *hnext;       /* chain by command */
+    struct cl_centry *knext;       /* chain by key */
     struct cl_centry *prev, *next; /* LRU: head is the most recent */
-    uint64_t hash;
+    uint64_t hash, khash;
     uint64_t expires_us; /* 0: no TTL */
-    int is_null;
-    size_t keylen, vallen;
-    char data[]; /* key, then value */
+    size_t cmdlen, keylen, vallen, argbytes;
+    char data[]; /* command, key, reply */
 } cl_centry;
 
 struct cl_cache {
     pdb_cache_options opt;
-    cl_centry **buckets;
-    size_t nbuckets; /* power of two */
+    cl_centry **buckets, **kbuckets;
+    size_t nbuckets; /* power of two, both tables */
     cl_centry *head, *tail;
     size_t entries, bytes;
     int tracking;  /* tracking is on for the current connection */
@@ -54,7 +62,7 @@ static uint64_t fnv1a(const char *p, size_t n) {
 }
 
 static size_t entry_bytes(const cl_centry *e) {
-    return CACHE_ENTRY_OVERHEAD + e->keylen + e->vallen;
+    return CACHE_ENTRY_OVERHEAD + e->argbytes + e->vallen;
 }
 
 static void lru_unlink(cl_cache *k, cl_centry *e) {
@@ -82,15 +90,19 @@ static void entry_remove(cl_cache *k, cl_centry *e) {
     while (*pp != e)
         pp = &(*pp)->hnext;
     *pp = e->hnext;
+    pp = &k->kbuckets[e->khash & (k->nbuckets - 1)];
+    while (*pp != e)
+        pp = &(*pp)->knext;
+    *pp = e->knext;
     lru_unlink(k, e);
     k->entries--;
     k->bytes -= entry_bytes(e);
     mem_free(e);
 }
 
-static cl_centry *entry_find(cl_cache *k, const char *key, size_t len, uint64_t h) {
+static cl_centry *entry_find(cl_cache *k, const char *cmd, size_t len, uint64_t h) {
     for (cl_centry *e = k->buckets[h & (k->nbuckets - 1)]; e; e = e->hnext)
-        if (e->hash == h && e->keylen == len && memcmp(e->data, key, len) == 0) return e;
+        if (e->hash == h && e->cmdlen == len && memcmp(e->data, cmd, len) == 0) return e;
     return NULL;
 }
 
@@ -100,10 +112,17 @@ static void cache_flush(cl_cache *k) {
     k->st.flushes++;
 }
 
+/* Drops every entry read from key (all its commands). */
 static void invalidate_key(cl_cache *k, const char *key, size_t len) {
-    cl_centry *e = entry_find(k, key, len, fnv1a(key, len));
+    uint64_t h = fnv1a(key, len);
+    cl_centry *e = k->kbuckets[h & (k->nbuckets - 1)];
     k->st.invalidations++;
-    if (e) entry_remove(k, e);
+    while (e) {
+        cl_centry *next = e->knext;
+        if (e->khash == h && e->keylen == len && memcmp(e->data + e->cmdlen, key, len) == 0)
+            entry_remove(k, e);
+        e = next;
+    }
 }
 
 /* The keys of an invalidation (an array of keys, or null: everything). */
@@ -255,6 +274,7 @@ int pdb_cache_enable(pdb_conn *c, const pdb_cache_options *o) {
     while (k->nbuckets < o->max_entries)
         k->nbuckets *= 2;
     k->buckets = mem_calloc(k->nbuckets * sizeof(*k->buckets));
+    k->kbuckets = mem_calloc(k->nbuckets * sizeof(*k->kbuckets));
     c->cache = k;
     cl_clear_error(c);
     return PDB_OK;
@@ -269,55 +289,184 @@ void pdb_cache_disable(pdb_conn *c) {
         entry_remove(k, k->head);
     pdb_free(k->inv);
     mem_free(k->buckets);
+    mem_free(k->kbuckets);
     mem_free(k);
     c->cache = NULL;
 }
 
-static pdb_reply *reply_copy(const cl_centry *e) {
-    const pdb_builder *b = pdb_default_builder();
-    pdb_task t = {e->is_null ? PDB_REPLY_NULL : PDB_REPLY_STRING, 0, -1, NULL, NULL};
-    return e->is_null ? b->create_nil(&t) : b->create_string(&t, e->data + e->keylen, e->vallen);
-}
+/* ---- what may be cached ---- */
 
-static void store(cl_cache *k, const char *key, size_t len, uint64_t h, const pdb_reply *r) {
-    int is_null = pdb_reply_type(r) == PDB_REPLY_NULL;
-    if (!is_null && pdb_reply_type(r) != PDB_REPLY_STRING) return;
-    size_t vlen = is_null ? 0 : pdb_reply_len(r);
-    size_t need = CACHE_ENTRY_OVERHEAD + len + vlen;
-    if (need > k->opt.max_bytes) return;
-    while (k->tail && (k->entries >= k->opt.max_entries || k->bytes + need > k->opt.max_bytes)) {
-        entry_remove(k, k->tail);
-        k->st.evictions++;
+/* Read-only commands on one key (argv[1]) whose reply depends only on that
+ * key's value and the arguments: no clock, no randomness, no other key. */
+static const char *const cacheable_names[] = {
+    "GET",       "STRLEN",     "GETRANGE",         "SUBSTR",         "GETBIT",
+    "BITCOUNT",  "BITPOS",     "HGET",             "HMGET",          "HGETALL",
+    "HEXISTS",   "HLEN",       "HKEYS",            "HVALS",          "HSTRLEN",
+    "LRANGE",    "LLEN",       "LINDEX",           "LPOS",           "SMEMBERS",
+    "SISMEMBER", "SMISMEMBER", "SCARD",            "ZRANGE",         "ZRANGEBYSCORE",
+    "ZRANGEBYLEX", "ZREVRANGE", "ZREVRANGEBYSCORE", "ZREVRANGEBYLEX", "ZSCORE",
+    "ZMSCORE",   "ZCARD",      "ZCOUNT",           "ZLEXCOUNT",      "ZRANK",
+    "ZREVRANK",  "EXISTS",     "TYPE",             "XLEN",           "XRANGE",
+    "XREVRANGE", "GEOPOS",     "GEODIST",          "GEOHASH"};
+
+int pdb_cache_cacheable(int argc, const char *const *argv, const size_t *argvlen) {
+    if (argc < 2 || !argv || !argvlen) return 0;
+    size_t n = sizeof(cacheable_names) / sizeof(cacheable_names[0]);
+    for (size_t i = 0; i < n; i++) {
+        const char *w = cacheable_names[i];
+        if (argvlen[0] == strlen(w) && strncasecmp(argv[0], w, argvlen[0]) == 0)
+            return strcmp(w, "EXISTS") != 0 || argc == 2; /* EXISTS of one key */
     }
-    cl_centry *e = mem_alloc(sizeof(*e) + len + vlen);
-    e->hash = h;
-    e->expires_us = k->opt.ttl_ms ? cl_now_us() + (uint64_t)k->opt.ttl_ms * 1000 : 0;
-    e->is_null = is_null;
-    e->keylen = len;
-    e->vallen = vlen;
-    memcpy(e->data, key, len);
-    if (vlen) memcpy(e->data + len, pdb_reply_str(r), vlen);
-    cl_centry **b = &k->buckets[h & (k->nbuckets - 1)];
-    e->hnext = *b;
-    *b = e;
-    lru_front(k, e);
-    k->entries++;
-    k->bytes += need;
+    return 0;
 }
 
-static pdb_reply *plain_get(pdb_conn *c, const char *key, size_t len) {
-    const char *argv[2] = {"GET", key};
-    size_t lens[2] = {3, len};
-    return pdb_command_argv(c, 2, argv, lens);
+/* ---- replies kept as RESP3 bytes ---- */
+
+static void put_line(resp_buf *b, char type, const char *s, size_t n) {
+    resp_buf_append(b, &type, 1);
+    resp_buf_append(b, s, n);
+    resp_buf_append(b, "\r\n", 2);
 }
 
-pdb_reply *pdb_cache_get(pdb_conn *c, const char *key, size_t keylen) {
+static void put_blob(resp_buf *b, char type, const char *s, size_t n) {
+    resp_buf_appendf(b, "%c%zu\r\n", type, n);
+    resp_buf_append(b, s, n);
+    resp_buf_append(b, "\r\n", 2);
+}
+
+/* Encodes r; 0 when it holds something not worth keeping (an error at the
+ * top, a push, too deep). */
+static int encode_reply(resp_buf *b, const pdb_reply *r, int depth) {
+    pdb_view v = pdb_reply_view(r);
+    size_t n = pdb_reply_elements(r);
+    switch (pdb_reply_type(r)) {
+    case PDB_REPLY_STATUS:
+        put_line(b, '+', v.ptr, v.len);
+        return 1;
+    case PDB_REPLY_ERROR:
+        if (depth == 0) return 0;
+        put_blob(b, '!', v.ptr, v.len);
+        return 1;
+    case PDB_REPLY_INTEGER:
+        resp_buf_appendf(b, ":%lld\r\n", pdb_reply_integer(r));
+        return 1;
+    case PDB_REPLY_STRING:
+        put_blob(b, '$', v.ptr, v.len);
+        return 1;
+    case PDB_REPLY_NULL:
+        resp_buf_append(b, "_\r\n", 3);
+        return 1;
+    case PDB_REPLY_DOUBLE:
+        put_line(b, ',', v.ptr, v.len);
+        return 1;
+    case PDB_REPLY_BOOL:
+        resp_buf_append(b, pdb_reply_integer(r) ? "#t\r\n" : "#f\r\n", 4);
+        return 1;
+    case PDB_REPLY_BIGNUM:
+        put_line(b, '(', v.ptr, v.len);
+        return 1;
+    case PDB_REPLY_VERBATIM:
+        resp_buf_appendf(b, "=%zu\r\n%.3s:", v.len + 4, pdb_reply_verbatim_format(r));
+        resp_buf_append(b, v.ptr, v.len);
+        resp_buf_append(b, "\r\n", 2);
+        return 1;
+    case PDB_REPLY_ARRAY:
+    case PDB_REPLY_SET:
+    case PDB_REPLY_MAP: {
+        if (depth >= 16) return 0;
+        int t = pdb_reply_type(r);
+        char mark = t == PDB_REPLY_ARRAY ? '*' : t == PDB_REPLY_SET ? '~' : '%';
+        resp_buf_appendf(b, "%c%zu\r\n", mark, t == PDB_REPLY_MAP ? n / 2 : n);
+        for (size_t i = 0; i < n; i++)
+            if (!encode_reply(b, pdb_reply_element(r, i), depth + 1)) return 0;
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+static pdb_reply *reply_copy(const cl_centry *e) {
+    pdb_parser *p = pdb_parser_new(NULL, NULL);
+    void *obj = NULL;
+    pdb_parser_feed(p, e->data + e->cmdlen + e->keylen, e->vallen);
+    pdb_parser_get(p, &obj);
+    pdb_parser_free(p);
+    return obj;
+}
+
+/* The command as the entry's identity: RESP with the name upper-cased. */
+static void command_key(resp_buf *out, int argc, const char *const *argv, const size_t *lens) {
+    char name[CL_NAME_MAX];
+    size_t n = lens[0] < sizeof name ? lens[0] : sizeof name - 1;
+    for (size_t i = 0; i < n; i++)
+        name[i] = (char)toupper((unsigned char)argv[0][i]);
+    const char *first = name;
+    resp_buf_appendf(out, "*%d\r\n", argc);
+    put_blob(out, '$', first, n);
+    for (int i = 1; i < argc; i++)
+        put_blob(out, '$', argv[i], lens[i]);
+}
+
+static void store(cl_cache *k, const resp_buf *cmd, uint64_t h, const char *key, size_t keylen,
+                  size_t argbytes, const pdb_reply *r) {
+    resp_buf val = {0};
+    if (!encode_reply(&val, r, 0)) {
+        resp_buf_free(&val);
+        return;
+    }
+    size_t need = CACHE_ENTRY_OVERHEAD + argbytes + val.len;
+    if (need <= k->opt.max_bytes) {
+        while (k->tail &&
+               (k->entries >= k->opt.max_entries || k->bytes + need > k->opt.max_bytes)) {
+            entry_remove(k, k->tail);
+            k->st.evictions++;
+        }
+        cl_centry *e = mem_alloc(sizeof(*e) + cmd->len + keylen + val.len);
+        e->hash = h;
+        e->khash = fnv1a(key, keylen);
+        e->expires_us = k->opt.ttl_ms ? cl_now_us() + (uint64_t)k->opt.ttl_ms * 1000 : 0;
+        e->cmdlen = cmd->len;
+        e->keylen = keylen;
+        e->vallen = val.len;
+        e->argbytes = argbytes;
+        memcpy(e->data, cmd->data, cmd->len);
+        memcpy(e->data + cmd->len, key, keylen);
+        memcpy(e->data + cmd->len + keylen, val.data, val.len);
+        size_t slot = h & (k->nbuckets - 1), kslot = e->khash & (k->nbuckets - 1);
+        e->hnext = k->buckets[slot];
+        k->buckets[slot] = e;
+        e->knext = k->kbuckets[kslot];
+        k->kbuckets[kslot] = e;
+        lru_front(k, e);
+        k->entries++;
+        k->bytes += need;
+    }
+    resp_buf_free(&val);
+}
+
+/* A live entry for the command, or NULL (an expired one is dropped). */
+static cl_centry *lookup(cl_cache *k, const resp_buf *cmd, uint64_t h) {
+    cl_centry *e = entry_find(k, cmd->data, cmd->len, h);
+    if (e && e->expires_us && cl_now_us() >= e->expires_us) {
+        entry_remove(k, e);
+        k->st.expired++;
+        e = NULL;
+    }
+    return e;
+}
+
+pdb_reply *pdb_cache_command_argv(pdb_conn *c, int argc, const char *const *argv,
+                                  const size_t *argvlen) {
     cl_cache *k = c->cache;
-    if (!key) {
-        cl_set_error(c, PDB_ERR_ARG, "no key");
+    if (argc <= 0 || !argv || !argvlen) {
+        cl_set_error(c, PDB_ERR_ARG, "empty command");
         return NULL;
     }
-    if (!k) return plain_get(c, key, keylen);
+    if (!k || !pdb_cache_cacheable(argc, argv, argvlen)) {
+        if (k) k->st.uncached++;
+        return pdb_command_argv(c, argc, argv, argvlen);
+    }
     if (c->pend_len || c->failed_pending) {
         cl_set_error(c, PDB_ERR_ARG, "pipelined replies are pending: take them first");
         return NULL;
@@ -325,25 +474,68 @@ pdb_reply *pdb_cache_get(pdb_conn *c, const char *key, size_t keylen) {
     if (c->fd >= 0) drain_invalidations(c);
     if (c->fd < 0) cl_cache_lost(c);
     if (!k->tracking && setup_tracking(c) != PDB_OK) return NULL;
-    uint64_t h = fnv1a(key, keylen);
-    cl_centry *e = entry_find(k, key, keylen, h);
-    if (e && e->expires_us && cl_now_us() >= e->expires_us) {
-        entry_remove(k, e);
-        k->st.expired++;
-        e = NULL;
-    }
+    resp_buf cmd = {0};
+    command_key(&cmd, argc, argv, argvlen);
+    uint64_t h = fnv1a(cmd.data, cmd.len);
+    cl_centry *e = lookup(k, &cmd, h);
+    pdb_reply *r;
     if (e) {
         k->st.hits++;
         lru_unlink(k, e);
         lru_front(k, e);
         cl_clear_error(c);
-        return reply_copy(e);
+        r = reply_copy(e);
+    } else {
+        k->st.misses++;
+        r = pdb_command_argv(c, argc, argv, argvlen);
+        size_t argbytes = 0;
+        for (int i = 0; i < argc; i++)
+            argbytes += argvlen[i];
+        /* Stored only if tracking survived the call (no reconnect meanwhile). */
+        if (r && k->tracking && pdb_is_connected(c))
+            store(k, &cmd, h, argv[1], argvlen[1], argbytes, r);
     }
-    k->st.misses++;
-    pdb_reply *r = plain_get(c, key, keylen);
-    /* Stored only if tracking survived the call (no reconnect meanwhile). */
-    if (r && k->tracking && pdb_is_connected(c)) store(k, key, keylen, h, r);
+    resp_buf_free(&cmd);
     return r;
+}
+
+pdb_reply *pdb_cache_command(pdb_conn *c, const char *fmt, ...) {
+    cl_args a;
+    char err[96];
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = fmt ? cl_format(&a, fmt, ap, err, sizeof err) : PDB_ERR_ARG;
+    va_end(ap);
+    if (rc != PDB_OK) {
+        cl_set_error(c, PDB_ERR_ARG, "%s", fmt ? err : "no format");
+        return NULL;
+    }
+    if (a.argc == 0) {
+        cl_args_free(&a);
+        cl_set_error(c, PDB_ERR_ARG, "empty command");
+        return NULL;
+    }
+    const char **argv = mem_alloc((size_t)a.argc * sizeof(*argv));
+    size_t *lens = mem_alloc((size_t)a.argc * sizeof(*lens));
+    for (int i = 0; i < a.argc; i++) {
+        argv[i] = a.bytes.data + a.off[i];
+        lens[i] = a.off[i + 1] - a.off[i];
+    }
+    pdb_reply *r = pdb_cache_command_argv(c, a.argc, argv, lens);
+    mem_free(argv);
+    mem_free(lens);
+    cl_args_free(&a);
+    return r;
+}
+
+pdb_reply *pdb_cache_get(pdb_conn *c, const char *key, size_t keylen) {
+    if (!key) {
+        cl_set_error(c, PDB_ERR_ARG, "no key");
+        return NULL;
+    }
+    const char *argv[2] = {"GET", key};
+    size_t lens[2] = {3, keylen};
+    return pdb_cache_command_argv(c, 2, argv, lens);
 }
 
 void pdb_cache_get_stats(const pdb_conn *c, pdb_cache_stats *out) {

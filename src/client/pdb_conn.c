@@ -460,13 +460,22 @@ void pdb_disconnect(pdb_conn *c) {
     c->trial_pending = 0;
 }
 
+/* A socket that read nothing for this long is checked for a peer that hung
+ * up before a command goes out on it, so a server restart or an idle
+ * timeout costs no command. Nothing closes and reopens that fast, and a
+ * poll per command in a busy request loop would cost as much as the
+ * command's own system calls; a socket closed under a busier loop fails
+ * the command with a closed-connection error, and the next one reconnects. */
+#define CL_PEER_CHECK_IDLE_US 1000
+
 /* Before a command is buffered: a fatal configuration error, the breaker,
  * then a live connection (a silently closed idle socket counts as lost). */
 static int ensure_connected(pdb_conn *c) {
     if (c->fatal) return c->err;
     int rc = cl_breaker_admit(c);
     if (rc != PDB_OK) return rc;
-    if (c->fd >= 0 && c->pend_len == 0 && c->obuf.len == 0 && cl_net_peer_closed(c))
+    if (c->fd >= 0 && c->pend_len == 0 && c->obuf.len == 0 &&
+        cl_now_us() - c->last_read_us >= CL_PEER_CHECK_IDLE_US && cl_net_peer_closed(c))
         drop_session(c);
     if (c->fd >= 0) return PDB_OK;
     rc = reconnect_with_backoff(c);

@@ -129,39 +129,14 @@ static int wait_for(int fd, int want, uint64_t deadline) {
     }
 }
 
-static int handshake(pdb_conn *c, SSL *ssl, uint64_t deadline) {
-    char why[256];
-    for (;;) {
-        ERR_clear_error();
-        errno = 0;
-        pipe_guard g;
-        pipe_block(&g);
-        int r = SSL_connect(ssl);
-        pipe_unblock(&g);
-        if (r == 1) return PDB_OK;
-        int e = SSL_get_error(ssl, r);
-        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-            int rc = wait_for(c->fd, e, deadline);
-            if (rc > 0) continue;
-            if (rc == 0) {
-                cl_set_error(c, PDB_ERR_TIMEOUT, "TLS handshake with %s:%d timed out", c->host,
-                             c->opt.port);
-                return PDB_ERR_TIMEOUT;
-            }
-        }
-        long verify = SSL_get_verify_result(ssl);
-        if (verify != X509_V_OK)
-            snprintf(why, sizeof why, "certificate verify failed: %s",
-                     X509_verify_cert_error_string(verify));
-        else
-            ssl_reason(why, sizeof why);
-        ERR_clear_error();
-        cl_set_error(c, PDB_ERR_IO, "TLS handshake with %s:%d: %s", c->host, c->opt.port, why);
-        return PDB_ERR_IO;
-    }
+/* Drops a session whose handshake did not finish (nothing to shut down). */
+static void abandon(pdb_conn *c) {
+    SSL_free(c->ssl);
+    ERR_clear_error();
+    c->ssl = NULL;
 }
 
-int cl_tls_start(pdb_conn *c, uint64_t deadline) {
+int cl_tls_begin(pdb_conn *c) {
     SSL_CTX *ctx = build_ctx(c);
     if (!ctx) return c->err;
     SSL *ssl = SSL_new(ctx);
@@ -172,13 +147,55 @@ int cl_tls_start(pdb_conn *c, uint64_t deadline) {
         SSL_free(ssl);
         return PDB_ERR_IO;
     }
-    int rc = handshake(c, ssl, deadline);
-    if (rc != PDB_OK) {
-        SSL_free(ssl);
-        return rc;
-    }
     c->ssl = ssl;
     return PDB_OK;
+}
+
+int cl_tls_step(pdb_conn *c, int *want_write) {
+    char why[256];
+    ERR_clear_error();
+    errno = 0;
+    pipe_guard g;
+    pipe_block(&g);
+    int r = SSL_connect(c->ssl);
+    pipe_unblock(&g);
+    if (r == 1) return PDB_OK;
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        *want_write = e == SSL_ERROR_WANT_WRITE;
+        return 1;
+    }
+    long verify = SSL_get_verify_result(c->ssl);
+    if (verify != X509_V_OK)
+        snprintf(why, sizeof why, "certificate verify failed: %s",
+                 X509_verify_cert_error_string(verify));
+    else
+        ssl_reason(why, sizeof why);
+    cl_set_error(c, PDB_ERR_IO, "TLS handshake with %s:%d: %s", c->host, c->opt.port, why);
+    abandon(c);
+    return PDB_ERR_IO;
+}
+
+int cl_tls_start(pdb_conn *c, uint64_t deadline) {
+    int rc = cl_tls_begin(c);
+    int want_write = 0;
+    while (rc == PDB_OK && (rc = cl_tls_step(c, &want_write)) == 1) {
+        int ready = wait_for(c->fd, want_write ? SSL_ERROR_WANT_WRITE : SSL_ERROR_WANT_READ,
+                             deadline);
+        if (ready > 0) {
+            rc = PDB_OK;
+            continue;
+        }
+        if (ready == 0)
+            cl_set_error(c, PDB_ERR_TIMEOUT, "TLS handshake with %s:%d timed out", c->host,
+                         c->opt.port);
+        else
+            cl_set_error(c, PDB_ERR_IO, "TLS handshake with %s:%d: %s", c->host, c->opt.port,
+                         strerror(errno));
+        abandon(c);
+        return c->err;
+    }
+    return rc;
 }
 
 void cl_tls_close(pdb_conn *c) {

@@ -29,6 +29,7 @@
 #include "ds/glob.h"
 #include "ds/mem.h"
 #include "persist/propagate.h"
+#include "persist/recovery.h"
 #include "script/script.h"
 #include "script/script_int.h"
 #include "server/client.h"
@@ -217,7 +218,7 @@ static void flush_all(void) {
     ensure_tables();
     dict_clear(&functions, NULL, NULL);
     dict_clear(&libraries, free_library_node, NULL);
-    if (fL) lua_close(fL);
+    if (fL) slua_close(fL);
     fL = NULL;
 }
 
@@ -338,13 +339,16 @@ static int register_function(lua_State *L) {
     for (fn_function *f = loading->functions; f; f = f->next)
         if (strlen(f->name) == spec.namelen && memcmp(f->name, spec.name, spec.namelen) == 0)
             return slua_raise(L, "ERR Function already exists in the library");
+    /* The reference first: it is the one step that can raise a memory
+     * error, and nothing of C's is allocated yet to leak when it does. */
+    lua_pushvalue(L, spec.callback);
+    int ref = luaL_ref(L, LUA_REGISTRYINDEX);
     fn_function *f = mem_calloc(sizeof *f);
     f->lib = loading;
     f->name = copy_str(spec.name, spec.namelen);
     f->desc = spec.desc ? copy_str(spec.desc, spec.desclen) : NULL;
     f->flags = spec.flags;
-    lua_pushvalue(L, spec.callback);
-    f->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    f->ref = ref;
     /* Appended, so FUNCTION LIST shows them in registration order. */
     fn_function **tail = &loading->functions;
     while (*tail) tail = &(*tail)->next;
@@ -415,7 +419,12 @@ static fn_library *library_build(const char *code, size_t len, char *err, size_t
         return NULL;
     }
     lua_State *L = state();
-    if (luaL_loadbuffer(L, code + skip, len - skip, "@user_function") != 0) {
+    /* A library from the snapshot or the log was accepted once: a lower
+     * lua-memory-limit at start-up must not lose it or stop the start. */
+    int limited = !recovery_loading();
+    int rc = limited ? slua_load(L, code + skip, len - skip, "@user_function")
+                     : luaL_loadbuffer(L, code + skip, len - skip, "@user_function");
+    if (rc != 0) {
         snprintf(err, errlen, "ERR Error compiling function: %s", lua_tostring(L, -1));
         lua_pop(L, 1);
         return NULL;
@@ -433,11 +442,16 @@ static fn_library *library_build(const char *code, size_t len, char *err, size_t
     load_deadline_ms = clock_now_ms() + FUNCTION_LOAD_TIMEOUT_MS;
     use_load_globals(L, 1);
     lua_sethook(L, load_timeout_hook, LUA_MASKCOUNT, 100000);
-    int rc = lua_pcall(L, 0, 0, base);
+    slua_limit_prepare(L);
+    if (limited) slua_limit_enter(L);
+    rc = lua_pcall(L, 0, 0, base);
+    slua_limit_leave(L);
     lua_sethook(L, NULL, 0, 0);
     use_load_globals(L, 0);
     loading = NULL;
-    if (rc != 0) {
+    if (rc == LUA_ERRMEM) {
+        snprintf(err, errlen, "ERR Error registering functions: " SLUA_OOM_TEXT);
+    } else if (rc != 0) {
         const char *msg = NULL;
         if (lua_istable(L, -1)) {
             lua_getfield(L, -1, "err");
@@ -451,6 +465,7 @@ static fn_library *library_build(const char *code, size_t len, char *err, size_t
     lua_settop(L, base - 1);
     if (rc != 0) {
         library_free(lib);
+        if (rc == LUA_ERRMEM) lua_gc(L, LUA_GCCOLLECT, 0);
         return NULL;
     }
     return lib;
@@ -523,8 +538,7 @@ int function_load_code(const char *code, size_t len, char *err, size_t errlen) {
 }
 
 void function_memory(script_memory_info *out) {
-    if (fL) out->function_vm_bytes = (size_t)lua_gc(fL, LUA_GCCOUNT, 0) * 1024 +
-                                     (size_t)lua_gc(fL, LUA_GCCOUNTB, 0);
+    if (fL) out->function_vm_bytes = slua_memory(fL);
     if (!tables_ready) return;
     dict_iter it;
     dict_iter_init(&libraries, &it);

@@ -51,7 +51,7 @@ static lua_State *state(void) {
 }
 
 void script_free_all(void) {
-    if (lua) lua_close(lua);
+    if (lua) slua_close(lua);
     lua = NULL;
     function_free_all();
     if (script_client) client_free_internal(script_client);
@@ -60,8 +60,7 @@ void script_free_all(void) {
 
 void script_memory(script_memory_info *out) {
     memset(out, 0, sizeof *out);
-    if (lua) out->eval_vm_bytes = (size_t)lua_gc(lua, LUA_GCCOUNT, 0) * 1024 +
-                                  (size_t)lua_gc(lua, LUA_GCCOUNTB, 0);
+    if (lua) out->eval_vm_bytes = slua_memory(lua);
     out->cached_scripts = cached_scripts;
     out->cached_body_bytes = cached_body_bytes;
     function_memory(out);
@@ -209,7 +208,7 @@ static int load_script(client *c, const char *body, size_t len, char sha[41], in
     sha1_hex(body, len, sha);
     if (push_cached(sha, 40)) return 0;
     lua_State *L = state();
-    if (luaL_loadbuffer(L, body + skip, len - skip, "@user_script") != 0) {
+    if (slua_load(L, body + skip, len - skip, "@user_script") != 0) {
         reply_errorf(c, "ERR Error compiling script (new function): %s", lua_tostring(L, -1));
         lua_pop(L, 1);
         return -1;
@@ -286,6 +285,7 @@ void script_call(lua_State *L, client *c, script_run *run, int nkeys, const resp
     run->sc = sc;
     run->start_ms = clock_cmd_ms(); /* the calling command's own time */
     if (run->flags & SCRIPT_FLAG_NO_WRITES) run->readonly = 1;
+    slua_limit_prepare(L);
     int nparams = 0;
     if (as_params) {
         push_array(L, keys, nkeys);
@@ -301,14 +301,23 @@ void script_call(lua_State *L, client *c, script_run *run, int nkeys, const resp
     int base = lua_gettop(L) - 1 - nparams; /* the handler's slot */
     script_current = run;
     slua_install_hook(L);
+    slua_limit_enter(L);
     int rc = lua_pcall(L, nparams, 1, base);
+    slua_limit_leave(L);
     lua_sethook(L, NULL, 0, 0);
     script_current = NULL;
-    if (rc != 0)
+    if (rc == LUA_ERRMEM)
+        reply_errorf(c, "ERR Error running script: " SLUA_OOM_TEXT " script: %s", run->name);
+    else if (rc != 0)
         reply_script_error(c, L, run->name);
     else
         slua_reply(c, L, sc->resp);
     lua_settop(L, base - 1);
+    if (rc == LUA_ERRMEM) {
+        /* What the script built is garbage now: give it back at once. */
+        lua_gc(L, LUA_GCCOLLECT, 0);
+        return;
+    }
     /* Garbage is collected in a larger step every SCRIPT_GC_PERIOD runs:
      * a step after every run costs more than the scripts themselves, and
      * letting Lua pick its own time makes one run pay for a full cycle. */
@@ -406,7 +415,7 @@ static void script_flush_cmd(client *c) {
         reply_error(c, "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
         return;
     }
-    if (lua) lua_close(lua);
+    if (lua) slua_close(lua);
     lua = NULL;
     flagged_scripts = 0;
     cached_scripts = cached_body_bytes = 0;

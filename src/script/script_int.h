@@ -47,8 +47,38 @@ extern script_run *script_current;
 /* Registry key of the readonly proxy of the globals that scripts run with. */
 #define SLUA_GLOBALS_PROXY "pairdb_globals_proxy"
 
-/* A sandboxed state with the redis, cjson and bit libraries. */
+/* A sandboxed state with the redis, cjson and bit libraries, whose
+ * allocator counts its bytes (see "memory" below). */
 lua_State *slua_new(void);
+/* Closes a state made by slua_new and frees its accounting. */
+void slua_close(lua_State *L);
+
+/*
+ * Memory: lua-memory-limit bounds what a state may hold while user code
+ * runs in it. A refused allocation raises Lua's memory error, which is
+ * only safe inside a protected call, so the allocator refuses only while
+ * the state is "enforcing": from slua_limit_enter to slua_limit_leave,
+ * which bracket nothing but lua_pcall and protected compilation. Server
+ * code that touches a state outside them (set-up, KEYS and ARGV, the
+ * registry, reply conversion, GC steps) can never fail for the limit;
+ * C code inside a run that must not be cut short (redis.call's command
+ * and reply building, cjson's C buffers) suspends the limit and raises
+ * the memory error afterwards, once its state is whole again.
+ */
+/* Bytes the state holds now. */
+size_t slua_memory(lua_State *L);
+/* Before a run: reads lua-memory-limit, paces the collector for it, and
+ * collects garbage first when the state is past half of it (and grew
+ * since the last such collection), so garbage of earlier runs does not
+ * make this one fail. */
+void slua_limit_prepare(lua_State *L);
+/* Starts and stops enforcing the limit on L. */
+void slua_limit_enter(lua_State *L);
+void slua_limit_leave(lua_State *L);
+/* luaL_loadbuffer under the limit (compilation is protected by Lua). */
+int slua_load(lua_State *L, const char *buf, size_t len, const char *chunkname);
+/* The text a run that ran out of memory answers with (after "ERR "). */
+#define SLUA_OOM_TEXT "not enough memory, lua-memory-limit reached"
 /* Pushes the error handler EVAL runs functions under (adds the script
  * position to errors and makes them {err=...} tables). */
 void slua_push_error_handler(lua_State *L);

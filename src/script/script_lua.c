@@ -9,6 +9,7 @@
 #include <lualib.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ds/mem.h"
@@ -36,6 +37,109 @@ script_run *script_current;
 #define SLUA_SMALL_ARGC 8
 /* Instructions between two calls of the busy/kill hook. */
 #define SLUA_HOOK_EVERY 100000
+
+/* ---- memory ---- */
+
+/* Lua's garbage collector pause (percent of the live data reached before
+ * a new cycle starts): Lua's default, and the one for a state with a limit. */
+#define SLUA_GC_PAUSE_DEFAULT 200
+#define SLUA_GC_PAUSE_LIMITED 100
+
+/* A state's accounting, the userdata of its allocator. */
+typedef struct slua_heap {
+    size_t used;
+    size_t limit;  /* bytes; 0: none (copied from lua-memory-limit per run) */
+    size_t kept;   /* what the last full collection before a run left */
+    int enforcing; /* 1 while user code runs: allocations past limit fail */
+} slua_heap;
+
+static slua_heap *heap_of(lua_State *L) {
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+/* Lua 5.1 passes osize 0 with a NULL block. Shrinking and freeing always
+ * succeed (Lua relies on it); only growth is checked against the limit. */
+static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    slua_heap *h = ud;
+    if (nsize == 0) {
+        free(ptr);
+        h->used -= osize;
+        return NULL;
+    }
+    if (h->enforcing && h->limit && nsize > osize && h->used - osize + nsize > h->limit)
+        return NULL; /* Lua raises LUA_ERRMEM: the caller is protected */
+    void *p = realloc(ptr, nsize);
+    if (!p) return NULL;
+    h->used = h->used - osize + nsize;
+    return p;
+}
+
+size_t slua_memory(lua_State *L) {
+    return heap_of(L)->used;
+}
+
+void slua_limit_prepare(lua_State *L) {
+    slua_heap *h = heap_of(L);
+    long long limit = config_get_int("lua-memory-limit");
+    h->limit = limit > 0 ? (size_t)limit : 0;
+    /* Lua starts a collection cycle once the state has grown to twice
+     * what the last one kept (pause 200): under a limit, garbage alone
+     * could then fill half of it and fail a script whose live data fits.
+     * With a limit the next cycle starts as soon as one ends, which costs
+     * small scripts next to nothing (the work is paced by allocation).
+     * Set on every run: a script may change it with collectgarbage(). */
+    lua_gc(L, LUA_GCSETPAUSE, h->limit ? SLUA_GC_PAUSE_LIMITED : SLUA_GC_PAUSE_DEFAULT);
+    /* Garbage of earlier runs is collected first once the state is past
+     * half the limit and has grown by a quarter of the room the last
+     * collection left: a state whose live data alone is that big does not
+     * pay a full collection on every run. */
+    if (h->limit && h->used > h->limit / 2 && h->used > h->kept &&
+        (h->kept >= h->limit || h->used - h->kept > (h->limit - h->kept) / 4)) {
+        lua_gc(L, LUA_GCCOLLECT, 0);
+        h->kept = h->used;
+    }
+}
+
+void slua_limit_enter(lua_State *L) {
+    heap_of(L)->enforcing = 1;
+}
+
+void slua_limit_leave(lua_State *L) {
+    heap_of(L)->enforcing = 0;
+}
+
+int slua_load(lua_State *L, const char *buf, size_t len, const char *chunkname) {
+    slua_limit_prepare(L);
+    slua_limit_enter(L);
+    int rc = luaL_loadbuffer(L, buf, len, chunkname);
+    slua_limit_leave(L);
+    return rc;
+}
+
+/* Suspends the limit for C code that must finish what it started; returns
+ * what limit_resume restores. */
+static int limit_suspend(lua_State *L) {
+    slua_heap *h = heap_of(L);
+    int was = h->enforcing;
+    h->enforcing = 0;
+    return was;
+}
+
+/* Restores the limit; when the suspended code took the state past it,
+ * raises the memory error now that nothing is half done. The literal is
+ * Lua's own preallocated message, so pushing it allocates nothing; the
+ * error handler then fails to allocate its table, and the run ends with
+ * LUA_ERRMEM as if the allocation had failed in place. */
+static void limit_resume(lua_State *L, int was) {
+    slua_heap *h = heap_of(L);
+    h->enforcing = was;
+    if (was && h->limit && h->used > h->limit) {
+        lua_pushliteral(L, "not enough memory");
+        lua_error(L);
+    }
+}
 
 /* ---- errors ---- */
 
@@ -530,11 +634,18 @@ static int redis_call_generic(lua_State *L, int raise) {
     resp_arg *argv = small ? argv_small : mem_alloc(sizeof(resp_arg) * (size_t)argc);
     char(*numbuf)[32] = small ? numbuf_small : mem_alloc(32 * (size_t)argc);
     const char *err = collect_args(L, argc, argv, numbuf);
+    /* From the command to its reply on the Lua stack nothing may stop
+     * halfway: argv would leak, the reply would stay on the script's
+     * client and the reply reader would hold half a reply. The limit is
+     * checked once it is all done. */
+    int was_enforcing = limit_suspend(L);
     if (!err) err = run_command(argc, argv);
     if (!small) {
         mem_free(argv);
         mem_free(numbuf);
     }
+    int type = err ? -1 : push_reply(L, script_current->sc);
+    limit_resume(L, was_enforcing);
     if (err) {
         if (raise) return raise_err_table(L, err);
         lua_newtable(L);
@@ -543,7 +654,6 @@ static int redis_call_generic(lua_State *L, int raise) {
         lua_rawset(L, -3);
         return 1;
     }
-    int type = push_reply(L, script_current->sc);
     if (type < 0) return raise_err_table(L, "ERR the command sent no reply");
     if (raise && type == RESP_T_ERROR) {
         lua_getfield(L, -1, "err");
@@ -907,8 +1017,61 @@ static void protect_libraries(lua_State *L) {
     }
 }
 
+/* cjson's encode and decode keep C buffers that a memory error raised
+ * inside them would leak: they run with the limit suspended (what they
+ * build is bounded by their input, already within the limit) and the
+ * limit is checked when they return. Their own errors pass through. */
+static int unlimited_call(lua_State *L) {
+    int was_enforcing = limit_suspend(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    int rc = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    if (rc != 0) {
+        heap_of(L)->enforcing = was_enforcing;
+        return lua_error(L);
+    }
+    limit_resume(L, was_enforcing);
+    return lua_gettop(L);
+}
+
+static void guard_cjson(lua_State *L) {
+    static const char *const names[] = {"encode", "decode", NULL};
+    lua_getglobal(L, "cjson");
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    for (int i = 0; names[i]; i++) {
+        lua_getfield(L, -1, names[i]);
+        lua_pushcclosure(L, unlimited_call, 1);
+        lua_setfield(L, -2, names[i]);
+    }
+    lua_pop(L, 1);
+}
+
+/* An error outside every protected call: a bug, since the limit is never
+ * enforced there. Lua would exit(); the log should say why first. */
+static int on_panic(lua_State *L) {
+    const char *msg = lua_tostring(L, -1);
+    log_msg(LOG_WARNING, "Unprotected error in the Lua state: %s", msg ? msg : "?");
+    abort();
+    return 0;
+}
+
+void slua_close(lua_State *L) {
+    slua_heap *h = heap_of(L);
+    lua_close(L);
+    free(h);
+}
+
 lua_State *slua_new(void) {
-    lua_State *L = luaL_newstate();
+    slua_heap *h = calloc(1, sizeof *h);
+    lua_State *L = h ? lua_newstate(counting_alloc, h) : NULL;
+    if (!L) {
+        fprintf(stderr, "Out of memory creating a Lua state\n");
+        abort();
+    }
+    lua_atpanic(L, on_panic);
     lua_pushcfunction(L, error_handler);
     lua_setfield(L, LUA_REGISTRYINDEX, SLUA_ERROR_HANDLER);
     open_library(L, luaopen_base, "");
@@ -918,6 +1081,7 @@ lua_State *slua_new(void) {
     open_library(L, luaopen_cjson, "cjson");
     open_library(L, luaopen_bit, "bit");
     open_redis_library(L);
+    guard_cjson(L);
     replace_math_random(L);
     guard_base_functions(L);
     drop_unlisted_globals(L);
@@ -950,7 +1114,12 @@ static void busy_hook(lua_State *L, lua_Debug *ar) {
                 clock_now_ms() - run->start_ms, run->is_function ? "FUNCTION KILL" : "SCRIPT KILL",
                 run->is_function ? "name" : "SHA1", run->name);
     }
-    if (run->timedout && server_loop()) loop_run_once(server_loop(), 0);
+    if (run->timedout && server_loop()) {
+        /* Other clients' commands run here; none may fail for this state's limit. */
+        int was_enforcing = limit_suspend(L);
+        loop_run_once(server_loop(), 0);
+        heap_of(L)->enforcing = was_enforcing;
+    }
     if (run->kill_requested || server_shutting_down()) {
         lua_sethook(L, busy_hook, LUA_MASKLINE, 0); /* keep raising until the script ends */
         raise_err_table(L, "ERR Script killed by user with SCRIPT KILL...");

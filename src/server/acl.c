@@ -1076,6 +1076,17 @@ void acl_reply_category_commands(client *c, int cat) {
  * the permission check
  * ------------------------------------------------------------------- */
 
+/* What a key's spec flags ask of a pattern, as Redis 7 reads them: access
+ * (reading the value) needs R; insert, delete and update need W. A key with
+ * none of them (found by a command's own finder, which knows positions only)
+ * needs just a pattern that matches it, whatever its permissions. */
+static int key_perm(uint32_t flags) {
+    int perm = 0;
+    if (flags & KS_ACCESS) perm |= PERM_READ;
+    if (flags & (KS_INSERT | KS_DELETE | KS_UPDATE)) perm |= PERM_WRITE;
+    return perm;
+}
+
 static int key_allowed(const acl_selector *s, const resp_arg *key, int perm) {
     for (int i = 0; i < s->nkeys; i++) {
         const acl_keypat *k = &s->keys[i];
@@ -1083,6 +1094,25 @@ static int key_allowed(const acl_selector *s, const resp_arg *key, int perm) {
         if (glob_match(k->pat.p, k->pat.len, key->ptr, key->len, 0)) return 1;
     }
     return 0;
+}
+
+/* Every key of the call, each with the permission its flags need. */
+static int keys_check(const acl_selector *s, const command *cmd, int argc, const resp_arg *argv,
+                      int *errpos) {
+    key_ref small[16];
+    int max = keyspec_max_keys(cmd, argc);
+    key_ref *keys = max <= 16 ? small : mem_alloc(sizeof(key_ref) * (size_t)max);
+    int n = keyspec_command_keys(cmd, argc, argv, keys, max <= 16 ? 16 : max);
+    int rc = ACL_OK;
+    for (int i = 0; i < n; i++) {
+        if (!key_allowed(s, &argv[keys[i].pos], key_perm(keys[i].flags))) {
+            *errpos = keys[i].pos;
+            rc = ACL_DENIED_KEY;
+            break;
+        }
+    }
+    if (keys != small) mem_free(keys);
+    return rc;
 }
 
 static int channel_allowed(const acl_selector *s, const resp_arg *ch, int is_pattern) {
@@ -1124,22 +1154,9 @@ static int selector_check(const acl_selector *s, const command *cmd, int argc, c
                  strncasecmp(f->args[i].p, argv[idx].ptr, argv[idx].len) == 0;
         if (!ok) return ACL_DENIED_CMD;
     }
-    if (!(s->flags & SEL_ALLKEYS) && !(cmd->flags & CMD_PUBSUB) &&
-        (cmd->first_key > 0 || cmd->getkeys)) {
-        int small[32];
-        int *keys = argc <= 32 ? small : mem_alloc(sizeof(int) * (size_t)argc);
-        int n = command_keys(cmd, argc, argv, keys, argc <= 32 ? 32 : argc);
-        int perm = (cmd->flags & CMD_WRITE) ? PERM_WRITE : PERM_READ;
-        int denied = 0;
-        for (int i = 0; i < n && !denied; i++) {
-            if (keys[i] <= 0 || keys[i] >= argc) continue;
-            if (!key_allowed(s, &argv[keys[i]], perm)) {
-                denied = 1;
-                *errpos = keys[i];
-            }
-        }
-        if (keys != small) mem_free(keys);
-        if (denied) return ACL_DENIED_KEY;
+    if (!(s->flags & SEL_ALLKEYS) && keyspec_has_keys(cmd)) {
+        int rc = keys_check(s, cmd, argc, argv, errpos);
+        if (rc != ACL_OK) return rc;
     }
     int first, last, is_pattern;
     if (!(s->flags & SEL_ALLCHANNELS) && (cmd->flags & CMD_PUBSUB) &&

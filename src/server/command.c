@@ -52,6 +52,48 @@ const char *const acl_category_names[ACL_CATEGORY_COUNT] = {
 /* Redis derives some categories from flags; so do we, so tables stay short. */
 static int next_acl_id;
 
+/* The reference's key specs and tips by full name; a command it lacks gets
+ * one spec from its key positions (none for a movable-keys command): RW/update
+ * for a write, RO/access otherwise, not_key for pub/sub channels. */
+static void attach_key_specs(command *cmd) {
+    const keyspec_entry *e = keyspec_table_find(cmd->fullname);
+    cmd->key_specs = NULL;
+    cmd->key_specs_num = 0;
+    cmd->tips = e ? e->tips : NULL;
+    if (e && e->nspecs > 0) {
+        cmd->key_specs = e->specs;
+        cmd->key_specs_num = e->nspecs;
+    } else if (!e && cmd->first_key > 0 && !cmd->getkeys) {
+        key_spec *s = &cmd->own_spec;
+        if (cmd->flags & CMD_PUBSUB)
+            s->flags = KS_NOT_KEY;
+        else
+            s->flags = (cmd->flags & CMD_WRITE) ? KS_RW | KS_UPDATE : KS_RO | KS_ACCESS;
+        s->bs_type = KS_BS_INDEX;
+        s->bs_pos = cmd->first_key;
+        s->keyword = NULL;
+        s->fk_type = KS_FK_RANGE;
+        s->fk[0] = cmd->last_key < 0 ? cmd->last_key : cmd->last_key - cmd->first_key;
+        s->fk[1] = cmd->key_step > 0 ? cmd->key_step : 1;
+        s->fk[2] = 0;
+        cmd->key_specs = s;
+        cmd->key_specs_num = 1;
+    }
+    int has_key = 0, varflags = 0;
+    for (int i = 0; i < cmd->key_specs_num; i++) {
+        has_key |= !(cmd->key_specs[i].flags & KS_NOT_KEY);
+        varflags |= (cmd->key_specs[i].flags & KS_VARIABLE_FLAGS) != 0;
+    }
+    cmd->keyspec_has_key = (uint8_t)has_key;
+    cmd->keyspec_reliable = (uint8_t)(has_key && !varflags);
+    const key_spec *s0 = cmd->key_specs;
+    cmd->keyspec_one_key = (uint8_t)(cmd->keyspec_reliable && cmd->key_specs_num == 1 &&
+                                     s0->bs_type == KS_BS_INDEX && s0->bs_pos > 0 &&
+                                     s0->fk_type == KS_FK_RANGE && s0->fk[0] == 0 &&
+                                     !(s0->flags & KS_INCOMPLETE));
+    cmd->keyspec_finder = (uint8_t)keyspec_finder_for(cmd->fullname);
+}
+
 static void finish_command(command *cmd, command *parent) {
     cmd->parent = parent;
     cmd->acl_id = next_acl_id++;
@@ -71,6 +113,10 @@ static void finish_command(command *cmd, command *parent) {
     if (cmd->flags & CMD_BLOCKING) cmd->acl |= ACL_BLOCKING;
     if (!(cmd->acl & ACL_FAST)) cmd->acl |= ACL_SLOW;
     if (cmd->getkeys) cmd->flags |= CMD_MOVABLE_KEYS;
+    attach_key_specs(cmd);
+    const cmddoc_entry *doc = cmddoc_table_find(cmd->fullname);
+    cmd->doc_args = doc ? doc->args : NULL;
+    cmd->doc_nargs = doc ? doc->nargs : 0;
     if (cmd->subcommands)
         for (command *s = cmd->subcommands; s->name; s++) finish_command(s, cmd);
 }
@@ -252,47 +298,73 @@ void command_free_all(void) {
  * COMMAND
  * ------------------------------------------------------------------- */
 
-/* A key's access flags; shard channels sit where keys do but are not keys. */
-static void reply_key_flags(client *c, const command *cmd) {
-    if (cmd->flags & CMD_PUBSUB) {
-        reply_set(c, 1);
-        reply_status(c, "not_key");
-        return;
-    }
-    reply_set(c, 2);
-    reply_status(c, (cmd->flags & CMD_WRITE) ? "RW" : "RO");
-    reply_status(c, (cmd->flags & CMD_WRITE) ? "update" : "access");
+/* Key spec flags as a set of names, in COMMAND INFO's order. */
+static void reply_key_flags(client *c, uint32_t flags) {
+    int n = 0;
+    for (int i = 0; i < KS_FLAG_COUNT; i++) n += (flags >> i) & 1;
+    reply_set(c, n);
+    for (int i = 0; i < KS_FLAG_COUNT; i++)
+        if (flags & (1u << i)) reply_status(c, keyspec_flag_names[i]);
 }
 
-static void reply_key_specs(client *c, const command *cmd) {
-    if (cmd->first_key <= 0 || cmd->getkeys) {
-        reply_empty_array(c);
-        return;
-    }
-    reply_array(c, 1);
+/* A {type, spec} map; spec holds n name/value pairs (n may be 0). */
+static void reply_search_type(client *c, const char *type, int n) {
+    reply_map(c, 2);
+    reply_bulk_cstr(c, "type");
+    reply_bulk_cstr(c, type);
+    reply_bulk_cstr(c, "spec");
+    reply_map(c, n);
+}
+
+static void reply_int_field(client *c, const char *name, long long v) {
+    reply_bulk_cstr(c, name);
+    reply_int(c, v);
+}
+
+static void reply_one_key_spec(client *c, const key_spec *s) {
     reply_map(c, 3);
     reply_bulk_cstr(c, "flags");
-    reply_key_flags(c, cmd);
+    reply_key_flags(c, s->flags);
     reply_bulk_cstr(c, "begin_search");
-    reply_map(c, 2);
-    reply_bulk_cstr(c, "type");
-    reply_bulk_cstr(c, "index");
-    reply_bulk_cstr(c, "spec");
-    reply_map(c, 1);
-    reply_bulk_cstr(c, "index");
-    reply_int(c, cmd->first_key);
+    if (s->bs_type == KS_BS_INDEX) {
+        reply_search_type(c, "index", 1);
+        reply_int_field(c, "index", s->bs_pos);
+    } else if (s->bs_type == KS_BS_KEYWORD) {
+        reply_search_type(c, "keyword", 2);
+        reply_bulk_cstr(c, "keyword");
+        reply_bulk_cstr(c, s->keyword);
+        reply_int_field(c, "startfrom", s->bs_pos);
+    } else {
+        reply_search_type(c, "unknown", 0);
+    }
     reply_bulk_cstr(c, "find_keys");
-    reply_map(c, 2);
-    reply_bulk_cstr(c, "type");
-    reply_bulk_cstr(c, "range");
-    reply_bulk_cstr(c, "spec");
-    reply_map(c, 3);
-    reply_bulk_cstr(c, "lastkey");
-    reply_int(c, cmd->last_key < 0 ? cmd->last_key : cmd->last_key - cmd->first_key);
-    reply_bulk_cstr(c, "keystep");
-    reply_int(c, cmd->key_step);
-    reply_bulk_cstr(c, "limit");
-    reply_int(c, 0);
+    if (s->fk_type == KS_FK_RANGE) {
+        reply_search_type(c, "range", 3);
+        reply_int_field(c, "lastkey", s->fk[0]);
+        reply_int_field(c, "keystep", s->fk[1]);
+        reply_int_field(c, "limit", s->fk[2]);
+    } else if (s->fk_type == KS_FK_KEYNUM) {
+        reply_search_type(c, "keynum", 3);
+        reply_int_field(c, "keynumidx", s->fk[0]);
+        reply_int_field(c, "firstkey", s->fk[1]);
+        reply_int_field(c, "keystep", s->fk[2]);
+    } else {
+        reply_search_type(c, "unknown", 0);
+    }
+}
+
+/* Key specs and tips are sets in RESP3, as Redis sends them. */
+static void reply_key_specs(client *c, const command *cmd) {
+    reply_set(c, cmd->key_specs_num);
+    for (int i = 0; i < cmd->key_specs_num; i++) reply_one_key_spec(c, &cmd->key_specs[i]);
+}
+
+static void reply_tips(client *c, const command *cmd) {
+    long n = 0;
+    if (cmd->tips)
+        while (cmd->tips[n]) n++;
+    reply_set(c, n);
+    for (long i = 0; i < n; i++) reply_bulk_cstr(c, cmd->tips[i]);
 }
 
 static void reply_command_info(client *c, const command *cmd) {
@@ -316,13 +388,56 @@ static void reply_command_info(client *c, const command *cmd) {
         snprintf(buf, sizeof buf, "@%s", acl_category_names[i]);
         reply_status(c, buf);
     }
-    reply_empty_array(c); /* tips */
+    reply_tips(c, cmd);
     reply_key_specs(c, cmd);
     long nsub = 0;
     if (cmd->subcommands)
         for (command *s = cmd->subcommands; s->name; s++) nsub++;
-    reply_array(c, nsub);
+    /* No subcommands: an empty set; some: an array (Redis's shapes). */
+    if (nsub)
+        reply_array(c, nsub);
+    else
+        reply_set(c, 0);
     for (long i = 0; i < nsub; i++) reply_command_info(c, &cmd->subcommands[i]);
+}
+
+/* One argument of COMMAND DOCS: its fields in Redis's order, nested groups
+ * included. */
+static void reply_doc_arg(client *c, const command_arg *a) {
+    int group = a->type == CA_ONEOF || a->type == CA_BLOCK;
+    long fields = 2 + (a->key_spec_index >= 0) + (a->token != NULL) + (a->since != NULL) +
+                  (a->deprecated_since != NULL) + (a->flags != 0) + group;
+    reply_map(c, fields);
+    reply_bulk_cstr(c, "name");
+    reply_bulk_cstr(c, a->name);
+    reply_bulk_cstr(c, "type");
+    reply_bulk_cstr(c, a->type >= 0 && a->type < CA_TYPE_COUNT ? cmddoc_type_names[a->type] : "");
+    if (a->key_spec_index >= 0) reply_int_field(c, "key_spec_index", a->key_spec_index);
+    if (a->token) {
+        reply_bulk_cstr(c, "token");
+        reply_bulk_cstr(c, a->token);
+    }
+    if (a->since) {
+        reply_bulk_cstr(c, "since");
+        reply_bulk_cstr(c, a->since);
+    }
+    if (a->deprecated_since) {
+        reply_bulk_cstr(c, "deprecated_since");
+        reply_bulk_cstr(c, a->deprecated_since);
+    }
+    if (a->flags) {
+        int n = 0;
+        for (int i = 0; i < CA_FLAG_COUNT; i++) n += (a->flags >> i) & 1;
+        reply_bulk_cstr(c, "flags");
+        reply_set(c, n);
+        for (int i = 0; i < CA_FLAG_COUNT; i++)
+            if (a->flags & (1 << i)) reply_status(c, cmddoc_flag_names[i]);
+    }
+    if (group) {
+        reply_bulk_cstr(c, "arguments");
+        reply_array(c, a->nargs);
+        for (int i = 0; i < a->nargs; i++) reply_doc_arg(c, &a->args[i]);
+    }
 }
 
 static void reply_command_docs(client *c, const command *cmd) {
@@ -330,7 +445,7 @@ static void reply_command_docs(client *c, const command *cmd) {
     if (cmd->subcommands)
         for (command *s = cmd->subcommands; s->name; s++) nsub++;
     int fields = (cmd->summary != NULL) + (cmd->since != NULL) + 1 + (cmd->complexity != NULL) +
-                 (nsub > 0);
+                 (cmd->doc_nargs > 0) + (nsub > 0);
     reply_map(c, fields);
     if (cmd->summary) {
         reply_bulk_cstr(c, "summary");
@@ -345,6 +460,11 @@ static void reply_command_docs(client *c, const command *cmd) {
     if (cmd->complexity) {
         reply_bulk_cstr(c, "complexity");
         reply_bulk_cstr(c, cmd->complexity);
+    }
+    if (cmd->doc_nargs > 0) {
+        reply_bulk_cstr(c, "arguments");
+        reply_array(c, cmd->doc_nargs);
+        for (int i = 0; i < cmd->doc_nargs; i++) reply_doc_arg(c, &cmd->doc_args[i]);
     }
     if (nsub) {
         reply_bulk_cstr(c, "subcommands");
@@ -482,42 +602,48 @@ static void command_list_command(client *c) {
     mem_free(col.cmds);
 }
 
+/* COMMAND GETKEYS / GETKEYSANDFLAGS: the checks and replies in Redis's order. */
 static void command_getkeys_generic(client *c, int with_flags) {
     int unknown_sub = 0;
     command *cmd = command_lookup_argv(c->argc - 2, c->argv + 2, &unknown_sub);
+    int argc = c->argc - 2;
+    const resp_arg *argv = c->argv + 2;
     if (!cmd || unknown_sub) {
         reply_error(c, "ERR Invalid command specified");
         return;
     }
-    int argc = c->argc - 2;
+    if (!keyspec_has_keys(cmd)) {
+        reply_error(c, "ERR The command has no key arguments");
+        return;
+    }
     if (cmd->arity > 0 ? argc != cmd->arity : argc < -cmd->arity) {
         reply_error(c, "ERR Invalid number of arguments specified for command");
         return;
     }
-    int keys[256];
-    int n = command_keys(cmd, argc, c->argv + 2, keys, 256);
-    if (n < 0) {
-        reply_error(c, "ERR Invalid arguments specified for command");
-        return;
-    }
-    if (n == 0 && (cmd->flags & CMD_NO_MANDATORY_KEYS)) {
-        reply_empty_array(c); /* EVAL with no keys: keys are optional, as in Redis */
-        return;
-    }
+    int max = keyspec_max_keys(cmd, argc);
+    key_ref *keys = mem_alloc(sizeof(key_ref) * (size_t)max);
+    int n = keyspec_command_keys(cmd, argc, argv, keys, max);
     if (n == 0) {
-        reply_error(c, "ERR The command has no key arguments");
+        /* No keys where some are optional (EVAL with none) is an answer. */
+        if (cmd->flags & CMD_NO_MANDATORY_KEYS)
+            reply_empty_array(c);
+        else
+            reply_error(c, "ERR Invalid arguments specified for command");
+        mem_free(keys);
         return;
     }
     reply_array(c, n);
     for (int i = 0; i < n; i++) {
+        const resp_arg *key = &argv[keys[i].pos];
         if (with_flags) {
             reply_array(c, 2);
-            reply_bulk(c, c->argv[2 + keys[i]].ptr, c->argv[2 + keys[i]].len);
-            reply_key_flags(c, cmd);
+            reply_bulk(c, key->ptr, key->len);
+            reply_key_flags(c, keys[i].flags);
         } else {
-            reply_bulk(c, c->argv[2 + keys[i]].ptr, c->argv[2 + keys[i]].len);
+            reply_bulk(c, key->ptr, key->len);
         }
     }
+    mem_free(keys);
 }
 
 static void command_getkeys_command(client *c) {

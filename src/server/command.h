@@ -12,7 +12,10 @@
  * Arity follows Redis: N means exactly N arguments including the name, -N
  * means at least N. Key positions: first_key/last_key/key_step as in
  * COMMAND INFO (last_key -1 = last argument, -2 = the one before...);
- * commands whose keys depend on keywords provide getkeys().
+ * commands whose keys depend on keywords provide getkeys(). At registration
+ * each command also gets Redis 7 key specs (keyspec.h): the reference's,
+ * looked up by full name in keyspecs_table.c, or one derived from the key
+ * positions; they give COMMAND INFO's key specs and each key's access flags.
  * Subcommands (CONFIG GET, CLIENT LIST...) are a NULL-terminated array in
  * `subcommands`; their name is the bare subcommand ("get") and they are
  * matched on argv[1].
@@ -23,6 +26,8 @@
 #include <stdint.h>
 
 #include "proto/resp.h"
+#include "server/cmddoc.h"
+#include "server/keyspec.h"
 
 struct client;
 typedef void command_proc(struct client *c);
@@ -95,6 +100,16 @@ typedef struct command {
     const char *complexity;
     struct command *subcommands;
     /* filled at registration */
+    const key_spec *key_specs; /* the reference's (keyspecs_table.c), else own_spec */
+    int key_specs_num;
+    const char *const *tips;   /* NULL-terminated, or NULL */
+    const command_arg *doc_args; /* COMMAND DOCS arguments (cmddocs_table.c), or NULL */
+    int doc_nargs;
+    key_spec own_spec;         /* derived from first_key.. for commands the table lacks */
+    uint8_t keyspec_has_key;   /* a spec that is not not_key */
+    uint8_t keyspec_reliable;  /* specs give keys and flags (no variable_flags) */
+    uint8_t keyspec_one_key;   /* reliable, and just one key at a fixed index */
+    uint8_t keyspec_finder;    /* KS_FINDER_*: when the specs cannot say */
     struct command *parent;
     char *fullname;            /* "get", "config|get" */
     int acl_id;                /* dense index of commands and subcommands (ACL bitmaps) */
@@ -126,5 +141,19 @@ void command_reset_stats(void);
 /* Registers every built-in command family. Called once at startup. */
 void command_register_builtins(void);
 void command_free_all(void);
+
+/* An upper bound of keyspec_command_keys()'s count for argc arguments: each
+ * spec yields at most one key per argument, and so does a key finder (used
+ * only when the specs give nothing). Inline with keyspec_has_keys(), as the
+ * ACL check runs them on every call. */
+static inline int keyspec_max_keys(const command *cmd, int argc) {
+    long long n = (long long)argc * (cmd->key_specs_num > 1 ? cmd->key_specs_num : 1);
+    return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+/* 1 when the command has a key spec that is a real key, or a key finder. */
+static inline int keyspec_has_keys(const command *cmd) {
+    return cmd->keyspec_has_key || cmd->getkeys != NULL;
+}
 
 #endif

@@ -201,6 +201,7 @@ static const cfg_def table[] = {
     BOOL("protected-mode", NULL, 0, "yes", FLD(protected_mode)),
     INT("admin-port", NULL, IMM, 0, 65535, "9379", FLD(admin_port), NULL),
     STR("admin-bind", NULL, IMM, "127.0.0.1", FLD(admin_bind)),
+    BOOL("admin-tls", NULL, IMM, "no", RT), /* the admin port over TLS (tls-* settings) */
     /* general */
     INT("databases", NULL, IMM, 1, DB_MAX_COUNT, "16", FLD(databases), NULL),
     INT("hz", NULL, 0, 0, IMAX, "10", FLD(hz), apply_hz),
@@ -270,6 +271,7 @@ static const cfg_def table[] = {
     MEM("stream-node-max-bytes", NULL, 0, 0, LMAX, "4096", FLD(stream_node_max_bytes)),
     INT("stream-node-max-entries", NULL, 0, 0, LMAX, "100", FLD(stream_node_max_entries), NULL),
     INT("busy-reply-threshold", "lua-time-limit", 0, 0, LMAX, "5000", RT, NULL),
+    MEM("lua-memory-limit", NULL, 0, 0, LMAX, "1gb", RT), /* per Lua state; 0: none */
 
     /* Accepted for compatibility; no effect in PairDB. */
     STR("aclfile", NULL, IMM | CF_NULL_EMPTY, "", FLD(aclfile)),

@@ -215,6 +215,11 @@ static SSL_CTX *build_context(void) {
                                  SSL_OP_IGNORE_UNEXPECTED_EOF);
     /* Output blocks move and grow between retries of the same write. */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* Without read-ahead every record costs two read(2)s (its header, then
+     * its body); with it one read takes whatever the socket holds. Bytes
+     * read ahead stay inside OpenSSL, which SSL_has_pending() reports: the
+     * readers come back for them (tls_after_read, the admin port's reader). */
+    SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_dh_auto(ctx, 1);
     if (apply_protocols(ctx) < 0 || load_identity(ctx) < 0 || load_client_verification(ctx) < 0 ||
         apply_ciphers(ctx) < 0) {
@@ -235,8 +240,11 @@ int tls_configure(void) {
 }
 
 int tls_apply_config(const char **err) {
-    /* At start-up main() builds the context once every setting is read. */
-    if (!server_loop() || config_get_int("tls-port") <= 0) return 0;
+    /* At start-up main() builds the context once every setting is read;
+     * later only a server that serves TLS (clients or the admin port)
+     * needs a context that works. */
+    if (!server_loop() || (config_get_int("tls-port") <= 0 && config_get_int("admin-tls") <= 0))
+        return 0;
     if (tls_configure() < 0) {
         *err = TLS_CONFIG_ERROR;
         return -1;
@@ -251,6 +259,19 @@ int tls_ready(void) {
 void tls_shutdown(void) {
     SSL_CTX_free(server_ctx);
     server_ctx = NULL;
+}
+
+SSL *tls_session_new(int fd) {
+    if (!server_ctx) return NULL;
+    SSL *ssl = SSL_new(server_ctx);
+    if (!ssl || !SSL_set_fd(ssl, fd)) {
+        char why[256];
+        log_msg(LOG_WARNING, "Error creating a TLS session: %s", ssl_error_text(why, sizeof why));
+        SSL_free(ssl);
+        return NULL;
+    }
+    SSL_set_accept_state(ssl);
+    return ssl;
 }
 
 /* ---- connections -------------------------------------------------------- */

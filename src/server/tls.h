@@ -36,6 +36,11 @@ int tls_configure(void);
 int tls_apply_config(const char **err);
 /* 1 once a context exists. */
 int tls_ready(void);
+/* A server-side session on fd made from the current context, in accept
+ * state, for a listener that drives OpenSSL itself (the admin port).
+ * NULL when no context exists or OpenSSL fails (logged). The caller owns
+ * it (SSL_free); it keeps its context alive across a reload. */
+struct ssl_st *tls_session_new(int fd);
 /* Frees the context (shutdown). */
 void tls_shutdown(void);
 

@@ -46,7 +46,7 @@ static void ml_timer(void *d, int ms) {
 static void attach_mini(pdb_async *ac, mini_loop *l) {
     memset(l, 0, sizeof *l);
     l->ac = ac;
-    pdb_async_adapter a = {l, ml_add_read, ml_del_read, ml_add_write, ml_del_write, ml_timer, NULL};
+    pdb_async_adapter a = {l, ml_add_read, ml_del_read, ml_add_write, ml_del_write, ml_timer, NULL, NULL};
     pdb_async_attach(ac, &a);
 }
 

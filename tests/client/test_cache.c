@@ -1,7 +1,11 @@
 /*
  * test_cache.c - the client-side cache: hits, invalidation by another
  * client's write (RESP3 pushes and RESP2 redirection), FLUSHALL, the entry,
- * byte and TTL bounds, and the flush on reconnect.
+ * byte and TTL bounds, and the flush on reconnect; then commands beyond GET
+ * (hashes, lists, sorted sets, EXISTS, TYPE): hits identical to misses,
+ * every entry of a key dropped by one write, commands outside the
+ * allow-list and error replies never stored, in RESP3 and RESP2 redirect
+ * mode.
  */
 #include <stdlib.h>
 
@@ -124,8 +128,9 @@ TEST(cache_bounds_and_ttl, ON_BOTH) {
     CHECK_INT(cs.misses, 6);
     pdb_free(c);
 
-    /* Bytes: room for two entries of a 2-byte key and a 10-byte value. */
-    size_t one = PDB_CACHE_ENTRY_OVERHEAD + 2 + 10;
+    /* Bytes: room for two entries of "GET" and a 2-byte key, with a reply
+     * of 10 bytes ("$10\r\n0123456789\r\n": 17 bytes of RESP3). */
+    size_t one = PDB_CACHE_ENTRY_OVERHEAD + 3 + 2 + 17;
     c = cached_conn(s, 3, 100, 2 * one + 10, 0);
     for (int i = 0; i < 5; i++) {
         snprintf(key, sizeof key, "b%d", i);
@@ -195,4 +200,187 @@ TEST(cache_flushed_on_reconnect_resp3, ON_BOTH) {
 
 TEST(cache_flushed_on_reconnect_resp2, ON_BOTH) {
     flushed_on_reconnect(2);
+}
+
+/* ---- commands beyond GET ---- */
+
+/* A reply as text, types included, e.g. "[$a,$b]" or "{$f=$v}". */
+static void render(const pdb_reply *r, char *buf, size_t cap) {
+    size_t used = strlen(buf);
+    if (used + 1 >= cap) return;
+    char *p = buf + used;
+    size_t left = cap - used;
+    int t = r ? pdb_reply_type(r) : -1;
+    if (t == PDB_REPLY_ARRAY || t == PDB_REPLY_SET || t == PDB_REPLY_MAP) {
+        snprintf(p, left, "%c", t == PDB_REPLY_ARRAY ? '[' : t == PDB_REPLY_SET ? '~' : '{');
+        for (size_t i = 0; i < pdb_reply_elements(r); i++) {
+            if (i) snprintf(buf + strlen(buf), cap - strlen(buf), ",");
+            render(pdb_reply_element(r, i), buf, cap);
+        }
+        snprintf(buf + strlen(buf), cap - strlen(buf), "]");
+    } else if (t == PDB_REPLY_INTEGER) {
+        snprintf(p, left, ":%lld", pdb_reply_integer(r));
+    } else if (t == PDB_REPLY_NULL) {
+        snprintf(p, left, "_");
+    } else if (t == PDB_REPLY_ERROR) {
+        snprintf(p, left, "!%s", pdb_reply_str(r));
+    } else if (t >= 0) {
+        snprintf(p, left, "%d%s", t, pdb_reply_str(r) ? pdb_reply_str(r) : "?");
+    } else {
+        snprintf(p, left, "(none)");
+    }
+}
+
+/* Runs fmt through the cache; its reply rendered into out. */
+static const char *cached(pdb_conn *c, char *out, size_t cap, const char *cmd) {
+    out[0] = '\0';
+    pdb_reply *r = pdb_cache_command(c, cmd);
+    render(r, out, cap);
+    pdb_reply_free(r);
+    return out;
+}
+
+/* Reads cmd until its rendering contains want, at most 2 s. */
+static int eventually_has(pdb_conn *c, const char *cmd, const char *want) {
+    char buf[256];
+    for (long long until = now_ms() + 2000; now_ms() < until; sleep_ms(5))
+        if (strstr(cached(c, buf, sizeof buf, cmd), want)) return 1;
+    return 0;
+}
+
+static void commands_cached(int protocol) {
+    server *s = server_start(NULL);
+    CHECK(s && s->pid > 0);
+    pdb_options o = server_options(s);
+    pdb_conn *w = pdb_connect(&o);
+    pdb_reply_free(pdb_command(w, "HSET h f1 v1 f2 v2"));
+    pdb_reply_free(pdb_command(w, "RPUSH l a b c"));
+    pdb_reply_free(pdb_command(w, "ZADD z 1 a 2 b"));
+    pdb_conn *c = cached_conn(s, protocol, 100, 1 << 20, 0);
+    CHECK(c != NULL);
+    const char *reads[] = {"HGET h f1",     "HGETALL h",   "HMGET h f1 f2 nof", "HLEN h",
+                           "LRANGE l 0 -1", "LINDEX l 1",  "ZRANGE z 0 -1 WITHSCORES",
+                           "ZSCORE z b",    "ZCARD z",     "EXISTS h",          "TYPE l"};
+    enum { NREADS = sizeof reads / sizeof reads[0] };
+    char first[NREADS][256], again[256];
+    for (int i = 0; i < NREADS; i++)
+        cached(c, first[i], sizeof first[i], reads[i]);
+    CHECK_STR(first[0], "3v1");
+    CHECK_STR(first[4], "[3a,3b,3c]");
+    CHECK_STR(first[10], "0list");
+    CHECK_STR(first[9], ":1");
+    if (protocol == 3) {
+        CHECK_STR(first[1], "{3f1,3v1,3f2,3v2]");
+        CHECK_STR(first[6], "[[3a,101],[3b,102]]");
+        CHECK_STR(first[7], "102");
+    } else {
+        CHECK_STR(first[1], "[3f1,3v1,3f2,3v2]");
+        CHECK_STR(first[6], "[3a,31,3b,32]");
+    }
+    /* Answered from the cache, identical, case of the name aside. */
+    for (int i = 0; i < NREADS; i++)
+        CHECK_STR(cached(c, again, sizeof again, reads[i]), first[i]);
+    CHECK_STR(cached(c, again, sizeof again, "hget h f1"), "3v1");
+    pdb_cache_stats cs;
+    pdb_cache_get_stats(c, &cs);
+    CHECK_INT(cs.misses, NREADS);
+    CHECK_INT(cs.hits, NREADS + 1);
+    CHECK_INT(cs.entries, NREADS);
+    pdb_cmd_stats hs;
+    CHECK_INT(pdb_stats_lookup(c, "HGETALL", &hs), PDB_OK);
+    CHECK_INT(hs.calls, 1);
+
+    /* A write to h drops every entry read from h (HGET, HGETALL, HMGET,
+     * HLEN, EXISTS), and only those. */
+    pdb_reply_free(pdb_command(w, "HSET h f1 new"));
+    CHECK(eventually_has(c, "HGET h f1", "new"));
+    pdb_cache_get_stats(c, &cs);
+    CHECK_INT(cs.entries, NREADS - 4);
+    CHECK_STR(cached(c, again, sizeof again, "HGETALL h"),
+              protocol == 3 ? "{3f1,3new,3f2,3v2]" : "[3f1,3new,3f2,3v2]");
+    CHECK_STR(cached(c, again, sizeof again, "LRANGE l 0 -1"), "[3a,3b,3c]");
+    pdb_cache_stats after;
+    pdb_cache_get_stats(c, &after);
+    CHECK_INT(after.hits, cs.hits + 1); /* LRANGE still cached */
+
+    pdb_reply_free(pdb_command(w, "RPUSH l d"));
+    CHECK(eventually_has(c, "LRANGE l 0 -1", "3d]"));
+    CHECK_STR(cached(c, again, sizeof again, "LINDEX l 3"), "3d");
+    pdb_reply_free(pdb_command(w, "ZADD z 0 first"));
+    CHECK(eventually_has(c, "ZRANGE z 0 -1 WITHSCORES", "3first"));
+    CHECK_STR(cached(c, again, sizeof again, "ZCARD z"), ":3");
+
+    /* Outside the allow-list: passed through, never stored. */
+    pdb_cache_get_stats(c, &cs);
+    CHECK_STR(cached(c, again, sizeof again, "EXISTS h l"), ":2");
+    CHECK_STR(cached(c, again, sizeof again, "SET x 1"), "0OK");
+    CHECK_STR(cached(c, again, sizeof again, "TTL x"), ":-1");
+    pdb_cache_get_stats(c, &after);
+    CHECK_INT(after.uncached, cs.uncached + 3);
+    CHECK_INT(after.entries, cs.entries);
+    /* Error replies are not stored. */
+    CHECK(pdb_cache_command(c, "HGET l f") == NULL);
+    CHECK_INT(pdb_err(c), PDB_ERR_SERVER);
+    CHECK(pdb_cache_command(c, "HGET l f") == NULL);
+    pdb_cache_get_stats(c, &cs);
+    CHECK_INT(cs.misses, after.misses + 2);
+    CHECK(pdb_cache_command(c, "") == NULL);
+    CHECK_INT(pdb_err(c), PDB_ERR_ARG);
+    const char *argv[] = {"GET", "x"};
+    size_t lens[] = {3, 1};
+    CHECK_INT(pdb_cache_cacheable(2, argv, lens), 1);
+    CHECK_INT(pdb_cache_cacheable(1, argv, lens), 0);
+    argv[0] = "srandmember";
+    lens[0] = strlen(argv[0]);
+    CHECK_INT(pdb_cache_cacheable(2, argv, lens), 0);
+    pdb_free(c);
+    pdb_free(w);
+    server_free(s);
+}
+
+TEST(cache_commands_resp3, ON_BOTH) {
+    commands_cached(3);
+}
+
+TEST(cache_commands_resp2_redirect, ON_BOTH) {
+    commands_cached(2);
+}
+
+TEST(cache_commands_bounded, ON_BOTH) {
+    server *s = server_start(NULL);
+    CHECK(s && s->pid > 0);
+    pdb_options o = server_options(s);
+    pdb_conn *w = pdb_connect(&o);
+    pdb_reply_free(pdb_command(w, "RPUSH l a b c d e f"));
+    pdb_conn *c = cached_conn(s, 3, 3, 1 << 20, 0);
+    char buf[256];
+    /* Four commands on one key, room for three: the oldest goes. */
+    cached(c, buf, sizeof buf, "LRANGE l 0 0");
+    cached(c, buf, sizeof buf, "LRANGE l 0 1");
+    cached(c, buf, sizeof buf, "LRANGE l 0 2");
+    cached(c, buf, sizeof buf, "LLEN l");
+    pdb_cache_stats cs;
+    pdb_cache_get_stats(c, &cs);
+    CHECK_INT(cs.entries, 3);
+    CHECK_INT(cs.evictions, 1);
+    CHECK_STR(cached(c, buf, sizeof buf, "LRANGE l 0 1"), "[3a,3b]");
+    CHECK_STR(cached(c, buf, sizeof buf, "LRANGE l 0 0"), "[3a]");
+    pdb_cache_get_stats(c, &cs);
+    CHECK_INT(cs.hits, 1);
+    CHECK_INT(cs.misses, 5);
+    pdb_free(c);
+
+    /* A reply bigger than max_bytes is returned, not stored; bytes count
+     * the arguments and the RESP3 reply. */
+    pdb_cache_options co = {100, PDB_CACHE_ENTRY_OVERHEAD + 40, 0};
+    c = pdb_connect(&o);
+    CHECK_INT(pdb_cache_enable(c, &co), PDB_OK);
+    CHECK_STR(cached(c, buf, sizeof buf, "LRANGE l 0 -1"), "[3a,3b,3c,3d,3e,3f]");
+    CHECK_STR(cached(c, buf, sizeof buf, "LLEN l"), ":6");
+    pdb_cache_get_stats(c, &cs);
+    CHECK_INT(cs.entries, 1);
+    CHECK_INT(cs.bytes, PDB_CACHE_ENTRY_OVERHEAD + 4 + 1 + 4); /* "LLEN" "l" ":6\r\n" */
+    pdb_free(c);
+    pdb_free(w);
+    server_free(s);
 }

@@ -3,12 +3,14 @@
  *
  * Certificates are made once with the openssl CLI in a temp dir: a CA, a
  * server certificate for 127.0.0.1/localhost, a client certificate from the
- * CA, and a foreign CA that signed nothing the server knows.
+ * CA, and a foreign CA that signed nothing the server knows. Also the async
+ * connection reconnecting over TLS without blocking.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "async_loop.h"
 #include "harness.h"
 
 static char cert_dir[64];
@@ -185,5 +187,76 @@ TEST(tls_client_certificate, ON_BOTH) {
     CHECK_REPLY(r, PDB_REPLY_STATUS, "PONG");
     pdb_reply_free(r);
     pdb_free(c);
+    server_free(s);
+}
+
+/* ---- the async connection reconnecting over TLS ---- */
+
+static int tls_done, tls_ok, tls_connect_fail;
+static char tls_last_err[256];
+
+static void tls_reply(pdb_async *ac, pdb_reply *r, int err, void *priv) {
+    (void)ac;
+    (void)priv;
+    tls_done++;
+    if (err == PDB_OK && r && pdb_reply_str(r) && strcmp(pdb_reply_str(r), "tls-again") == 0)
+        tls_ok++;
+}
+
+static void tls_attempt(pdb_async *ac, int status, void *priv) {
+    (void)priv;
+    if (status != PDB_OK) {
+        tls_connect_fail++;
+        snprintf(tls_last_err, sizeof tls_last_err, "%s", pdb_async_errstr(ac));
+    }
+}
+
+TEST(tls_async_reconnect, ON_BOTH) {
+    int port;
+    server *s = tls_server("optional", &port);
+    CHECK(s && s->pid > 0);
+    pdb_options o = tls_options(port, cert("ca.crt"));
+    o.reconnect_base_ms = 10;
+    o.reconnect_max_ms = 50;
+    o.breaker_threshold = 0;
+    pdb_async *ac = pdb_async_connect(&o);
+    CHECK_INT(pdb_async_err(ac), PDB_OK);
+    link_loop l;
+    CHECK_INT(attach_ll(ac, &l), PDB_OK);
+    CHECK_INT(pdb_async_set_reconnect(ac, 1, 0), PDB_OK);
+    tls_done = tls_ok = 0;
+    /* The old session meets the new server: the PING fails, then the TLS
+     * handshake and HELLO of the reconnect run in loop turns and the held
+     * commands go over the new session. */
+    CHECK_INT(server_restart(s), 0);
+    pdb_async_command(ac, tls_reply, NULL, "PING");
+    ll_run_until(&l, &tls_done, 1, 5000);
+    CHECK_INT(tls_done, 1);
+    CHECK_INT(tls_ok, 0);
+    pdb_async_command(ac, NULL, NULL, "SET t %s", "tls-again");
+    pdb_async_command(ac, tls_reply, NULL, "GET t");
+    ll_run_until(&l, &tls_done, 2, 5000);
+    CHECK_INT(tls_ok, 1);
+    pdb_async_stats st;
+    pdb_async_get_stats(ac, &st);
+    CHECK_INT(st.connects, 1);
+    pdb_async_free(ac);
+
+    /* A CA that did not sign the server's certificate: each attempt fails
+     * verification, reported through the connect callback. */
+    o.tls_ca_file = cert("foreign.crt");
+    ac = pdb_async_connect(&o);
+    CHECK_INT(pdb_async_err(ac), PDB_ERR_IO);
+    tls_connect_fail = 0;
+    pdb_async_set_connect_callback(ac, tls_attempt, NULL);
+    CHECK_INT(attach_ll(ac, &l), PDB_OK);
+    CHECK_INT(pdb_async_set_reconnect(ac, 1, 0), PDB_OK);
+    long long t0 = now_ms();
+    while (tls_connect_fail < 2 && now_ms() - t0 < 5000)
+        ll_turn(&l);
+    CHECK(tls_connect_fail >= 2);
+    CHECK(strstr(tls_last_err, "certificate verify failed") != NULL);
+    CHECK_INT(pdb_async_is_connected(ac), 0);
+    pdb_async_free(ac);
     server_free(s);
 }

@@ -255,3 +255,13 @@ def test_state_survives_kill(start_server):
     assert {k: c.get(k) for k in before} == before
     assert c.pfcount("m") == c.pfcount("sp", "dn")
     c.close()
+
+
+def test_pfselftest(raw):
+    """The self-test runs the register packing and the estimator's error
+    checks of this server's own code: OK, and nothing else changes."""
+    assert raw.cmd("SET", "untouched", "v") == b"+OK\r\n"
+    assert raw.cmd("PFSELFTEST") == b"+OK\r\n"
+    assert raw.cmd("DBSIZE") == b":1\r\n"
+    assert raw.cmd("PFSELFTEST", "extra") == \
+        b"-ERR wrong number of arguments for 'pfselftest' command\r\n"

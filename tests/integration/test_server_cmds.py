@@ -509,18 +509,20 @@ def test_server_command_list(raw):
 
 
 def test_server_command_docs(raw):
-    # The facts (since, group, complexity) are Redis's; PairDB words its summaries itself
-    # and has no per-argument specs yet ("arguments" in Redis's reply).
+    # The facts (since, group, complexity, arguments) are Redis's; PairDB words its
+    # summaries itself.
     rep = raw.cmd("COMMAND", "DOCS", "get")
+    arguments = (b"$9\r\narguments\r\n*1\r\n"
+                 b"*6\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
+                 b"$14\r\nkey_spec_index\r\n:0\r\n")
     if IS_REDIS:
         assert rep == (b"*2\r\n$3\r\nget\r\n*10\r\n"
                        b"$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n"
                        b"$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n"
-                       b"$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n"
-                       b"*6\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
-                       b"$14\r\nkey_spec_index\r\n:0\r\n")
+                       b"$10\r\ncomplexity\r\n$4\r\nO(1)\r\n" + arguments)
     else:
-        assert rep.startswith(b"*2\r\n$3\r\nget\r\n*8\r\n$7\r\nsummary\r\n")
+        assert rep.startswith(b"*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n")
+        assert rep.endswith(b"$10\r\ncomplexity\r\n$4\r\nO(1)\r\n" + arguments)
     raw.cmd("HELLO", "3")
     v = raw.cmdp("COMMAND", "DOCS", "getrange")
     raw.cmd("HELLO", "2")
