@@ -853,9 +853,11 @@ TEST(cluster_unreadable_redirection, ON_NONE) {
  * still gets it. */
 TEST(cluster_pipeline_keeps_chosen_node, ON_NONE) {
     static char map1[160], map2[160];
-    const char *a_script[] = {NO_SHARDS, map1, map2, "$1\r\na\r\n"};
-    const char *b_script[] = {"$1\r\nb\r\n"};
-    fake_server *a = fake_start(a_script, 4), *b = fake_start(b_script, 1);
+    /* A (the seed) gives slots 0-100 to B; the refresh asks B, the only
+     * master, which answers with a map of A alone. */
+    const char *a_script[] = {NO_SHARDS, map1, "$1\r\na\r\n"};
+    const char *b_script[] = {map2, "$1\r\nb\r\n"};
+    fake_server *a = fake_start(a_script, 3), *b = fake_start(b_script, 2);
     snprintf(map1, sizeof map1, "*1\r\n*3\r\n:0\r\n:100\r\n*2\r\n$9\r\n127.0.0.1\r\n:%d\r\n",
              fake_port(b));
     snprintf(map2, sizeof map2, "*1\r\n*3\r\n:0\r\n:16383\r\n*2\r\n$9\r\n127.0.0.1\r\n:%d\r\n",
