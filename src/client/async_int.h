@@ -38,8 +38,6 @@ enum async_state {
     AS_SETUP       /* AUTH/SETNAME/SELECT/subscriptions sent: replies owed */
 };
 
-typedef struct async_sub async_sub; /* pdb_async_sub.c */
-
 struct pdb_async {
     pdb_conn *c;
     pdb_async_adapter ad;
@@ -65,8 +63,7 @@ struct pdb_async {
     void *connect_priv, *disconnect_priv;
 
     /* pub/sub (pdb_async_sub.c) */
-    async_sub *subs;
-    size_t nsubs, subs_cap;
+    cl_subs subs;
 };
 
 /* pdb_async.c */

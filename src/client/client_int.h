@@ -44,14 +44,31 @@ typedef struct cl_pending {
     int extra_replies;
 } cl_pending;
 
-/* A subscription the caller made (pdb_pubsub.c). */
+/* A subscription the caller made, remembered so that a reconnect makes it
+ * again: the synchronous connection calls fn.conn, the asynchronous one
+ * fn.async. */
 typedef struct cl_sub {
     int kind; /* PDB_SUB_CHANNEL, _PATTERN, _SHARD */
     char *name;
     size_t len;
-    pdb_message_fn *fn;
+    union {
+        pdb_message_fn *conn;
+        pdb_async_message_fn *async;
+    } fn;
     void *priv;
 } cl_sub;
+
+/* The registry of both connection kinds (pdb_pubsub.c). Entries move when
+ * one is removed: a pointer into it lasts until the next change. */
+typedef struct cl_subs {
+    cl_sub *v;
+    size_t n, cap;
+} cl_subs;
+cl_sub *cl_subs_find(cl_subs *r, int kind, const char *name, size_t len);
+/* The entry for (kind, name): found, or added with no callback yet. */
+cl_sub *cl_subs_put(cl_subs *r, int kind, const char *name, size_t len);
+void cl_subs_remove(cl_subs *r, cl_sub *s);
+void cl_subs_free(cl_subs *r);
 
 typedef struct cl_cache cl_cache;
 
@@ -106,8 +123,7 @@ struct pdb_conn {
     int resp2_subscribed;
     pdb_hooks hooks;
     cl_cache *cache; /* client-side cache, NULL unless enabled */
-    cl_sub *subs;    /* registry, subscribed again after a reconnect */
-    size_t nsubs, subs_cap;
+    cl_subs subs;    /* registry, subscribed again after a reconnect */
 
     /* transactions (pdb_txn.c): MULTI sent, WATCH sent, and lost inside
      * one of them (every command refused until EXEC/DISCARD/UNWATCH) */
@@ -134,6 +150,10 @@ void cl_set_error(pdb_conn *c, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void cl_clear_error(pdb_conn *c);
 uint64_t cl_now_us(void);
+/* The connect handshake's HELLO 3 [AUTH user pass] [SETNAME name]: fills
+ * argv (the strings are c's) and returns the count. */
+#define CL_HELLO_ARGV_MAX 8
+int cl_hello_argv(const pdb_conn *c, const char *argv[CL_HELLO_ARGV_MAX]);
 
 /* pdb_net.c: sockets. Deadlines are absolute cl_now_us() values, 0 = none. */
 int cl_net_connect(pdb_conn *c, uint64_t deadline);

@@ -205,19 +205,8 @@ static void begin_handshake(pdb_conn *c, pdb_async *ac) {
         send_setup(ac);
         return;
     }
-    const char *argv[8];
-    int argc = 0;
-    argv[argc++] = "HELLO";
-    argv[argc++] = "3";
-    if (c->password) {
-        argv[argc++] = "AUTH";
-        argv[argc++] = c->user ? c->user : "default";
-        argv[argc++] = c->password;
-    }
-    if (c->client_name) {
-        argv[argc++] = "SETNAME";
-        argv[argc++] = c->client_name;
-    }
+    const char *argv[CL_HELLO_ARGV_MAX];
+    int argc = cl_hello_argv(c, argv);
     send_words(ac, argc, argv);
     ac->state = AS_HELLO;
     as_want_write(ac, 1);

@@ -18,37 +18,16 @@
 #include "client/async_int.h"
 #include "ds/mem.h"
 
-struct async_sub {
-    int kind; /* PDB_SUB_* */
-    char *name;
-    size_t len;
-    pdb_async_message_fn *fn;
-    void *priv;
-};
-
 static const char *const sub_words[3] = {"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"};
 static const char *const unsub_words[3] = {"UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE"};
 static const char *const msg_words[3] = {"message", "pmessage", "smessage"};
 
-static async_sub *find_sub(pdb_async *ac, int kind, const char *name, size_t len) {
-    for (size_t i = 0; i < ac->nsubs; i++) {
-        async_sub *s = &ac->subs[i];
-        if (s->kind == kind && s->len == len && memcmp(s->name, name, len) == 0) return s;
-    }
-    return NULL;
-}
-
-static void remove_sub(pdb_async *ac, async_sub *s) {
-    mem_free(s->name);
-    *s = ac->subs[--ac->nsubs];
+static cl_sub *find_sub(pdb_async *ac, int kind, const char *name, size_t len) {
+    return cl_subs_find(&ac->subs, kind, name, len);
 }
 
 void as_sub_free(pdb_async *ac) {
-    while (ac->nsubs)
-        remove_sub(ac, &ac->subs[0]);
-    mem_free(ac->subs);
-    ac->subs = NULL;
-    ac->subs_cap = 0;
+    cl_subs_free(&ac->subs);
 }
 
 /* ---- recognising traffic ---- */
@@ -92,7 +71,7 @@ void as_sub_route(pdb_async *ac, void *obj) {
     pdb_reply *r = obj;
     int kind = message_kind(ac->c->shim.root_head);
     size_t want = kind == PDB_SUB_PATTERN ? 4 : 3;
-    async_sub *s = NULL;
+    cl_sub *s = NULL;
     pdb_message m = {kind, {"", 0}, part(r, 1), part(r, 2)};
     if (kind == PDB_SUB_PATTERN) {
         m.pattern = part(r, 1);
@@ -105,19 +84,19 @@ void as_sub_route(pdb_async *ac, void *obj) {
     }
     ac->c->st.pushes++;
     if (s)
-        s->fn(ac, &m, s->priv);
+        s->fn.async(ac, &m, s->priv);
     else
         ac->c->st.pushes_dropped++; /* unsubscribed meanwhile */
     pdb_reply_free(r);
 }
 
 int as_sub_resubscribe(pdb_async *ac) {
-    for (size_t i = 0; i < ac->nsubs; i++) {
-        const char *argv[2] = {sub_words[ac->subs[i].kind], ac->subs[i].name};
-        size_t lens[2] = {strlen(argv[0]), ac->subs[i].len};
+    for (size_t i = 0; i < ac->subs.n; i++) {
+        const char *argv[2] = {sub_words[ac->subs.v[i].kind], ac->subs.v[i].name};
+        size_t lens[2] = {strlen(argv[0]), ac->subs.v[i].len};
         resp_write_command(&ac->c->obuf, 2, argv, lens);
     }
-    return (int)ac->nsubs;
+    return (int)ac->subs.n;
 }
 
 /* ---- the public calls ---- */
@@ -135,8 +114,8 @@ typedef struct sub_done {
 static void on_subscribed(pdb_async *ac, pdb_reply *r, int err, void *priv) {
     sub_done *d = priv;
     if (err == PDB_ERR_SERVER) {
-        async_sub *s = find_sub(ac, d->kind, d->name, d->len);
-        if (s) remove_sub(ac, s);
+        cl_sub *s = find_sub(ac, d->kind, d->name, d->len);
+        if (s) cl_subs_remove(&ac->subs, s);
     }
     if (d->fn) d->fn(ac, r, err, d->priv);
     mem_free(d);
@@ -154,8 +133,8 @@ int pdb_async_subscribe(pdb_async *ac, int kind, const char *name, pdb_async_mes
                         void *privdata, pdb_async_fn *done) {
     if (!valid(ac, kind, name)) return PDB_ERR_ARG;
     size_t len = strlen(name);
-    async_sub *s = find_sub(ac, kind, name, len);
-    if (!fn || (!s && ac->nsubs >= AS_SUB_MAX)) {
+    cl_sub *s = find_sub(ac, kind, name, len);
+    if (!fn || (!s && ac->subs.n >= AS_SUB_MAX)) {
         as_error(ac, PDB_ERR_ARG, fn ? "too many subscriptions" : "no message callback");
         return PDB_ERR_ARG;
     }
@@ -172,19 +151,8 @@ int pdb_async_subscribe(pdb_async *ac, int kind, const char *name, pdb_async_mes
         mem_free(d);
         return rc;
     }
-    if (!s) {
-        if (ac->nsubs == ac->subs_cap) {
-            ac->subs_cap = ac->subs_cap ? ac->subs_cap * 2 : 8;
-            ac->subs = mem_realloc(ac->subs, ac->subs_cap * sizeof(*ac->subs));
-        }
-        s = &ac->subs[ac->nsubs++];
-        s->kind = kind;
-        s->name = mem_alloc(len + 1);
-        memcpy(s->name, name, len);
-        s->name[len] = '\0';
-        s->len = len;
-    }
-    s->fn = fn;
+    s = cl_subs_put(&ac->subs, kind, name, len);
+    s->fn.async = fn;
     s->priv = privdata;
     return PDB_OK;
 }
@@ -197,11 +165,11 @@ int pdb_async_unsubscribe(pdb_async *ac, int kind, const char *name, pdb_async_f
     size_t lens[2] = {strlen(unsub_words[kind]), len};
     int rc = as_queue_argv(ac, done, privdata, 2, argv, lens, 1);
     /* Forgotten either way: no reconnect subscribes it again. */
-    async_sub *s = find_sub(ac, kind, name, len);
-    if (s) remove_sub(ac, s);
+    cl_sub *s = find_sub(ac, kind, name, len);
+    if (s) cl_subs_remove(&ac->subs, s);
     return rc;
 }
 
 size_t pdb_async_subscriptions(const pdb_async *ac) {
-    return ac->nsubs;
+    return ac->subs.n;
 }

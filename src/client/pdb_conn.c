@@ -330,8 +330,7 @@ static int hs_expect_ok(pdb_conn *c, uint64_t deadline, const char *cmd, int arg
 
 /* HELLO 3: PDB_OK when the server speaks RESP3 now; 1 when it has no HELLO
  * or refuses protocol 3 (fall back to RESP2); an error otherwise. */
-static int hs_hello(pdb_conn *c, uint64_t deadline) {
-    const char *argv[8];
+int cl_hello_argv(const pdb_conn *c, const char *argv[CL_HELLO_ARGV_MAX]) {
     int argc = 0;
     argv[argc++] = "HELLO";
     argv[argc++] = "3";
@@ -344,6 +343,12 @@ static int hs_hello(pdb_conn *c, uint64_t deadline) {
         argv[argc++] = "SETNAME";
         argv[argc++] = c->client_name;
     }
+    return argc;
+}
+
+static int hs_hello(pdb_conn *c, uint64_t deadline) {
+    const char *argv[CL_HELLO_ARGV_MAX];
+    int argc = cl_hello_argv(c, argv);
     pdb_reply *r = NULL;
     int rc = hs_call(c, deadline, argc, argv, &r);
     if (rc != PDB_OK) return rc;

@@ -20,44 +20,64 @@ static const char *const sub_words[3] = {"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"
 static const char *const unsub_words[3] = {"UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE"};
 static const char *const msg_words[3] = {"message", "pmessage", "smessage"};
 
-static cl_sub *find_sub(pdb_conn *c, int kind, const char *name, size_t len) {
-    for (size_t i = 0; i < c->nsubs; i++) {
-        cl_sub *s = &c->subs[i];
+/* ---- the registry (shared with pdb_async_sub.c) ---- */
+
+cl_sub *cl_subs_find(cl_subs *r, int kind, const char *name, size_t len) {
+    for (size_t i = 0; i < r->n; i++) {
+        cl_sub *s = &r->v[i];
         if (s->kind == kind && s->len == len && memcmp(s->name, name, len) == 0) return s;
     }
     return NULL;
 }
 
+cl_sub *cl_subs_put(cl_subs *r, int kind, const char *name, size_t len) {
+    cl_sub *s = cl_subs_find(r, kind, name, len);
+    if (s) return s;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 8;
+        r->v = mem_realloc(r->v, r->cap * sizeof(*r->v));
+    }
+    s = &r->v[r->n++];
+    memset(s, 0, sizeof *s);
+    s->kind = kind;
+    s->name = mem_alloc(len + 1);
+    memcpy(s->name, name, len);
+    s->name[len] = '\0';
+    s->len = len;
+    return s;
+}
+
+void cl_subs_remove(cl_subs *r, cl_sub *s) {
+    mem_free(s->name);
+    *s = r->v[--r->n];
+}
+
+void cl_subs_free(cl_subs *r) {
+    for (size_t i = 0; i < r->n; i++)
+        mem_free(r->v[i].name);
+    mem_free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- the synchronous connection ---- */
+
+static cl_sub *find_sub(pdb_conn *c, int kind, const char *name, size_t len) {
+    return cl_subs_find(&c->subs, kind, name, len);
+}
+
 static void add_sub(pdb_conn *c, int kind, const char *name, size_t len, pdb_message_fn *fn,
                     void *priv) {
-    cl_sub *s = find_sub(c, kind, name, len);
-    if (!s) {
-        if (c->nsubs == c->subs_cap) {
-            c->subs_cap = c->subs_cap ? c->subs_cap * 2 : 8;
-            c->subs = mem_realloc(c->subs, c->subs_cap * sizeof(*c->subs));
-        }
-        s = &c->subs[c->nsubs++];
-        s->kind = kind;
-        s->name = mem_alloc(len + 1);
-        memcpy(s->name, name, len);
-        s->name[len] = '\0';
-        s->len = len;
-    }
-    s->fn = fn;
+    cl_sub *s = cl_subs_put(&c->subs, kind, name, len);
+    s->fn.conn = fn;
     s->priv = priv;
 }
 
 static void remove_sub(pdb_conn *c, cl_sub *s) {
-    mem_free(s->name);
-    *s = c->subs[--c->nsubs];
+    cl_subs_remove(&c->subs, s);
 }
 
 void cl_pubsub_free(pdb_conn *c) {
-    for (size_t i = 0; i < c->nsubs; i++)
-        mem_free(c->subs[i].name);
-    mem_free(c->subs);
-    c->subs = NULL;
-    c->nsubs = c->subs_cap = 0;
+    cl_subs_free(&c->subs);
 }
 
 /* The string at index i of a message, or an empty view. */
@@ -70,7 +90,7 @@ static pdb_view part(const pdb_reply *r, size_t i) {
 
 int cl_pubsub_route(pdb_conn *c, void *obj) {
     const pdb_reply *r = obj;
-    if (c->nsubs == 0 || c->custom_builder) return 0;
+    if (c->subs.n == 0 || c->custom_builder) return 0;
     int t = pdb_reply_type(r);
     if (t != PDB_REPLY_PUSH && t != PDB_REPLY_ARRAY) return 0;
     pdb_view head = part(r, 0);
@@ -90,7 +110,7 @@ int cl_pubsub_route(pdb_conn *c, void *obj) {
     cl_sub *s = find_sub(c, kind, key.ptr, key.len);
     if (!s) return 0;
     /* The callback may unsubscribe (moving the registry): copy first. */
-    pdb_message_fn *fn = s->fn;
+    pdb_message_fn *fn = s->fn.conn;
     void *priv = s->priv;
     fn(c, &m, priv);
     pdb_reply_free(obj);
@@ -142,20 +162,20 @@ int pdb_unsubscribe_kind(pdb_conn *c, int kind, const char *name) {
 }
 
 size_t pdb_subscriptions(const pdb_conn *c) {
-    return c->nsubs;
+    return c->subs.n;
 }
 
 /* Sends one (X)SUBSCRIBE per registered name on the fresh connection and
  * reads the confirmations; messages that overtake them are routed. */
 int cl_pubsub_resubscribe(pdb_conn *c, uint64_t deadline) {
-    if (c->nsubs == 0 || c->custom_builder) return PDB_OK;
-    for (size_t i = 0; i < c->nsubs; i++) {
-        const char *argv[2] = {sub_words[c->subs[i].kind], c->subs[i].name};
-        size_t lens[2] = {strlen(argv[0]), c->subs[i].len};
+    if (c->subs.n == 0 || c->custom_builder) return PDB_OK;
+    for (size_t i = 0; i < c->subs.n; i++) {
+        const char *argv[2] = {sub_words[c->subs.v[i].kind], c->subs.v[i].name};
+        size_t lens[2] = {strlen(argv[0]), c->subs.v[i].len};
         resp_write_command(&c->obuf, 2, argv, lens);
     }
     int rc = cl_net_flush(c, c->reader, deadline);
-    size_t owed = c->nsubs;
+    size_t owed = c->subs.n;
     while (rc == PDB_OK && owed > 0) {
         void *obj = NULL;
         if (resp_reader_get_reply(c->reader, &obj) != RESP_OK) {
@@ -189,7 +209,7 @@ int pdb_dispatch(pdb_conn *c, int timeout_ms) {
         cl_set_error(c, PDB_ERR_ARG, "replies are pending: take them first");
         return PDB_ERR_ARG;
     }
-    if (c->fd < 0 && c->nsubs) {
+    if (c->fd < 0 && c->subs.n) {
         /* Lost: reconnecting subscribes everything again. */
         int rc = cl_ensure_connected(c);
         if (rc != PDB_OK) return rc;

@@ -1152,13 +1152,13 @@ static int keys_bzmpop(int argc, const resp_arg *argv, int *keys, int max) {
     {                                                                                              \
         .name = name_, .proc = proc_, .arity = arity_, .flags = flags_, .acl = acl_,               \
         .first_key = first_, .last_key = last_, .key_step = step_, .summary = sum_,                \
-        .since = since_, .group = "sorted_set", .complexity = cx_                                  \
+        .since = since_, .group = "sorted-set", .complexity = cx_                                  \
     }
 #define ZCMDK(name_, proc_, arity_, flags_, acl_, keys_, since_, cx_, sum_)                        \
     {                                                                                              \
         .name = name_, .proc = proc_, .arity = arity_, .flags = flags_, .acl = acl_,               \
         .first_key = 0, .last_key = 0, .key_step = 0, .getkeys = keys_, .summary = sum_,           \
-        .since = since_, .group = "sorted_set", .complexity = cx_                                  \
+        .since = since_, .group = "sorted-set", .complexity = cx_                                  \
     }
 
 /* The *STORE forms: COMMAND INFO's legacy key range names the destination. */
@@ -1166,7 +1166,7 @@ static int keys_bzmpop(int argc, const resp_arg *argv, int *keys, int max) {
     {                                                                                              \
         .name = name_, .proc = proc_, .arity = arity_, .flags = flags_, .acl = acl_,               \
         .first_key = 1, .last_key = 1, .key_step = 1, .getkeys = keys_, .summary = sum_,           \
-        .since = since_, .group = "sorted_set", .complexity = cx_                                  \
+        .since = since_, .group = "sorted-set", .complexity = cx_                                  \
     }
 
 static const char cx_logn[] = "O(log(N)) where N is the number of elements in the sorted set.";

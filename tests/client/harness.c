@@ -87,7 +87,25 @@ int free_port(void) {
 #define MAX_LIVE 8
 static server *live[MAX_LIVE];
 
+/* A test that aborts (a failed assertion, glibc's double-free check) or is
+ * interrupted must not leave its servers running: the handler kills every
+ * live one, then dies of the same signal. A bad access is left to the
+ * sanitizers' own handler, whose report matters more. */
+static void kill_live_and_die(int sig) {
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live[i] && live[i]->pid > 0) kill(live[i]->pid, SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 static void track(server *s, int on) {
+    static int handlers;
+    if (!handlers) {
+        int sigs[] = {SIGABRT, SIGINT, SIGTERM};
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+            signal(sigs[i], kill_live_and_die);
+        handlers = 1;
+    }
     for (int i = 0; i < MAX_LIVE; i++) {
         if (on && !live[i]) {
             live[i] = s;

@@ -860,6 +860,7 @@ TEST(circuit_breaker, ON_BOTH) {
     pdb_conn *c = pdb_connect(&o);
     CHECK_INT(pdb_breaker_state_now(c), PDB_BREAKER_CLOSED);
     server_stop(s);
+    sleep_ms(5); /* past the 1 ms in which a socket is not checked */
     CHECK(pdb_command(c, "PING") == NULL);
     CHECK_INT(pdb_err(c), PDB_ERR_IO);
     CHECK_INT(pdb_breaker_state_now(c), PDB_BREAKER_CLOSED);
@@ -1038,6 +1039,7 @@ TEST(breaker_half_open_one_trial, ON_BOTH) {
     o.reconnect_attempts = 1;
     pdb_conn *c = pdb_connect(&o);
     server_stop(s);
+    sleep_ms(5); /* past the 1 ms in which a socket is not checked */
     CHECK(pdb_command(c, "PING") == NULL);
     CHECK_INT(pdb_breaker_state_now(c), PDB_BREAKER_OPEN);
     CHECK_INT(server_restart(s), 0);
