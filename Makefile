@@ -53,7 +53,7 @@ all: $(BUILD)/pairdb-server $(BUILD)/unit-tests $(TOOL_BIN) client $(BUILD)/pair
 # protocol and allocator code they use (not the server). They are linked into
 # one relocatable object whose only global symbols are pdb_*, so neither the
 # archive nor the shared library leaks internal names into a program.
-CLIENT_SRC := $(wildcard src/client/*.c) src/proto/resp_reader.c src/proto/resp_write.c src/ds/mem.c
+CLIENT_SRC := $(wildcard src/client/*.c) src/proto/resp_reader.c src/proto/resp_write.c src/ds/mem.c src/ds/crc16.c
 CLIENT_PIC := $(CLIENT_SRC:%.c=$(BUILD)/pic/%.o)
 CLIENT_TEST_SRC := $(wildcard tests/client/*.c)
 EXAMPLE_SRC := $(wildcard examples/*.c)

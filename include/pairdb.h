@@ -45,7 +45,9 @@ typedef enum pdb_error {
     PDB_ERR_UNSUPPORTED = -8,  /* asked for something not built */
     PDB_ERR_EXECABORT = -9,    /* EXEC refused: a queued command was refused */
     PDB_ERR_WATCH = -10,       /* EXEC did not run: a watched key changed */
-    PDB_ERR_QUEUE_FULL = -11   /* the bounded request queue is full */
+    PDB_ERR_QUEUE_FULL = -11,  /* the bounded request queue is full */
+    PDB_ERR_CROSSSLOT = -12,   /* cluster: the keys of a command are in different slots */
+    PDB_ERR_CLUSTER = -13      /* cluster: no slot map, no node, too many redirections */
 } pdb_error;
 
 /* ---- connection options ---- */
@@ -564,6 +566,96 @@ int pdb_async_unsubscribe(pdb_async *ac, int kind, const char *name, pdb_async_f
                           void *privdata);
 /* Names subscribed through pdb_async_subscribe. */
 size_t pdb_async_subscriptions(const pdb_async *ac);
+
+/* ---- cluster ---- */
+
+/* A client for a Redis Cluster (protocol 7.0): keys are routed to the node
+ * that owns their slot, learned with CLUSTER SHARDS (or CLUSTER SLOTS) from
+ * a seed. Commands are
+ * synchronous, like pdb_command; one pdb_conn per node, opened on first use.
+ * Not thread-safe. See docs/CLIENT.md, "Cluster", for the rules. */
+
+#define PDB_CLUSTER_SLOTS 16384
+
+typedef struct pdb_cluster pdb_cluster;
+
+typedef struct pdb_cluster_options {
+    /* "host:port" (or "[v6addr]:port") of one or more nodes; the map is
+     * asked from them in order until one answers. */
+    const char *const *seeds;
+    size_t nseeds;
+    /* Applied to every node connection (auth, TLS, timeouts, protocol,
+     * reconnect and breaker); host, port, unix_path and db are ignored. */
+    pdb_options node;
+    int max_redirects;      /* MOVED/ASK followed per command; default 5 */
+    int max_connections;    /* node connections kept open (LRU); default 64 */
+    int refresh_min_ms;     /* least time between two map refreshes; default 100 */
+    int retry_attempts;     /* TRYAGAIN / CLUSTERDOWN retries; default 5 */
+    int retry_base_ms;      /* their backoff: base * 2^k ms, capped at 1000; default 20 */
+    int read_from_replicas; /* read-only commands go to a replica (READONLY); default 0 */
+} pdb_cluster_options;
+
+typedef struct pdb_cluster_stats {
+    unsigned long long commands;      /* commands sent to nodes (retries included) */
+    unsigned long long moved;         /* MOVED replies followed */
+    unsigned long long ask;           /* ASK replies followed */
+    unsigned long long retries;       /* TRYAGAIN / CLUSTERDOWN retries */
+    unsigned long long io_retries;    /* commands retried once after a node failure */
+    unsigned long long refreshes;     /* slot maps fetched */
+    unsigned long long replica_reads; /* commands sent to a replica */
+} pdb_cluster_stats;
+
+/* Fills o with the defaults above (and pdb_options_init for o->node). */
+void pdb_cluster_options_init(pdb_cluster_options *o);
+/* Connects to a seed and loads the slot map. Always returns an object (NULL
+ * only for a NULL o): check pdb_cluster_err(); a cluster whose map could
+ * not be loaded tries again on each command. Strings are copied. */
+pdb_cluster *pdb_cluster_connect(const pdb_cluster_options *o);
+void pdb_cluster_free(pdb_cluster *cl);
+
+/* Kind, message and command name of the last failure, as pdb_err() etc. */
+int pdb_cluster_err(const pdb_cluster *cl);
+const char *pdb_cluster_errstr(const pdb_cluster *cl);
+const char *pdb_cluster_err_command(const pdb_cluster *cl);
+
+/* The hash slot of a key: CRC16 (XMODEM) mod 16384 of the key, or of the
+ * part between the first '{' and the first '}' after it when that part is
+ * not empty. */
+int pdb_cluster_keyslot(const char *key, size_t len);
+
+/* A command, routed by its keys (the same formats as pdb_command). Keys in
+ * different slots fail with PDB_ERR_CROSSSLOT before anything is sent; a
+ * keyless command goes to any master. NULL on failure, as pdb_command. */
+pdb_reply *pdb_cluster_command(pdb_cluster *cl, const char *fmt, ...);
+pdb_reply *pdb_cluster_vcommand(pdb_cluster *cl, const char *fmt, va_list ap);
+pdb_reply *pdb_cluster_command_argv(pdb_cluster *cl, int argc, const char *const *argv,
+                                    const size_t *argvlen);
+/* A command for one node, "host:port" as the map names it (no routing, no
+ * redirections followed). */
+pdb_reply *pdb_cluster_command_node(pdb_cluster *cl, const char *addr, const char *fmt, ...);
+
+/* Pipelining: appended commands are routed (and checked for CROSSSLOT) at
+ * once but sent only when the first reply is asked for; then they leave
+ * together, grouped per node, and pdb_cluster_get_reply hands the replies
+ * out in the order the commands were appended (redirected ones retried
+ * one by one). Returns as pdb_get_reply: the reply, PDB_ERR_SERVER with an
+ * error reply, or a failure kind with NULL. */
+int pdb_cluster_append_command(pdb_cluster *cl, const char *fmt, ...);
+int pdb_cluster_append_command_argv(pdb_cluster *cl, int argc, const char *const *argv,
+                                    const size_t *argvlen);
+int pdb_cluster_get_reply(pdb_cluster *cl, pdb_reply **reply);
+/* Commands appended whose replies were not yet taken. */
+size_t pdb_cluster_pending(const pdb_cluster *cl);
+
+/* Fetches the slot map now. */
+int pdb_cluster_refresh(pdb_cluster *cl);
+/* "host:port" of the master the map names for a slot, or NULL. Valid until
+ * the next call on cl. */
+const char *pdb_cluster_slot_master(pdb_cluster *cl, int slot);
+/* Distinct masters in the map, and the address of master i. */
+size_t pdb_cluster_masters(const pdb_cluster *cl);
+const char *pdb_cluster_master_addr(const pdb_cluster *cl, size_t i);
+void pdb_cluster_get_stats(const pdb_cluster *cl, pdb_cluster_stats *out);
 
 /* ---- statistics ---- */
 

@@ -87,6 +87,10 @@ const char *pdb_error_name(int err) {
         return "watched key changed";
     case PDB_ERR_QUEUE_FULL:
         return "request queue full";
+    case PDB_ERR_CROSSSLOT:
+        return "keys in different slots";
+    case PDB_ERR_CLUSTER:
+        return "cluster error";
     default:
         return "unknown error";
     }

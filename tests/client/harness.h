@@ -17,6 +17,9 @@
 #include "../../include/pairdb.h"
 
 enum { ON_NONE = 1, ON_PAIRDB = 2, ON_REDIS = 4, ON_BOTH = ON_PAIRDB | ON_REDIS };
+/* A case that builds its own Redis Cluster from redis-server processes
+ * (PairDB has no cluster mode): it runs once, with tg the redis target. */
+enum { ON_CLUSTER = ON_REDIS };
 
 typedef struct target {
     const char *name; /* "pairdb" or "redis" */
