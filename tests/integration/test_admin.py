@@ -469,16 +469,15 @@ def test_admin_port_setting(admin, start_server):
 # ---- a real Prometheus ---------------------------------------------------------------------
 
 
-def test_prometheus_scrapes_the_target(admin):
-    if not PROMETHEUS:
-        pytest.skip(NO_PROMETHEUS)
-    _, port = admin()
+def scrape_with_prometheus(job):
+    """Runs a real Prometheus with one scrape job (YAML lines under `- job_name: pairdb`, indented
+    four spaces) until its target is up; returns (target, sample of pairdb_build_info) as the
+    Prometheus API reports them. Shared by the plain and the HTTPS admin port tests."""
     web = free_port()
     d = tempfile.mkdtemp(prefix="pdbprom-")
     with open(os.path.join(d, "prometheus.yml"), "w") as f:
         f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                "scrape_configs:\n  - job_name: pairdb\n    static_configs:\n"
-                "      - targets: ['127.0.0.1:%d']\n" % port)
+                "scrape_configs:\n  - job_name: pairdb\n" + job)
     log = open(os.path.join(d, "prometheus.log"), "wb")
     proc = subprocess.Popen([PROMETHEUS, "--config.file=" + os.path.join(d, "prometheus.yml"),
                              "--storage.tsdb.path=" + os.path.join(d, "data"),
@@ -498,7 +497,6 @@ def test_prometheus_scrapes_the_target(admin):
 
         target = wait_for(target_up, timeout=30)
         assert target, open(os.path.join(d, "prometheus.log")).read()[-3000:]
-        assert target["lastError"] == ""
 
         def query():
             url = "http://127.0.0.1:%d/api/v1/query?query=pairdb_build_info" % web
@@ -506,9 +504,7 @@ def test_prometheus_scrapes_the_target(admin):
                 res = json.load(resp)["data"]["result"]
             return res and res[0]
 
-        sample = wait_for(query, timeout=10)
-        assert sample["metric"]["version"] == "0.1.0"
-        assert sample["value"][1] == "1"
+        return target, wait_for(query, timeout=10)
     finally:
         proc.terminate()
         try:
@@ -517,3 +513,14 @@ def test_prometheus_scrapes_the_target(admin):
             proc.kill()
             proc.wait()
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_prometheus_scrapes_the_target(admin):
+    if not PROMETHEUS:
+        pytest.skip(NO_PROMETHEUS)
+    _, port = admin()
+    target, sample = scrape_with_prometheus(
+        "    static_configs:\n      - targets: ['127.0.0.1:%d']\n" % port)
+    assert target["lastError"] == ""
+    assert sample["metric"]["version"] == "0.1.0"
+    assert sample["value"][1] == "1"

@@ -6,19 +6,17 @@ Certificates come from test_tls.py's fixture (made with the openssl CLI in a tem
 data port has no TLS in these servers: admin-tls alone builds the context.
 """
 import json
-import os
 import shutil
 import socket
 import ssl
 import subprocess
-import tempfile
 import urllib.error
 import urllib.request
 
 import pytest
 
 from conftest import IS_REDIS, free_port, wait_for
-from test_admin import NO_PROMETHEUS, PROMETHEUS, Reader
+from test_admin import NO_PROMETHEUS, PROMETHEUS, Reader, scrape_with_prometheus
 from test_tls import certs  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.skipif(IS_REDIS, reason="PairDB's admin port has no Redis analogue")
@@ -228,49 +226,11 @@ def test_prometheus_scrapes_over_https_with_a_client_certificate(tls_admin, cert
     if not PROMETHEUS:
         pytest.skip(NO_PROMETHEUS)
     _, port = tls_admin("yes")
-    web = free_port()
-    d = tempfile.mkdtemp(prefix="pdbprom-")
-    with open(os.path.join(d, "prometheus.yml"), "w") as f:
-        f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                "scrape_configs:\n  - job_name: pairdb\n    scheme: https\n"
-                "    tls_config:\n      ca_file: %s\n      cert_file: %s\n      key_file: %s\n"
-                "    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
-                % (certs("ca.crt"), certs("client.crt"), certs("client.key"), port))
-    log = open(os.path.join(d, "prometheus.log"), "wb")
-    proc = subprocess.Popen([PROMETHEUS, "--config.file=" + os.path.join(d, "prometheus.yml"),
-                             "--storage.tsdb.path=" + os.path.join(d, "data"),
-                             "--web.listen-address=127.0.0.1:%d" % web],
-                            cwd=d, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-    log.close()
-    try:
-        def target_up():
-            try:
-                with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/targets" % web,
-                                            timeout=2) as resp:
-                    doc = json.load(resp)
-            except OSError:
-                return None
-            active = doc["data"]["activeTargets"]
-            return active and active[0]["health"] == "up" and active[0]
-
-        target = wait_for(target_up, timeout=30)
-        assert target, open(os.path.join(d, "prometheus.log")).read()[-3000:]
-        assert target["lastError"] == ""
-        assert target["scrapeUrl"] == "https://127.0.0.1:%d/metrics" % port
-
-        def query():
-            url = "http://127.0.0.1:%d/api/v1/query?query=pairdb_build_info" % web
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                res = json.load(resp)["data"]["result"]
-            return res and res[0]
-
-        sample = wait_for(query, timeout=10)
-        assert sample["value"][1] == "1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(d, ignore_errors=True)
+    target, sample = scrape_with_prometheus(
+        "    scheme: https\n"
+        "    tls_config:\n      ca_file: %s\n      cert_file: %s\n      key_file: %s\n"
+        "    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
+        % (certs("ca.crt"), certs("client.crt"), certs("client.key"), port))
+    assert target["lastError"] == ""
+    assert target["scrapeUrl"] == "https://127.0.0.1:%d/metrics" % port
+    assert sample["value"][1] == "1"
