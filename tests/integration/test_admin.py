@@ -16,7 +16,6 @@ import urllib.request
 import pytest
 
 from conftest import IS_REDIS, free_port, wait_for
-from resp import RawConn
 
 pytestmark = pytest.mark.skipif(IS_REDIS, reason="PairDB's admin HTTP port has no Redis analogue")
 
